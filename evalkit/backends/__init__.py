@@ -1,0 +1,10 @@
+"""Translation backends: one class per file, registered by name.
+
+A third-party backend registers the same way: `BACKENDS.register("name", "pkg.module:Class")`.
+"""
+
+from evalkit.registry import Registry
+
+BACKENDS: Registry = Registry("backend")
+BACKENDS.register("copy", "evalkit.backends.copy:CopyTranslator")
+BACKENDS.register("seq2seq", "evalkit.backends.seq2seq:Seq2SeqTranslator")

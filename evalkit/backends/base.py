@@ -1,0 +1,59 @@
+"""The contract every translation backend fulfils.
+
+Modelled on simonw/llm: each backend declares a pydantic `Options` model with
+`extra="forbid"`, so a misspelt generation option in a config is an error naming
+the field at load time, before any model is loaded. Constructing a backend does
+no I/O; `load()` does, and raises `ModelUnavailableError` when weights are absent.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+
+class BackendOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NoOptions(BackendOptions):
+    pass
+
+
+ProgressCallback = Callable[[int], None]  # called with the number of paragraphs just finished
+
+
+class Translator(ABC):
+    Options: ClassVar[type[BackendOptions]] = NoOptions
+    needs_model: ClassVar[bool] = False
+
+    def __init__(self, name: str, model: str | Path | None, options: BackendOptions) -> None:
+        self.name = name
+        self.model = model
+        self.options = options
+
+    def load(self) -> None:
+        """Load weights; raise ModelUnavailableError with a one-line how-to when they are absent."""
+
+    @abstractmethod
+    def translate(
+        self,
+        texts: Sequence[str],
+        source_lang: str,
+        target_lang: str,
+        progress: ProgressCallback | None = None,
+    ) -> list[str]:
+        """Translate each text; the result has the same length and order as `texts`."""
+
+    @abstractmethod
+    def signature(self) -> str:
+        """What makes these candidates reproducible: backend, model and decoding settings."""
+
+    @property
+    def info(self) -> dict[str, object]:
+        """Facts about the loaded model recorded in run.json (revision, device, ...)."""
+        return {}

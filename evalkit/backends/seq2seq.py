@@ -1,0 +1,213 @@
+"""Encoder–decoder translation with transformers' AutoModelForSeq2SeqLM.
+
+Covers NLLB-200, M2M100, MarianMT/opus-mt, MADLAD-400 and mBART-50 through one
+code path; `langcodes` tells each family the languages. Decoding is greedy by
+default and inputs are sorted by length before batching so padding stays small
+(greedy outputs do not depend on batch composition, so order is restored
+exactly). Weights are looked up locally only unless `download: true`: these
+evaluations run offline, and a hub retry loop would stall a run for a minute
+before failing anyway.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+
+from evalkit.backends.base import BackendOptions, ProgressCallback, Translator
+from evalkit.backends.langcodes import LanguageCodes, resolve_codes
+from evalkit.errors import ModelUnavailableError, TranslationError
+
+
+class Seq2SeqOptions(BackendOptions):
+    batch_size: int = Field(16, ge=1, description="paragraphs per generate() call")
+    num_beams: int = Field(1, ge=1, description="1 = greedy decoding")
+    max_new_tokens: int = Field(256, ge=1)
+    device: str = Field("auto", description="'auto' (CUDA when available), 'cpu', 'cuda', 'cuda:1', ...")
+    dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
+    revision: str | None = Field(None, description="hub revision (branch, tag or commit)")
+    download: bool = Field(False, description="allow fetching weights from the Hugging Face hub")
+
+
+@contextlib.contextmanager
+def _quiet_transformers() -> Iterator[None]:
+    """Silence load-time progress bars and advisory warnings, restoring the caller's settings."""
+    from transformers.utils import logging as hf_logging
+
+    verbosity = hf_logging.get_verbosity()
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        if bars:
+            hf_logging.enable_progress_bar()
+
+
+def _how_to_provide(model: str) -> str:
+    return (
+        f"put it in the Hugging Face cache (`hf download {model}` where the hub is reachable, "
+        f"then copy ~/.cache/huggingface), or set `model:` to a local folder saved with save_pretrained"
+    )
+
+
+class Seq2SeqTranslator(Translator):
+    Options = Seq2SeqOptions
+    needs_model = True
+    options: Seq2SeqOptions
+
+    def __init__(self, name, model, options) -> None:
+        super().__init__(name, model, options)
+        self._tokenizer = None
+        self._model = None
+        self._device = None
+        self._codes: dict[tuple[str, str], LanguageCodes] = {}
+
+    # -- loading -----------------------------------------------------------------
+    def load(self) -> None:
+        import torch
+        from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+
+        if self.model is None:
+            raise ModelUnavailableError(f"system {self.name!r}: backend seq2seq needs `model:` (a hub id or a local folder)")
+        is_local = isinstance(self.model, Path)
+        if is_local and not (self.model / "config.json").is_file():
+            what = "does not exist" if not self.model.exists() else "has no config.json"
+            raise ModelUnavailableError(
+                f"system {self.name!r}: model folder {self.model} {what}; "
+                f"point `model:` at a folder saved with save_pretrained"
+            )
+        kwargs = {"revision": self.options.revision, "local_files_only": not self.options.download}
+        self._device = self._pick_device(torch)
+        try:
+            with _quiet_transformers():
+                self._tokenizer = AutoTokenizer.from_pretrained(self.model, **kwargs)
+                self._model = AutoModelForSeq2SeqLM.from_pretrained(
+                    self.model, dtype=self._pick_dtype(torch), **kwargs
+                )
+        except OSError as exc:
+            if is_local:
+                raise ModelUnavailableError(
+                    f"system {self.name!r}: cannot load model folder {self.model}: {_first_line(exc)}"
+                ) from None
+            where = "offline, not in the local Hugging Face cache" if not self.options.download else _first_line(exc)
+            raise ModelUnavailableError(
+                f"system {self.name!r}: model {self.model} is not available ({where}); {_how_to_provide(str(self.model))}"
+            ) from None
+        except (ValueError, ImportError) as exc:
+            raise ModelUnavailableError(f"system {self.name!r}: cannot load {self.model}: {_first_line(exc)}") from None
+        self._model.to(self._device).eval()
+
+    def _pick_device(self, torch) -> str:
+        if self.options.device != "auto":
+            return self.options.device
+        return "cuda" if torch.cuda.is_available() else "cpu"
+
+    def _pick_dtype(self, torch):
+        if self.options.dtype != "auto":
+            return getattr(torch, self.options.dtype)
+        # Half precision only where it is fast and safe: CUDA with bf16 support.
+        if self._device.startswith("cuda") and torch.cuda.is_bf16_supported():
+            return torch.bfloat16
+        return torch.float32
+
+    # -- translation ---------------------------------------------------------------
+    def _language_codes(self, source_lang: str, target_lang: str) -> LanguageCodes:
+        key = (source_lang, target_lang)
+        if key not in self._codes:
+            self._codes[key] = resolve_codes(self._tokenizer, str(self.model), source_lang, target_lang)
+        return self._codes[key]
+
+    def _max_input_tokens(self) -> int:
+        # tokenizers without a limit report a huge sentinel (int(1e30)); ignore those.
+        candidates = (getattr(self._model.config, "max_position_embeddings", None), self._tokenizer.model_max_length)
+        return min((x for x in candidates if isinstance(x, int) and 0 < x < 1_000_000), default=1_000_000)
+
+    def translate(
+        self,
+        texts: Sequence[str],
+        source_lang: str,
+        target_lang: str,
+        progress: ProgressCallback | None = None,
+    ) -> list[str]:
+        import torch
+
+        if self._model is None:
+            self.load()
+        codes = self._language_codes(source_lang, target_lang)
+        tokenizer, model = self._tokenizer, self._model
+        if codes.tokenizer_src_lang:
+            tokenizer.src_lang = codes.tokenizer_src_lang
+        generation = model.generation_config.__class__.from_dict(model.generation_config.to_dict())
+        generation.update(
+            num_beams=self.options.num_beams,
+            do_sample=False,
+            max_new_tokens=self.options.max_new_tokens,
+        )
+        generation.max_length = None  # max_new_tokens governs; both set makes transformers warn
+        if codes.forced_bos_token:
+            generation.forced_bos_token_id = tokenizer.convert_tokens_to_ids(codes.forced_bos_token)
+        limit = self._max_input_tokens()
+
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
+        outputs: list[str | None] = [None] * len(texts)
+        for start in range(0, len(order), self.options.batch_size):
+            batch = order[start : start + self.options.batch_size]
+            encoded = tokenizer([codes.source_prefix + texts[i] for i in batch], return_tensors="pt", padding=True)
+            lengths = encoded["attention_mask"].sum(dim=1).tolist()
+            too_long = [(batch[k], n) for k, n in enumerate(lengths) if n > limit]
+            if too_long:
+                index, n = too_long[0]
+                raise TranslationError(
+                    f"system {self.name!r}: paragraph {index + 1} is {n} tokens, over the model's limit of {limit}; "
+                    f"evalkit does not truncate silently"
+                )
+            try:
+                with torch.inference_mode():
+                    generated = model.generate(**encoded.to(self._device), generation_config=generation)
+            except RuntimeError as exc:
+                raise TranslationError(f"system {self.name!r}: generation failed: {_first_line(exc)}") from None
+            for i, text in zip(batch, tokenizer.batch_decode(generated, skip_special_tokens=True)):
+                outputs[i] = text.strip()
+            if progress:
+                progress(len(batch))
+        return [o if o is not None else "" for o in outputs]
+
+    # -- provenance ----------------------------------------------------------------
+    def signature(self) -> str:
+        import transformers
+
+        o = self.options
+        revision = self.info.get("revision") or o.revision or "unknown"
+        return (
+            f"backend:seq2seq|model:{self.model}|revision:{revision}|beams:{o.num_beams}|"
+            f"max_new_tokens:{o.max_new_tokens}|dtype:{self.info.get('dtype', o.dtype)}|transformers:{transformers.__version__}"
+        )
+
+    @property
+    def info(self) -> dict[str, object]:
+        if self._model is None:
+            return {}
+        return {
+            "model_class": type(self._model).__name__,
+            "tokenizer_class": type(self._tokenizer).__name__,
+            "revision": getattr(self._model.config, "_commit_hash", None),
+            "device": str(self._device),
+            "dtype": str(self._model.dtype).removeprefix("torch."),
+            "parameters": sum(p.numel() for p in self._model.parameters()),
+            "language_codes": {f"{s}-{t}": c.description for (s, t), c in self._codes.items()},
+        }
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]

@@ -1,0 +1,77 @@
+"""The `evalkit` command: parse, call one library function, render.
+
+This is the only place that turns an EvalkitError into one line on stderr and
+an exit code: 0 success, 1 a failure the user asked to be told about (--strict),
+2 bad input (config, corpus, model). Heavy libraries are imported by the
+backends that need them, so `evalkit --help` stays instant.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from evalkit import __version__
+from evalkit.errors import EvalkitError, StrictModeError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Measure machine-translation quality on parallel documents.")
+stderr = Console(stderr=True, highlight=False)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"evalkit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")] = False,
+) -> None:
+    pass
+
+
+@app.command()
+def run(
+    config: Annotated[Path, typer.Argument(help="YAML run config, e.g. configs/vi-th.yaml")],
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 if any system is unavailable or failed (for CI).")] = False,
+    output_dir: Annotated[Optional[Path], typer.Option("--output-dir", "-o", help="Where run folders go (default: the config's output_dir).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the results folder and problems.")] = False,
+) -> None:
+    """Translate the pivot with every system, score against the reference, write results/<run-id>/."""
+    from evalkit.config import load_config
+    from evalkit.pipeline import run as run_pipeline
+    from evalkit.report.console import ProgressObserver, render_run
+    from evalkit.report.files import write_results
+
+    console = Console(quiet=quiet, highlight=False)
+    cfg = load_config(config)
+    with ProgressObserver(console) as observer:
+        result = run_pipeline(cfg, observer)
+    folder = write_results(result, output_dir.resolve() if output_dir else cfg.output_dir)
+    render_run(console, result, folder)
+    problems = [s for s in result.systems if s.status != "ok"]
+    for system in problems:
+        if quiet:
+            stderr.print(f"{system.name}: {system.status}: {system.reason}")
+    if quiet:
+        print(folder)
+    if strict and problems:
+        raise StrictModeError(
+            f"--strict: {len(problems)} system(s) produced no scores: "
+            + ", ".join(f"{s.name} ({s.status})" for s in problems)
+        )
+
+
+def main() -> None:
+    # Typer/click handle usage errors (exit 2), --help and Ctrl-C themselves;
+    # evalkit's own errors are turned into one line here and nowhere else.
+    try:
+        app()
+    except EvalkitError as exc:
+        stderr.print(f"error: {exc}", soft_wrap=True)
+        sys.exit(exc.exit_code)

@@ -1,0 +1,205 @@
+"""Run configuration: YAML validated once, at load time, by closed pydantic models.
+
+Every path in a config is relative to the config file, so a config means the
+same thing whatever directory evalkit is started from. Backend options are
+validated by the backend's own `Options` model here, before any model is
+loaded, so a typo fails in milliseconds with the field named.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+
+from evalkit.backends import BACKENDS
+from evalkit.backends.base import BackendOptions
+from evalkit.errors import ConfigError, EvalkitError
+from evalkit.languages import LANGUAGES
+from evalkit.scorers import METRICS
+
+DEFAULT_METRICS = ["chrf", "chrf++", "bleu", "ter"]
+
+
+class _Closed(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DocumentConfig(_Closed):
+    lang: str = Field(description="ISO 639-1 code")
+    file: Path | None = Field(None, description="file in the corpus folder; omitted: detected (target only)")
+
+    @field_validator("lang")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in LANGUAGES:
+            raise ValueError(f"unknown language code {value!r}; expected one of {', '.join(sorted(LANGUAGES))}")
+        return value
+
+
+class SystemConfig(_Closed):
+    name: str = Field(min_length=1)
+    backend: str
+    model: str | Path | None = Field(None, description="hub id, or a local folder (relative to the config file)")
+    options: dict[str, Any] = Field(default_factory=dict)
+    _parsed_options: BackendOptions | None = PrivateAttr(None)
+
+    @field_validator("backend")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        if value not in BACKENDS:
+            raise ValueError(BACKENDS.unknown_message(value))
+        return value
+
+    @property
+    def parsed_options(self) -> BackendOptions:
+        assert self._parsed_options is not None, "options are parsed by load_config"
+        return self._parsed_options
+
+
+class RunConfig(_Closed):
+    name: str = Field(min_length=1, pattern=r"^[\w.+-]+$", description="used in the run id and folder name")
+    corpus: Path
+    pivot: DocumentConfig
+    target: DocumentConfig
+    systems: list[SystemConfig] = Field(min_length=1)
+    metrics: list[str] = Field(default_factory=lambda: list(DEFAULT_METRICS), min_length=1)
+    output_dir: Path = Path("results")
+    source_path: Path | None = Field(None, exclude=True)  # the YAML file this came from
+
+    @field_validator("metrics")
+    @classmethod
+    def _known_metrics(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if value not in METRICS:
+                raise ValueError(METRICS.unknown_message(value))
+        if len(set(values)) != len(values):
+            raise ValueError("a metric is listed twice")
+        return values
+
+    @model_validator(mode="after")
+    def _unique_system_names(self) -> RunConfig:
+        names = [s.name for s in self.systems]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"system names must be unique; repeated: {', '.join(repeated)}")
+        if self.pivot.file is None:
+            raise ValueError("pivot.file is required: name the original document the systems translate")
+        return self
+
+    def to_record(self) -> dict[str, Any]:
+        """The resolved config as plain data, for run.json."""
+        data = self.model_dump(mode="json")
+        for system, parsed in zip(data["systems"], self.systems):
+            system["options"] = parsed.parsed_options.model_dump(mode="json")
+        return data
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _describe(error: dict[str, Any], model: type[BaseModel] | None = None) -> str:
+    if error["type"] == "extra_forbidden" and model is not None:
+        return f"unknown field; expected one of: {', '.join(model.model_fields)}"
+    if error["type"] == "missing":
+        return "required field is missing"
+    return error["msg"].removeprefix("Value error, ")
+
+
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The pydantic model that owns the field at `loc`, to list its allowed fields."""
+    model: type[BaseModel] = RunConfig
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        inner = getattr(field, "annotation", None) if field else None
+        inner = getattr(inner, "__args__", (inner,))[0] if getattr(inner, "__origin__", None) is list else inner
+        if not (isinstance(inner, type) and issubclass(inner, BaseModel)):
+            return None
+        model = inner
+    return model
+
+
+def _config_error(path: Path, errors: list[tuple[str, str]]) -> ConfigError:
+    first = "; ".join(f"{where}: {what}" for where, what in errors[:3])
+    more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
+    return ConfigError(f"{path}: {first}{more}")
+
+
+def _resolve_model(value: str | Path | None, base: Path) -> str | Path | None:
+    """A local folder when it looks like a path or exists beside the config; otherwise a hub id."""
+    if value is None:
+        return None
+    text = str(value)
+    if text.startswith((".", "/", "~")) or (base / text).exists():
+        return (base / Path(text).expanduser()).resolve()
+    return text
+
+
+def load_config(path: str | Path) -> RunConfig:
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config ({exc})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError(f"{path}{where}: {problem}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of fields (name, corpus, pivot, target, systems, ...)")
+
+    try:
+        config = RunConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise _config_error(
+            path, [(_field_path(e["loc"]), _describe(e, _model_at(e["loc"]))) for e in exc.errors()]
+        ) from None
+
+    base = path.resolve().parent
+    config.source_path = path
+    config.corpus = (base / config.corpus).resolve()
+    config.output_dir = (base / config.output_dir).resolve()
+    if not config.corpus.is_dir():
+        raise ConfigError(f"{path}: corpus: folder {config.corpus} does not exist")
+    for role in ("pivot", "target"):
+        doc: DocumentConfig = getattr(config, role)
+        if doc.file is not None:
+            doc.file = config.corpus / doc.file
+            if not doc.file.is_file():
+                raise ConfigError(f"{path}: {role}.file: {doc.file} does not exist")
+    for index, system in enumerate(config.systems):
+        backend = BACKENDS.get(system.backend)
+        system.model = _resolve_model(system.model, base)
+        if backend.needs_model and system.model is None:
+            raise ConfigError(f"{path}: systems[{index}].model: backend {system.backend!r} needs a hub id or local folder")
+        try:
+            system._parsed_options = backend.Options.model_validate(system.options)
+        except ValidationError as exc:
+            raise _config_error(
+                path,
+                [(f"systems[{index}].options.{_field_path(e['loc'])}",
+                  f"unknown option; {backend.__name__} accepts: {', '.join(backend.Options.model_fields)}"
+                  if e["type"] == "extra_forbidden" else _describe(e)) for e in exc.errors()],
+            ) from None
+    _check_metrics_support(config, path)
+    return config
+
+
+def _check_metrics_support(config: RunConfig, path: Path) -> None:
+    """Build each scorer once so a metric that cannot handle the target language fails now, not after translating."""
+    for name in config.metrics:
+        try:
+            METRICS.get(name)(config.target.lang)
+        except EvalkitError as exc:
+            raise ConfigError(f"{path}: metrics: {exc}") from None

@@ -1,0 +1,41 @@
+"""Typed errors whose message is ready to show a user as one line.
+
+Library code raises these; only `evalkit.cli` turns them into stderr text and an
+exit code, so a notebook caller gets a normal exception it can catch.
+"""
+
+
+class EvalkitError(Exception):
+    """Base class: `str(err)` is the one line a user sees."""
+
+    exit_code = 2
+
+
+class ConfigError(EvalkitError):
+    """The run config is missing, malformed or names something that does not exist."""
+
+
+class CorpusError(EvalkitError):
+    """A corpus file cannot be read, or its documents cannot be paired as configured."""
+
+
+class RegistryError(EvalkitError):
+    """An unknown or duplicate backend/metric name."""
+
+
+class ModelUnavailableError(EvalkitError):
+    """Model weights are not available locally (these machines cannot reach the hub)."""
+
+
+class TranslationError(EvalkitError):
+    """A backend loaded but failed while translating."""
+
+
+class ScoringError(EvalkitError):
+    """Inputs to a metric are invalid (unaligned, empty reference, count mismatch)."""
+
+
+class StrictModeError(EvalkitError):
+    """`--strict` was given and at least one system did not produce scores."""
+
+    exit_code = 1

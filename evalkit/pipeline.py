@@ -1,0 +1,201 @@
+"""One run, end to end: config → corpus → alignment → candidates → scores.
+
+Orchestration only: no printing, no exit codes. Progress is reported to an
+observer so the CLI can draw bars and a notebook can ignore them. A system
+whose weights are missing or whose generation fails is recorded with its status
+and reason, and the run goes on with the others; only input errors that make
+the whole run meaningless (unreadable corpus, a reference that does not
+translate the pivot) raise.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import Protocol
+
+from evalkit import __version__
+from evalkit.align import Alignment, PairingVerdict, align_paragraphs, assess_translation
+from evalkit.backends import BACKENDS
+from evalkit.config import RunConfig, SystemConfig
+from evalkit.corpus import CleanDocument, load_document
+from evalkit.errors import CorpusError, ModelUnavailableError, TranslationError
+from evalkit.results import (
+    AlignmentRecord,
+    DocumentRecord,
+    ParagraphResult,
+    RunResult,
+    Score,
+    SystemResult,
+)
+from evalkit.scorers import METRICS
+from evalkit.scorers.base import Scorer
+
+
+class NotATranslationError(CorpusError):
+    """The reference document does not translate the pivot: scoring it would produce meaningless numbers."""
+
+
+class RunObserver(Protocol):
+    def system_started(self, system: SystemConfig, paragraphs: int) -> None: ...
+    def advanced(self, paragraphs: int) -> None: ...
+    def system_finished(self, result: SystemResult) -> None: ...
+
+
+class _NoObserver:
+    def system_started(self, system: SystemConfig, paragraphs: int) -> None:
+        pass
+
+    def advanced(self, paragraphs: int) -> None:
+        pass
+
+    def system_finished(self, result: SystemResult) -> None:
+        pass
+
+
+def make_run_id(config: RunConfig, when: datetime) -> str:
+    """Sortable by time, readable by name: 20261123-142501-vi-th."""
+    return f"{when:%Y%m%d-%H%M%S}-{config.name}"
+
+
+def run(config: RunConfig, observer: RunObserver | None = None) -> RunResult:
+    observer = observer or _NoObserver()
+    started = datetime.now(timezone.utc)
+    pivot = load_document(config.pivot.file)
+    target, alignment, verdict = _pair_target(config, pivot)
+    if not verdict.is_translation:
+        raise NotATranslationError(
+            f"{target.path.name} is not a translation of {pivot.path.name}: {verdict.reason}; nothing was scored"
+        )
+    pairs = alignment.pairs
+    if not pairs:
+        raise NotATranslationError(f"no paragraph of {target.path.name} aligns with {pivot.path.name}; nothing was scored")
+
+    scorers = [METRICS.get(name)(config.target.lang) for name in config.metrics]
+    systems = [_run_system(config, s, pivot, target, alignment, scorers, observer) for s in config.systems]
+    return RunResult(
+        run_id=make_run_id(config, started.astimezone()),
+        created=started.isoformat(timespec="seconds"),
+        evalkit_version=__version__,
+        config=config.to_record(),
+        pivot=_document_record(pivot, config.pivot.lang),
+        target=_document_record(target, config.target.lang),
+        alignment=_alignment_record(pivot, target, alignment, verdict),
+        systems=systems,
+    )
+
+
+def _pair_target(config: RunConfig, pivot: CleanDocument) -> tuple[CleanDocument, Alignment, PairingVerdict]:
+    src, tgt = config.pivot.lang, config.target.lang
+    if config.target.file is not None:
+        target = load_document(config.target.file)
+        alignment = align_paragraphs(pivot.texts, target.texts, src, tgt)
+        return target, alignment, assess_translation(pivot.texts, target.texts, alignment, src, tgt)
+    # No reference named: take the document that best translates the pivot.
+    tried = []
+    for path in sorted(p for p in config.corpus.iterdir() if p.is_file() and p.suffix == ".txt" and p != pivot.path):
+        target = load_document(path)
+        alignment = align_paragraphs(pivot.texts, target.texts, src, tgt)
+        tried.append((assess_translation(pivot.texts, target.texts, alignment, src, tgt), target, alignment))
+    accepted = [t for t in tried if t[0].is_translation]
+    if not accepted:
+        scores = ", ".join(f"{t[1].path.name}: {t[0].score:.2f}" for t in tried) or "no other .txt files"
+        raise CorpusError(
+            f"{config.corpus}: no document translates {pivot.path.name} ({scores}); set target.file to choose one"
+        )
+    verdict, target, alignment = max(accepted, key=lambda t: t[0].score)
+    return target, alignment, verdict
+
+
+def _run_system(
+    config: RunConfig,
+    system: SystemConfig,
+    pivot: CleanDocument,
+    target: CleanDocument,
+    alignment: Alignment,
+    scorers: Sequence[Scorer],
+    observer: RunObserver,
+) -> SystemResult:
+    result = SystemResult(
+        name=system.name, backend=system.backend, model=None if system.model is None else str(system.model), status="ok"
+    )
+    pairs = alignment.pairs
+    needed = sorted({i for bead in pairs for i in bead.source})
+    translator = BACKENDS.get(system.backend)(system.name, system.model, system.parsed_options)
+    observer.system_started(system, len(needed))
+    try:
+        clock = time.perf_counter()
+        translator.load()
+        result.seconds["load"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        outputs = translator.translate(
+            [pivot.paragraphs[i].text for i in needed], config.pivot.lang, config.target.lang, observer.advanced
+        )
+        result.seconds["translate"] = time.perf_counter() - clock
+        if len(outputs) != len(needed):
+            raise TranslationError(f"system {system.name!r}: returned {len(outputs)} translations for {len(needed)} paragraphs")
+    except ModelUnavailableError as exc:
+        result.status, result.reason = "unavailable", str(exc)
+    except TranslationError as exc:
+        result.status, result.reason = "failed", str(exc)
+    result.signature = translator.signature()
+    result.model_info = translator.info
+    if result.status != "ok":
+        observer.system_finished(result)
+        return result
+
+    candidate_of = dict(zip(needed, outputs))
+    for bead in pairs:
+        result.paragraphs.append(
+            ParagraphResult(
+                source_lines=[pivot.paragraphs[i].line for i in bead.source],
+                reference_lines=[target.paragraphs[j].line for j in bead.target],
+                source=" ".join(pivot.paragraphs[i].text for i in bead.source),
+                reference=" ".join(target.paragraphs[j].text for j in bead.target),
+                candidate=" ".join(candidate_of[i] for i in bead.source),
+                alignment_confidence=bead.confidence,
+            )
+        )
+    clock = time.perf_counter()
+    candidates = [p.candidate for p in result.paragraphs]
+    references = [p.reference for p in result.paragraphs]
+    for scorer in scorers:
+        corpus = scorer.corpus_score(candidates, references)
+        result.corpus_scores[scorer.name] = Score(corpus.score, corpus.signature)
+        result.paragraph_signatures[scorer.name] = scorer.paragraph_signature()
+        for paragraph, value in zip(result.paragraphs, scorer.paragraph_scores(candidates, references)):
+            paragraph.scores[scorer.name] = value
+    result.seconds["score"] = time.perf_counter() - clock
+    observer.system_finished(result)
+    return result
+
+
+def _document_record(doc: CleanDocument, lang: str) -> DocumentRecord:
+    return DocumentRecord(
+        path=str(doc.path),
+        lang=lang,
+        paragraphs=len(doc.paragraphs),
+        dropped=[{"line": d.line, "reason": d.reason, "text": d.text} for d in doc.dropped],
+    )
+
+
+def _alignment_record(
+    pivot: CleanDocument, target: CleanDocument, alignment: Alignment, verdict: PairingVerdict
+) -> AlignmentRecord:
+    return AlignmentRecord(
+        pairs=[
+            {
+                "source_lines": [pivot.paragraphs[i].line for i in bead.source],
+                "target_lines": [target.paragraphs[j].line for j in bead.target],
+                "confidence": bead.confidence,
+            }
+            for bead in alignment.pairs
+        ],
+        unmatched_source_lines=[pivot.paragraphs[i].line for i in alignment.unmatched_source],
+        unmatched_target_lines=[target.paragraphs[j].line for j in alignment.unmatched_target],
+        is_translation=verdict.is_translation,
+        pairing_score=verdict.score,
+        pairing_reason=verdict.reason,
+    )
+

@@ -1,0 +1,1 @@
+"""Views of a RunResult: files on disk and the terminal."""

@@ -1,0 +1,98 @@
+"""Terminal rendering with rich: per-system paragraph tables and document scores.
+
+Rich drops colour by itself when stdout is not a terminal, so piped output
+stays readable in CI logs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from evalkit.config import SystemConfig
+from evalkit.results import RunResult, SystemResult
+
+EXCERPT = 48
+
+
+def excerpt(text: str, width: int = EXCERPT) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+class ProgressObserver:
+    """Draws one progress bar per system while it translates."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            console=console, transient=False,
+        )
+        self.task = None
+
+    def __enter__(self) -> ProgressObserver:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.progress.stop()
+
+    def system_started(self, system: SystemConfig, paragraphs: int) -> None:
+        self.task = self.progress.add_task(f"translating with {system.name}", total=paragraphs)
+
+    def advanced(self, paragraphs: int) -> None:
+        if self.task is not None:
+            self.progress.advance(self.task, paragraphs)
+
+    def system_finished(self, result: SystemResult) -> None:
+        if result.status != "ok" and self.task is not None:
+            self.progress.update(self.task, description=f"{result.name}: {result.status}")
+        self.task = None
+
+
+def _fmt(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
+def render_system(console: Console, system: SystemResult, metrics: list[str]) -> None:
+    if system.status != "ok":
+        console.print(f"[bold]{system.name}[/bold]: [yellow]{system.status}[/yellow] — {system.reason}")
+        return
+    table = Table(title=f"{system.name} ({system.backend}{', ' + system.model if system.model else ''})",
+                  title_justify="left", show_lines=False)
+    table.add_column("#", justify="right")
+    table.add_column("src line", justify="right")
+    table.add_column("ref lines", justify="right")
+    table.add_column("source excerpt", overflow="ellipsis", no_wrap=True, max_width=EXCERPT)
+    for metric in metrics:
+        table.add_column(metric, justify="right")
+    for index, p in enumerate(system.paragraphs, start=1):
+        table.add_row(str(index), ",".join(map(str, p.source_lines)), ",".join(map(str, p.reference_lines)),
+                      excerpt(p.source), *(_fmt(p.scores.get(m)) for m in metrics))
+    table.add_section()
+    table.add_row("", "", "", f"[bold]document ({len(system.paragraphs)} paragraphs)[/bold]",
+                  *(f"[bold]{_fmt(system.corpus_scores[m].score)}[/bold]" for m in metrics))
+    console.print(table)
+    for metric in metrics:
+        console.print(f"  {metric:7} {system.corpus_scores[metric].signature}", style="dim", highlight=False)
+
+
+def render_run(console: Console, result: RunResult, folder: Path | None) -> None:
+    a = result.alignment
+    console.print(
+        f"[bold]{result.config['name']}[/bold]: {Path(result.pivot.path).name} ({result.pivot.lang}) → "
+        f"{Path(result.target.path).name} ({result.target.lang}); {len(a.pairs)} aligned pairs, "
+        f"unmatched pivot lines {a.unmatched_source_lines or 'none'}, "
+        f"unmatched reference lines {a.unmatched_target_lines or 'none'}; "
+        f"dropped {len(result.pivot.dropped)} + {len(result.target.dropped)} boilerplate lines",
+        highlight=False,
+    )
+    metrics = list(result.config["metrics"])
+    for system in result.systems:
+        console.print()
+        render_system(console, system, metrics)
+    if folder is not None:
+        console.print(f"\nresults: {folder}", highlight=False)

@@ -1,0 +1,97 @@
+"""Plain, serialisable records of a run. Reports are views of these.
+
+run.json is a contract read by `evalkit compare/check` and by users' scripts;
+`SCHEMA_VERSION` changes whenever a field changes meaning or disappears.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+SCHEMA_VERSION = 1
+
+Status = Literal["ok", "unavailable", "failed"]
+
+
+@dataclass
+class Score:
+    score: float
+    signature: str
+
+
+@dataclass
+class ParagraphResult:
+    source_lines: list[int]  # 1-based lines in the pivot file (several when the translator merged paragraphs)
+    reference_lines: list[int]  # 1-based lines in the reference file
+    source: str
+    reference: str
+    candidate: str
+    alignment_confidence: float
+    scores: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def source_line(self) -> int:
+        return self.source_lines[0]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source_line": self.source_line, **asdict(self)}
+
+
+@dataclass
+class SystemResult:
+    name: str
+    backend: str
+    model: str | None
+    status: Status
+    reason: str | None = None
+    signature: str | None = None  # the backend's: model, revision, decoding settings
+    model_info: dict[str, Any] = field(default_factory=dict)
+    corpus_scores: dict[str, Score] = field(default_factory=dict)
+    paragraph_signatures: dict[str, str] = field(default_factory=dict)
+    paragraphs: list[ParagraphResult] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)  # load, translate, score
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["paragraphs"] = [p.to_dict() for p in self.paragraphs]
+        return data
+
+
+@dataclass
+class DocumentRecord:
+    path: str
+    lang: str
+    paragraphs: int
+    dropped: list[dict[str, Any]]  # {"line", "reason", "text"}
+
+
+@dataclass
+class AlignmentRecord:
+    pairs: list[dict[str, Any]]  # {"source_lines", "target_lines", "confidence"}
+    unmatched_source_lines: list[int]
+    unmatched_target_lines: list[int]
+    is_translation: bool
+    pairing_score: float
+    pairing_reason: str
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    created: str  # ISO 8601, UTC
+    evalkit_version: str
+    config: dict[str, Any]
+    pivot: DocumentRecord
+    target: DocumentRecord
+    alignment: AlignmentRecord
+    systems: list[SystemResult]
+    schema_version: int = SCHEMA_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["systems"] = [s.to_dict() for s in self.systems]
+        return {"schema_version": data.pop("schema_version"), **data}
+
+    def system(self, name: str) -> SystemResult:
+        return next(s for s in self.systems if s.name == name)

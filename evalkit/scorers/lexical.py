@@ -1,0 +1,90 @@
+"""chrF, chrF++, BLEU and TER, computed by sacrebleu (Post, 2018).
+
+sacrebleu does the arithmetic and its signature is kept verbatim; evalkit only
+adds what it changed on the way in (word segmentation for languages without
+spaces) and its own version. BLEU at paragraph level uses sacrebleu's
+recommended sentence settings (exponential smoothing, effective order), which
+are reported in the paragraph signature because they differ from the corpus ones.
+"""
+
+from __future__ import annotations
+
+from evalkit import __version__
+from evalkit.scorers.base import Scorer
+from evalkit.scorers.segment import SACREBLEU_TOKENIZERS, segmenter
+
+
+class _SacrebleuScorer(Scorer):
+    word_based = True  # False: the metric ignores whitespace, so segmentation cannot change it
+
+    def __init__(self, target_lang: str) -> None:
+        super().__init__(target_lang)
+        found = segmenter(target_lang) if self.word_based else None
+        self._segment, self._segment_signature = found if found else (None, None)
+        self._metric = self._make(sentence=False)
+        self._sentence_metric = self._make(sentence=True)
+        # sacrebleu learns the reference count on first use; evalkit always scores
+        # against exactly one human reference, so the signature is known up front.
+        self._metric.num_refs = self._sentence_metric.num_refs = 1
+
+    def _make(self, sentence: bool):
+        raise NotImplementedError
+
+    def _prepare(self, texts: list[str]) -> list[str]:
+        return [self._segment(t) for t in texts] if self._segment else texts
+
+    def _corpus(self, candidates: list[str], references: list[str]) -> float:
+        return self._metric.corpus_score(self._prepare(candidates), [self._prepare(references)]).score
+
+    def _paragraphs(self, candidates: list[str], references: list[str]) -> list[float]:
+        hyps, refs = self._prepare(candidates), self._prepare(references)
+        return [self._sentence_metric.sentence_score(h, [r]).score for h, r in zip(hyps, refs)]
+
+    def _extend(self, sacrebleu_signature: str) -> str:
+        pretok = f"|pretok:{self._segment_signature}" if self._segment_signature else ""
+        return f"{sacrebleu_signature}{pretok}|evalkit:{__version__}"
+
+    def signature(self) -> str:
+        return self._extend(str(self._metric.get_signature()))
+
+    def paragraph_signature(self) -> str:
+        return self._extend(str(self._sentence_metric.get_signature()))
+
+
+class ChrfScorer(_SacrebleuScorer):
+    name = "chrf"
+    word_based = False
+
+    def _make(self, sentence: bool):
+        from sacrebleu.metrics import CHRF
+
+        return CHRF()
+
+
+class ChrfPlusPlusScorer(_SacrebleuScorer):
+    name = "chrf++"
+
+    def _make(self, sentence: bool):
+        from sacrebleu.metrics import CHRF
+
+        return CHRF(word_order=2)
+
+
+class BleuScorer(_SacrebleuScorer):
+    name = "bleu"
+
+    def _make(self, sentence: bool):
+        from sacrebleu.metrics import BLEU
+
+        tokenize = SACREBLEU_TOKENIZERS.get(self.target_lang, "13a")
+        return BLEU(tokenize=tokenize, effective_order=sentence)
+
+
+class TerScorer(_SacrebleuScorer):
+    name = "ter"
+    higher_is_better = False
+
+    def _make(self, sentence: bool):
+        from sacrebleu.metrics import TER
+
+        return TER(asian_support=self.target_lang in SACREBLEU_TOKENIZERS)

@@ -1,0 +1,63 @@
+from pathlib import Path
+
+import pytest
+
+from conftest import CORPUS, MALAY, OTHER_VI, PIVOT, THAI
+from evalkit.corpus import load_document, read_document
+from evalkit.corpus.clean import boilerplate_reason, normalise
+from evalkit.errors import CorpusError
+
+
+def test_normalise_composes_and_removes_invisible_spaces():
+    decomposed = "Vie\u0302\u0323t\u00a0Nam\u200b  2023"
+    assert normalise(decomposed) == "Việt Nam 2023"
+    assert normalise("a\u200cb") == "a\u200cb"  # ZWNJ carries meaning in some scripts: kept
+
+
+def test_every_line_is_kept_or_dropped_with_a_reason():
+    for name in (PIVOT, THAI, MALAY, OTHER_VI):
+        raw = read_document(CORPUS / name)
+        doc = load_document(CORPUS / name)
+        non_empty = [i for i, line in enumerate(raw.lines, 1) if line.strip()]
+        accounted = sorted([p.line for p in doc.paragraphs] + [d.line for d in doc.dropped])
+        assert accounted == non_empty, name
+        assert all(d.reason for d in doc.dropped)
+
+
+def test_corpus_boilerplate_html_and_repeats_are_dropped_with_reasons():
+    thai = {d.line: d.reason for d in load_document(CORPUS / THAI).dropped}
+    assert thai[45] == "repeat of line 43"  # the duplicated photo caption
+    assert thai[70] == "comment counter"
+    assert thai[72] == "empty widget"
+    other = {d.line: d.reason for d in load_document(CORPUS / OTHER_VI).dropped}
+    assert other[13] == "HTML markup only"
+    pivot = load_document(CORPUS / PIVOT)
+    assert [d.line for d in pivot.dropped] == [35, 37]
+    assert pivot.paragraphs[0].line == 1 and pivot.paragraphs[-1].line == 33
+    assert "\u00a0" not in " ".join(pivot.texts)
+
+
+def test_markup_is_stripped_but_text_kept(tmp_path):
+    f = tmp_path / "doc.txt"
+    f.write_text("<p>Hai n&amp;ước <b>hợp tác</b></p>\n\nKomen (12)\n", encoding="utf-8")
+    doc = load_document(f)
+    assert doc.texts == ["Hai n&ước hợp tác"]
+    assert [(d.line, d.reason) for d in doc.dropped] == [(3, "comment counter")]
+
+
+@pytest.mark.parametrize("text", ["Tổng thống (Mỹ)", "Năm 2023 (1)", "Hai nước đã ký 3 (ba) hiệp định"])
+def test_real_sentences_are_not_boilerplate(text):
+    assert boilerplate_reason(text) is None
+
+
+def test_missing_file_and_bad_encoding_name_the_file_and_line(tmp_path):
+    with pytest.raises(CorpusError, match="corpus file not found"):
+        read_document(tmp_path / "missing.txt")
+    bad = tmp_path / "latin1.txt"
+    bad.write_bytes("ok\nsecond\nViệt".encode("utf-8")[:-1] + b"\xe9t\n")
+    with pytest.raises(CorpusError, match=r"latin1.txt:3: not valid UTF-8"):
+        read_document(bad)
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n \n", encoding="utf-8")
+    with pytest.raises(CorpusError, match="has no text"):
+        read_document(Path(empty))
