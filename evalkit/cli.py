@@ -8,6 +8,7 @@ backends that need them, so `evalkit --help` stays instant.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -20,6 +21,14 @@ from evalkit.errors import EvalkitError, StrictModeError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Measure machine-translation quality on parallel documents.")
 stderr = Console(stderr=True, highlight=False)
+
+
+def make_console(quiet: bool) -> Console:
+    """Rich's 80-column default for pipes would crush the score tables; CI logs take wider lines."""
+    console = Console(quiet=quiet, highlight=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console = Console(quiet=quiet, highlight=False, width=160)
+    return console
 
 
 def _version(value: bool) -> None:
@@ -48,7 +57,7 @@ def run(
     from evalkit.report.console import ProgressObserver, render_run
     from evalkit.report.files import write_results
 
-    console = Console(quiet=quiet, highlight=False)
+    console = make_console(quiet)
     cfg = load_config(config)
     with ProgressObserver(console) as observer:
         result = run_pipeline(cfg, observer)

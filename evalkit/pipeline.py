@@ -20,7 +20,9 @@ from evalkit.align import Alignment, PairingVerdict, align_paragraphs, assess_tr
 from evalkit.backends import BACKENDS
 from evalkit.config import RunConfig, SystemConfig
 from evalkit.corpus import CleanDocument, load_document
+from evalkit.corpus.script import UNICODE_SCRIPT, dominant_script
 from evalkit.errors import CorpusError, ModelUnavailableError, TranslationError
+from evalkit.languages import get_language
 from evalkit.results import (
     AlignmentRecord,
     DocumentRecord,
@@ -92,17 +94,20 @@ def _pair_target(config: RunConfig, pivot: CleanDocument) -> tuple[CleanDocument
         target = load_document(config.target.file)
         alignment = align_paragraphs(pivot.texts, target.texts, src, tgt)
         return target, alignment, assess_translation(pivot.texts, target.texts, alignment, src, tgt)
-    # No reference named: take the document that best translates the pivot.
+    # No reference named: take the document in the target's script that best translates the pivot.
+    script = UNICODE_SCRIPT.get(get_language(tgt).flores.split("_")[1])
     tried = []
     for path in sorted(p for p in config.corpus.iterdir() if p.is_file() and p.suffix == ".txt" and p != pivot.path):
         target = load_document(path)
+        if script and dominant_script(target.texts) != script:
+            continue
         alignment = align_paragraphs(pivot.texts, target.texts, src, tgt)
         tried.append((assess_translation(pivot.texts, target.texts, alignment, src, tgt), target, alignment))
     accepted = [t for t in tried if t[0].is_translation]
     if not accepted:
-        scores = ", ".join(f"{t[1].path.name}: {t[0].score:.2f}" for t in tried) or "no other .txt files"
+        scores = ", ".join(f"{t[1].path.name}: {t[0].score:.2f}" for t in tried) or f"no other .txt file in {script} script"
         raise CorpusError(
-            f"{config.corpus}: no document translates {pivot.path.name} ({scores}); set target.file to choose one"
+            f"{config.corpus}: no {tgt} document translates {pivot.path.name} ({scores}); set target.file to choose one"
         )
     verdict, target, alignment = max(accepted, key=lambda t: t[0].score)
     return target, alignment, verdict

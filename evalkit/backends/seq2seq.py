@@ -78,12 +78,12 @@ class Seq2SeqTranslator(Translator):
         from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
         if self.model is None:
-            raise ModelUnavailableError(f"system {self.name!r}: backend seq2seq needs `model:` (a hub id or a local folder)")
+            raise ModelUnavailableError(f"backend seq2seq needs `model:` (a hub id or a local folder)")
         is_local = isinstance(self.model, Path)
         if is_local and not (self.model / "config.json").is_file():
             what = "does not exist" if not self.model.exists() else "has no config.json"
             raise ModelUnavailableError(
-                f"system {self.name!r}: model folder {self.model} {what}; "
+                f"model folder {self.model} {what}; "
                 f"point `model:` at a folder saved with save_pretrained"
             )
         kwargs = {"revision": self.options.revision, "local_files_only": not self.options.download}
@@ -97,14 +97,14 @@ class Seq2SeqTranslator(Translator):
         except OSError as exc:
             if is_local:
                 raise ModelUnavailableError(
-                    f"system {self.name!r}: cannot load model folder {self.model}: {_first_line(exc)}"
+                    f"cannot load model folder {self.model}: {_first_line(exc)}"
                 ) from None
             where = "offline, not in the local Hugging Face cache" if not self.options.download else _first_line(exc)
             raise ModelUnavailableError(
-                f"system {self.name!r}: model {self.model} is not available ({where}); {_how_to_provide(str(self.model))}"
+                f"model {self.model} is not available ({where}); {_how_to_provide(str(self.model))}"
             ) from None
         except (ValueError, ImportError) as exc:
-            raise ModelUnavailableError(f"system {self.name!r}: cannot load {self.model}: {_first_line(exc)}") from None
+            raise ModelUnavailableError(f"cannot load {self.model}: {_first_line(exc)}") from None
         self._model.to(self._device).eval()
 
     def _pick_device(self, torch) -> str:
@@ -168,14 +168,14 @@ class Seq2SeqTranslator(Translator):
             if too_long:
                 index, n = too_long[0]
                 raise TranslationError(
-                    f"system {self.name!r}: paragraph {index + 1} is {n} tokens, over the model's limit of {limit}; "
+                    f"paragraph {index + 1} is {n} tokens, over the model's limit of {limit}; "
                     f"evalkit does not truncate silently"
                 )
             try:
                 with torch.inference_mode():
                     generated = model.generate(**encoded.to(self._device), generation_config=generation)
             except RuntimeError as exc:
-                raise TranslationError(f"system {self.name!r}: generation failed: {_first_line(exc)}") from None
+                raise TranslationError(f"generation failed: {_first_line(exc)}") from None
             for i, text in zip(batch, tokenizer.batch_decode(generated, skip_special_tokens=True)):
                 outputs[i] = text.strip()
             if progress:

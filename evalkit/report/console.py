@@ -59,36 +59,47 @@ def _fmt(value: float | None) -> str:
 
 def render_system(console: Console, system: SystemResult, metrics: list[str]) -> None:
     if system.status != "ok":
-        console.print(f"[bold]{system.name}[/bold]: [yellow]{system.status}[/yellow] — {system.reason}")
+        console.print(f"[bold]{system.name}[/bold]: [yellow]{system.status}[/yellow] — {system.reason}", soft_wrap=True)
         return
     table = Table(title=f"{system.name} ({system.backend}{', ' + system.model if system.model else ''})",
                   title_justify="left", show_lines=False)
-    table.add_column("#", justify="right")
-    table.add_column("src line", justify="right")
-    table.add_column("ref lines", justify="right")
-    table.add_column("source excerpt", overflow="ellipsis", no_wrap=True, max_width=EXCERPT)
+    # Numbers are never truncated; the excerpt takes whatever width is left.
+    table.add_column("#", justify="right", no_wrap=True, min_width=2)
+    table.add_column("src", justify="right", no_wrap=True)
+    table.add_column("ref", justify="right", no_wrap=True)
+    table.add_column("source excerpt", overflow="ellipsis", no_wrap=True, min_width=12, max_width=EXCERPT)
     for metric in metrics:
-        table.add_column(metric, justify="right")
+        table.add_column(metric, justify="right", no_wrap=True, min_width=max(6, len(metric)))
     for index, p in enumerate(system.paragraphs, start=1):
         table.add_row(str(index), ",".join(map(str, p.source_lines)), ",".join(map(str, p.reference_lines)),
                       excerpt(p.source), *(_fmt(p.scores.get(m)) for m in metrics))
     table.add_section()
-    table.add_row("", "", "", f"[bold]document ({len(system.paragraphs)} paragraphs)[/bold]",
+    table.add_row("", "", "", f"[bold]document ({len(system.paragraphs)} pairs)[/bold]",
                   *(f"[bold]{_fmt(system.corpus_scores[m].score)}[/bold]" for m in metrics))
     console.print(table)
     for metric in metrics:
-        console.print(f"  {metric:7} {system.corpus_scores[metric].signature}", style="dim", highlight=False)
+        console.print(f"  {metric:7} {system.corpus_scores[metric].signature}", style="dim", highlight=False, soft_wrap=True)
+
+
+def _lines(numbers: list[int], limit: int = 8) -> str:
+    if not numbers:
+        return "none"
+    shown = ", ".join(map(str, numbers[:limit]))
+    return f"{len(numbers)} ({shown}{', …' if len(numbers) > limit else ''})"
 
 
 def render_run(console: Console, result: RunResult, folder: Path | None) -> None:
     a = result.alignment
     console.print(
         f"[bold]{result.config['name']}[/bold]: {Path(result.pivot.path).name} ({result.pivot.lang}) → "
-        f"{Path(result.target.path).name} ({result.target.lang}); {len(a.pairs)} aligned pairs, "
-        f"unmatched pivot lines {a.unmatched_source_lines or 'none'}, "
-        f"unmatched reference lines {a.unmatched_target_lines or 'none'}; "
-        f"dropped {len(result.pivot.dropped)} + {len(result.target.dropped)} boilerplate lines",
-        highlight=False,
+        f"{Path(result.target.path).name} ({result.target.lang}): {a.pairing_reason}",
+        soft_wrap=True,
+    )
+    console.print(
+        f"  {len(a.pairs)} aligned pairs scored; unmatched, not scored: pivot lines {_lines(a.unmatched_source_lines)}, "
+        f"reference lines {_lines(a.unmatched_target_lines)}; dropped as boilerplate: "
+        f"{len(result.pivot.dropped)} pivot + {len(result.target.dropped)} reference lines (all listed in run.json)",
+        soft_wrap=True,
     )
     metrics = list(result.config["metrics"])
     for system in result.systems:
