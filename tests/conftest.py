@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tiny_models import build_marian
+from tiny_models import build_marian, build_nllb
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus" / "vn-jp-2023"
@@ -38,6 +38,13 @@ def tiny_marian_multi(tmp_path_factory) -> Path:
     """An opus-mt style multi-target model: the target is chosen by a >>xxx<< token."""
     base = tmp_path_factory.mktemp("tiny-marian-multi")
     return build_marian(base / "model", base / "work", seed=1, target_tokens=[">>tha<<", ">>zsm<<", ">>vie<<"])
+
+
+@pytest.fixture(scope="session")
+def tiny_nllb(tmp_path_factory) -> Path:
+    """NLLB-200 style: languages as vie_Latn/tha_Thai, the target forced as the first generated token."""
+    base = tmp_path_factory.mktemp("tiny-nllb")
+    return build_nllb(base / "model", base / "work")
 
 
 def make_config(tmp_path: Path, *, target_lang: str = "th", target_file: str | None = THAI,

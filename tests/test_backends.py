@@ -46,6 +46,16 @@ def test_multi_target_marian_gets_the_target_token(tiny_marian_multi):
         translator.translate(PARAGRAPHS[:1], "vi", "id")
 
 
+def test_nllb_family_uses_flores_codes_and_forces_the_target(tiny_nllb):
+    translator = Seq2SeqTranslator("nllb", tiny_nllb, Seq2SeqOptions(max_new_tokens=8))
+    thai = translator.translate(PARAGRAPHS, "vi", "th")
+    malay = translator.translate(PARAGRAPHS, "vi", "ms")
+    assert translator.info["tokenizer_class"].startswith("Nllb")
+    assert translator.info["language_codes"] == {"vi-th": "vie_Latn->tha_Thai", "vi-ms": "vie_Latn->zsm_Latn"}
+    assert thai != malay  # the forced first token (target language) steers decoding
+    assert translator.translate(PARAGRAPHS, "vi", "th") == thai
+
+
 def test_missing_hub_model_is_one_clear_line_and_fast():
     translator = Seq2SeqTranslator("nllb", "facebook/nllb-200-distilled-600M", Seq2SeqOptions())
     start = time.perf_counter()

@@ -80,3 +80,36 @@ def build_marian(dest: Path, workdir: Path, seed: int = 0, target_tokens: list[s
     tokenizer.save_pretrained(dest)
     model.save_pretrained(dest)
     return dest
+
+
+def build_nllb(dest: Path, workdir: Path, seed: int = 0) -> Path:
+    """An NLLB-200-style model: NllbTokenizer with the FAIRSEQ language codes + a tiny M2M100 network.
+
+    NllbTokenizer built from a bare SentencePiece model knows no language codes
+    (tha_Thai would silently become <unk>), so they are passed explicitly.
+    """
+    import shutil
+
+    import torch
+    from transformers import M2M100Config, M2M100ForConditionalGeneration, NllbTokenizer
+    from transformers.models.nllb.tokenization_nllb import FAIRSEQ_LANGUAGE_CODES
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    model_file = train_spm(corpus_text_file(workdir), workdir / "spm", vocab_size=800)
+    source = workdir / "nllb-src"
+    source.mkdir(exist_ok=True)
+    shutil.copy(model_file, source / "sentencepiece.bpe.model")
+    tokenizer = NllbTokenizer.from_pretrained(source, extra_special_tokens=FAIRSEQ_LANGUAGE_CODES, model_max_length=256)
+    torch.manual_seed(seed)
+    config = M2M100Config(
+        vocab_size=len(tokenizer), d_model=64, encoder_layers=2, decoder_layers=2,
+        encoder_attention_heads=4, decoder_attention_heads=4, encoder_ffn_dim=128, decoder_ffn_dim=128,
+        max_position_embeddings=256, pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
+        bos_token_id=tokenizer.bos_token_id, decoder_start_token_id=tokenizer.eos_token_id, init_std=0.5,
+    )
+    model = M2M100ForConditionalGeneration(config).eval()
+    model.generation_config.forced_eos_token_id = None
+    dest.mkdir(parents=True, exist_ok=True)
+    tokenizer.save_pretrained(dest)
+    model.save_pretrained(dest)
+    return dest
