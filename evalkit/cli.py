@@ -8,8 +8,10 @@ backends that need them, so `evalkit --help` stays instant.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -74,6 +76,28 @@ def run(
             f"--strict: {len(problems)} system(s) produced no scores: "
             + ", ".join(f"{s.name} ({s.status})" for s in problems)
         )
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+@app.command()
+def align(
+    config: Annotated[Path, typer.Argument(help="YAML run config, e.g. configs/vi-th.yaml")],
+    output_format: Annotated[OutputFormat, typer.Option("--format", "-f", help="table for people, json for tools.")] = OutputFormat.table,
+) -> None:
+    """Show how the pivot and reference paragraphs pair up, what is unmatched or dropped, and which corpus documents translate the pivot."""
+    from evalkit.config import load_config
+    from evalkit.pairing import pair_documents
+    from evalkit.report.alignment import alignment_json, render_alignment
+
+    paired = pair_documents(load_config(config), survey=True)
+    if output_format is OutputFormat.json:
+        print(json.dumps(alignment_json(paired), ensure_ascii=False, indent=2))
+    else:
+        render_alignment(make_console(quiet=False), paired)
 
 
 def main() -> None:

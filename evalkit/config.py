@@ -30,6 +30,7 @@ class _Closed(BaseModel):
 class DocumentConfig(_Closed):
     lang: str = Field(description="ISO 639-1 code")
     file: Path | None = Field(None, description="file in the corpus folder; omitted: detected (target only)")
+    check_lang: bool = Field(True, description="refuse the run when the text is detected to be in another language")
 
     @field_validator("lang")
     @classmethod

@@ -16,13 +16,13 @@ from datetime import datetime, timezone
 from typing import Protocol
 
 from evalkit import __version__
-from evalkit.align import Alignment, PairingVerdict, align_paragraphs, assess_translation
+from evalkit.align import Alignment, PairingVerdict
 from evalkit.backends import BACKENDS
 from evalkit.config import RunConfig, SystemConfig
-from evalkit.corpus import CleanDocument, load_document
-from evalkit.corpus.script import UNICODE_SCRIPT, dominant_script
+from evalkit.corpus import CleanDocument
+from evalkit.corpus.langid import LanguageGuess, detect_paragraphs
 from evalkit.errors import CorpusError, ModelUnavailableError, TranslationError
-from evalkit.languages import get_language
+from evalkit.pairing import pair_documents
 from evalkit.results import (
     AlignmentRecord,
     DocumentRecord,
@@ -64,14 +64,13 @@ def make_run_id(config: RunConfig, when: datetime) -> str:
 def run(config: RunConfig, observer: RunObserver | None = None) -> RunResult:
     observer = observer or _NoObserver()
     started = datetime.now(timezone.utc)
-    pivot = load_document(config.pivot.file)
-    target, alignment, verdict = _pair_target(config, pivot)
+    paired = pair_documents(config)
+    pivot, target, alignment, verdict = paired.pivot, paired.target, paired.alignment, paired.verdict
     if not verdict.is_translation:
         raise NotATranslationError(
             f"{target.path.name} is not a translation of {pivot.path.name}: {verdict.reason}; nothing was scored"
         )
-    pairs = alignment.pairs
-    if not pairs:
+    if not alignment.pairs:
         raise NotATranslationError(f"no paragraph of {target.path.name} aligns with {pivot.path.name}; nothing was scored")
 
     scorers = [METRICS.get(name)(config.target.lang) for name in config.metrics]
@@ -81,36 +80,11 @@ def run(config: RunConfig, observer: RunObserver | None = None) -> RunResult:
         created=started.isoformat(timespec="seconds"),
         evalkit_version=__version__,
         config=config.to_record(),
-        pivot=_document_record(pivot, config.pivot.lang),
-        target=_document_record(target, config.target.lang),
-        alignment=_alignment_record(pivot, target, alignment, verdict),
+        pivot=document_record(pivot, config.pivot.lang, paired.pivot_lang),
+        target=document_record(target, config.target.lang, paired.target_lang),
+        alignment=alignment_record(pivot, target, alignment, verdict),
         systems=systems,
     )
-
-
-def _pair_target(config: RunConfig, pivot: CleanDocument) -> tuple[CleanDocument, Alignment, PairingVerdict]:
-    src, tgt = config.pivot.lang, config.target.lang
-    if config.target.file is not None:
-        target = load_document(config.target.file)
-        alignment = align_paragraphs(pivot.texts, target.texts, src, tgt)
-        return target, alignment, assess_translation(pivot.texts, target.texts, alignment, src, tgt)
-    # No reference named: take the document in the target's script that best translates the pivot.
-    script = UNICODE_SCRIPT.get(get_language(tgt).flores.split("_")[1])
-    tried = []
-    for path in sorted(p for p in config.corpus.iterdir() if p.is_file() and p.suffix == ".txt" and p != pivot.path):
-        target = load_document(path)
-        if script and dominant_script(target.texts) != script:
-            continue
-        alignment = align_paragraphs(pivot.texts, target.texts, src, tgt)
-        tried.append((assess_translation(pivot.texts, target.texts, alignment, src, tgt), target, alignment))
-    accepted = [t for t in tried if t[0].is_translation]
-    if not accepted:
-        scores = ", ".join(f"{t[1].path.name}: {t[0].score:.2f}" for t in tried) or f"no other .txt file in {script} script"
-        raise CorpusError(
-            f"{config.corpus}: no {tgt} document translates {pivot.path.name} ({scores}); set target.file to choose one"
-        )
-    verdict, target, alignment = max(accepted, key=lambda t: t[0].score)
-    return target, alignment, verdict
 
 
 def _run_system(
@@ -176,16 +150,22 @@ def _run_system(
     return result
 
 
-def _document_record(doc: CleanDocument, lang: str) -> DocumentRecord:
+def document_record(doc: CleanDocument, lang: str, detected: LanguageGuess) -> DocumentRecord:
+    langs = detect_paragraphs(doc.texts)
     return DocumentRecord(
         path=str(doc.path),
         lang=lang,
+        detected_lang=detected.lang,
+        lang_confidence=detected.confidence,
         paragraphs=len(doc.paragraphs),
+        other_language_paragraphs=[
+            {"line": p.line, "lang": found} for p, found in zip(doc.paragraphs, langs) if found not in (lang, None)
+        ],
         dropped=[{"line": d.line, "reason": d.reason, "text": d.text} for d in doc.dropped],
     )
 
 
-def _alignment_record(
+def alignment_record(
     pivot: CleanDocument, target: CleanDocument, alignment: Alignment, verdict: PairingVerdict
 ) -> AlignmentRecord:
     return AlignmentRecord(

@@ -61,8 +61,11 @@ class SystemResult:
 @dataclass
 class DocumentRecord:
     path: str
-    lang: str
+    lang: str  # as declared in the config
+    detected_lang: str | None  # lingua's document-level answer
+    lang_confidence: float
     paragraphs: int
+    other_language_paragraphs: list[dict[str, Any]]  # {"line", "lang"}: kept paragraphs lingua labels otherwise
     dropped: list[dict[str, Any]]  # {"line", "reason", "text"}
 
 

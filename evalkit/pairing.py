@@ -1,0 +1,116 @@
+"""Document pairing: which corpus documents translate the pivot, in which language.
+
+A corpus folder of scrapes mixes translations of the pivot with other articles
+on the same story. Scoring an MT system against a document that is not a
+translation of its input produces confident-looking nonsense, so evalkit checks
+two things before anything is translated: each document is in the language the
+config declares (lingua, offline), and the reference aligns with the pivot as a
+translation does (`evalkit.align.assess_translation`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from evalkit.align import Alignment, PairingVerdict, align_paragraphs, assess_translation
+from evalkit.config import DocumentConfig, RunConfig
+from evalkit.corpus import CleanDocument, load_document
+from evalkit.corpus.langid import LanguageGuess, detect_document, supported
+from evalkit.errors import CorpusError
+from evalkit.languages import LANGUAGES
+
+MIN_LANGUAGE_CONFIDENCE = 0.5  # below this lingua is undecided and the declaration stands
+
+
+@dataclass(frozen=True)
+class DocumentSurvey:
+    """One corpus document judged against the pivot."""
+
+    path: Path
+    detected_lang: str | None
+    lang_confidence: float
+    is_translation: bool
+    score: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class PairedDocuments:
+    pivot: CleanDocument
+    target: CleanDocument
+    alignment: Alignment
+    verdict: PairingVerdict
+    pivot_lang: LanguageGuess
+    target_lang: LanguageGuess
+    survey: tuple[DocumentSurvey, ...]  # every other document of the corpus; empty unless asked for
+
+
+def _name(code: str | None) -> str:
+    language = LANGUAGES.get(code or "")
+    return f"{language.name} ({code})" if language else f"{code or 'undetermined'}"
+
+
+def check_language(doc: CleanDocument, declared: DocumentConfig, role: str) -> LanguageGuess:
+    """Detect the document's language and refuse a config that declares another."""
+    guess = detect_document(doc.texts)
+    if (
+        declared.check_lang
+        and supported(declared.lang)
+        and guess.lang is not None
+        and guess.lang != declared.lang
+        and guess.confidence >= MIN_LANGUAGE_CONFIDENCE
+    ):
+        raise CorpusError(
+            f"{doc.path}: the text is {_name(guess.lang)} (lingua confidence {guess.confidence:.2f}) but "
+            f"{role}.lang is {declared.lang!r}; fix {role}.lang or {role}.file (or set {role}.check_lang: false)"
+        )
+    return guess
+
+
+def _align(pivot: CleanDocument, target: CleanDocument, src: str, tgt: str) -> tuple[Alignment, PairingVerdict]:
+    alignment = align_paragraphs(pivot.texts, target.texts, src, tgt)
+    return alignment, assess_translation(pivot.texts, target.texts, alignment, src, tgt)
+
+
+def survey_corpus(corpus: Path, pivot: CleanDocument, pivot_lang: str) -> list[DocumentSurvey]:
+    """Judge every other .txt document of the corpus folder against the pivot."""
+    found = []
+    for path in sorted(p for p in corpus.iterdir() if p.is_file() and p.suffix == ".txt" and p != pivot.path):
+        try:
+            doc = load_document(path)
+        except CorpusError as exc:
+            found.append(DocumentSurvey(path, None, 0.0, False, 0.0, f"unreadable: {exc}"))
+            continue
+        guess = detect_document(doc.texts)
+        _, verdict = _align(pivot, doc, pivot_lang, guess.lang or "und")
+        reason = verdict.reason
+        if guess.lang == pivot_lang:
+            reason = f"same language as the pivot; {reason}"
+        found.append(DocumentSurvey(path, guess.lang, guess.confidence, verdict.is_translation, verdict.score, reason))
+    return found
+
+
+def pair_documents(config: RunConfig, survey: bool = False) -> PairedDocuments:
+    """Load, language-check and align the pivot with its reference (chosen from the corpus when not named)."""
+    pivot = load_document(config.pivot.file)
+    pivot_lang = check_language(pivot, config.pivot, "pivot")
+    src, tgt = config.pivot.lang, config.target.lang
+    surveyed = survey_corpus(config.corpus, pivot, src) if survey or config.target.file is None else []
+    if config.target.file is not None:
+        target = load_document(config.target.file)
+    else:
+        candidates = [s for s in surveyed if s.is_translation and s.detected_lang == tgt]
+        if not candidates:
+            listing = "; ".join(
+                f"{s.path.name}: {_name(s.detected_lang)}, {'translation' if s.is_translation else 'not a translation'}"
+                for s in surveyed
+            ) or "no other .txt files"
+            raise CorpusError(
+                f"{config.corpus}: no {_name(tgt)} document translates {pivot.path.name} ({listing}); "
+                f"set target.file to choose one"
+            )
+        target = load_document(max(candidates, key=lambda s: s.score).path)
+    target_lang = check_language(target, config.target, "target")
+    alignment, verdict = _align(pivot, target, src, tgt)
+    return PairedDocuments(pivot, target, alignment, verdict, pivot_lang, target_lang, tuple(surveyed))
