@@ -52,6 +52,7 @@ def run(
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 if any system is unavailable or failed (for CI).")] = False,
     output_dir: Annotated[Optional[Path], typer.Option("--output-dir", "-o", help="Where run folders go (default: the config's output_dir).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the results folder and problems.")] = False,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Translate everything again; neither read nor write the translation cache.")] = False,
 ) -> None:
     """Translate the pivot with every system, score against the reference, write results/<run-id>/."""
     from evalkit.config import load_config
@@ -61,9 +62,13 @@ def run(
 
     console = make_console(quiet)
     cfg = load_config(config)
+    if output_dir is not None:
+        cfg.output_dir = output_dir.resolve()
+    if no_cache:
+        cfg.cache = False
     with ProgressObserver(console) as observer:
         result = run_pipeline(cfg, observer)
-    folder = write_results(result, output_dir.resolve() if output_dir else cfg.output_dir)
+    folder = write_results(result, cfg.output_dir)
     render_run(console, result, folder)
     problems = [s for s in result.systems if s.status != "ok"]
     for system in problems:

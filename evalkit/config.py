@@ -68,6 +68,9 @@ class RunConfig(_Closed):
     systems: list[SystemConfig] = Field(min_length=1)
     metrics: list[str] = Field(default_factory=lambda: list(DEFAULT_METRICS), min_length=1)
     output_dir: Path = Path("results")
+    cache: bool | Path = Field(
+        True, description="translation cache: true = output_dir/translation-cache.sqlite, a path, or false"
+    )
     source_path: Path | None = Field(None, exclude=True)  # the YAML file this came from
 
     @field_validator("metrics")
@@ -89,6 +92,13 @@ class RunConfig(_Closed):
         if self.pivot.file is None:
             raise ValueError("pivot.file is required: name the original document the systems translate")
         return self
+
+    @property
+    def cache_path(self) -> Path | None:
+        """The translation cache file; by default beside the run folders, so it follows --output-dir."""
+        if self.cache is False:
+            return None
+        return self.output_dir / "translation-cache.sqlite" if self.cache is True else self.cache
 
     def to_record(self) -> dict[str, Any]:
         """The resolved config as plain data, for run.json."""
@@ -171,6 +181,8 @@ def load_config(path: str | Path) -> RunConfig:
     config.source_path = path
     config.corpus = (base / config.corpus).resolve()
     config.output_dir = (base / config.output_dir).resolve()
+    if not isinstance(config.cache, bool):
+        config.cache = (base / config.cache).resolve()
     if not config.corpus.is_dir():
         raise ConfigError(f"{path}: corpus: folder {config.corpus} does not exist")
     for role in ("pivot", "target"):

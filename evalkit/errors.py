@@ -31,6 +31,10 @@ class TranslationError(EvalkitError):
     """A backend loaded but failed while translating."""
 
 
+class CacheError(EvalkitError):
+    """The translation cache file cannot be opened, read or written."""
+
+
 class ScoringError(EvalkitError):
     """Inputs to a metric are invalid (unaligned, empty reference, count mismatch)."""
 

@@ -18,6 +18,7 @@ from typing import Protocol
 from evalkit import __version__
 from evalkit.align import Alignment, PairingVerdict
 from evalkit.backends import BACKENDS
+from evalkit.backends.cache import CachedTranslator, TranslationCache
 from evalkit.config import RunConfig, SystemConfig
 from evalkit.corpus import CleanDocument
 from evalkit.corpus.langid import LanguageGuess, detect_paragraphs
@@ -64,6 +65,7 @@ def make_run_id(config: RunConfig, when: datetime) -> str:
 def run(config: RunConfig, observer: RunObserver | None = None) -> RunResult:
     observer = observer or _NoObserver()
     started = datetime.now(timezone.utc)
+    clock = time.perf_counter()
     paired = pair_documents(config)
     pivot, target, alignment, verdict = paired.pivot, paired.target, paired.alignment, paired.verdict
     if not verdict.is_translation:
@@ -72,9 +74,15 @@ def run(config: RunConfig, observer: RunObserver | None = None) -> RunResult:
         )
     if not alignment.pairs:
         raise NotATranslationError(f"no paragraph of {target.path.name} aligns with {pivot.path.name}; nothing was scored")
+    pairing_seconds = time.perf_counter() - clock
 
     scorers = [METRICS.get(name)(config.target.lang) for name in config.metrics]
-    systems = [_run_system(config, s, pivot, target, alignment, scorers, observer) for s in config.systems]
+    cache = TranslationCache(config.cache_path) if config.cache_path else None
+    try:
+        systems = [_run_system(config, s, pivot, target, alignment, scorers, cache, observer) for s in config.systems]
+    finally:
+        if cache is not None:
+            cache.close()
     return RunResult(
         run_id=make_run_id(config, started.astimezone()),
         created=started.isoformat(timespec="seconds"),
@@ -84,6 +92,7 @@ def run(config: RunConfig, observer: RunObserver | None = None) -> RunResult:
         target=document_record(target, config.target.lang, paired.target_lang),
         alignment=alignment_record(pivot, target, alignment, verdict),
         systems=systems,
+        seconds={"pairing": pairing_seconds, "total": time.perf_counter() - clock},
     )
 
 
@@ -94,6 +103,7 @@ def _run_system(
     target: CleanDocument,
     alignment: Alignment,
     scorers: Sequence[Scorer],
+    cache: TranslationCache | None,
     observer: RunObserver,
 ) -> SystemResult:
     result = SystemResult(
@@ -102,27 +112,31 @@ def _run_system(
     pairs = alignment.pairs
     needed = sorted({i for bead in pairs for i in bead.source})
     translator = BACKENDS.get(system.backend)(system.name, system.model, system.parsed_options)
+    if cache is not None:
+        translator = CachedTranslator(translator, cache)
     observer.system_started(system, len(needed))
+    clock = time.perf_counter()
     try:
-        clock = time.perf_counter()
         translator.load()
-        result.seconds["load"] = time.perf_counter() - clock
-        clock = time.perf_counter()
         outputs = translator.translate(
             [pivot.paragraphs[i].text for i in needed], config.pivot.lang, config.target.lang, observer.advanced
         )
-        result.seconds["translate"] = time.perf_counter() - clock
         if len(outputs) != len(needed):
-            raise TranslationError(f"system {system.name!r}: returned {len(outputs)} translations for {len(needed)} paragraphs")
+            raise TranslationError(f"returned {len(outputs)} translations for {len(needed)} paragraphs")
     except ModelUnavailableError as exc:
         result.status, result.reason = "unavailable", str(exc)
     except TranslationError as exc:
         result.status, result.reason = "failed", str(exc)
+    wall = time.perf_counter() - clock
+    load, generate = translator.seconds.get("load", 0.0), translator.seconds.get("generate", 0.0)
+    result.seconds = {"load": load, "generate": generate, "evalkit": max(0.0, wall - load - generate)}
     result.signature = translator.signature()
     result.model_info = translator.info
     if result.status != "ok":
         observer.system_finished(result)
         return result
+    hits = getattr(translator, "hits", 0)
+    result.from_cache, result.translated = hits, len(needed) - hits
 
     candidate_of = dict(zip(needed, outputs))
     for bead in pairs:

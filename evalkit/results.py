@@ -50,7 +50,11 @@ class SystemResult:
     corpus_scores: dict[str, Score] = field(default_factory=dict)
     paragraph_signatures: dict[str, str] = field(default_factory=dict)
     paragraphs: list[ParagraphResult] = field(default_factory=list)
-    seconds: dict[str, float] = field(default_factory=dict)  # load, translate, score
+    translated: int = 0  # pivot paragraphs the backend translated in this run
+    from_cache: int = 0  # pivot paragraphs answered by the translation cache
+    # load: model loading; generate: inside the model's generate calls; evalkit: the rest of
+    # translating (tokenising, batching, cache look-ups); score: all metrics
+    seconds: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -89,6 +93,7 @@ class RunResult:
     target: DocumentRecord
     alignment: AlignmentRecord
     systems: list[SystemResult]
+    seconds: dict[str, float] = field(default_factory=dict)  # pairing (read, clean, align), total
     schema_version: int = SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:

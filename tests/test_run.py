@@ -167,3 +167,33 @@ def test_reference_is_detected_when_not_named(tmp_path):
     pairs = {tuple(p["source_lines"]): tuple(p["target_lines"]) for p in result.alignment.pairs}
     assert pairs[(3,)] == (1,) and pairs[(5,)] == (3,) and pairs[(33,)] == (17,)
     assert 1 in result.alignment.unmatched_source_lines  # Malay has no title
+
+
+def test_second_run_takes_everything_from_the_cache_without_loading_the_model(tiny_marian, tmp_path):
+    config = make_config(tmp_path, systems=[
+        {"name": "copy", "backend": "copy"},
+        {"name": "tiny", "backend": "seq2seq", "model": str(tiny_marian), "options": {"max_new_tokens": 8}},
+    ], metrics=["chrf"])
+    first = run(load_config(config))
+    second = run(load_config(config))
+    a, b = first.system("tiny"), second.system("tiny")
+    needed = len({line for p in a.paragraphs for line in p.source_lines})
+    assert (a.translated, a.from_cache) == (needed, 0)
+    assert (b.translated, b.from_cache) == (0, needed)
+    assert b.model_info["cache"]["model_loaded"] is False and b.seconds["load"] == 0.0
+    assert [p.candidate for p in b.paragraphs] == [p.candidate for p in a.paragraphs]
+    assert b.corpus_scores == a.corpus_scores
+    assert (tmp_path / "results" / "translation-cache.sqlite").is_file()
+    assert second.system("copy").model_info == {"cache": {"enabled": False, "path": str(tmp_path / "results" / "translation-cache.sqlite"),
+                                                          "model_loaded": True, "reason": "backend CopyTranslator is not cacheable"}}
+
+
+def test_no_cache_flag_translates_again(tiny_marian, tmp_path):
+    config = make_config(tmp_path, systems=[
+        {"name": "tiny", "backend": "seq2seq", "model": str(tiny_marian), "options": {"max_new_tokens": 4}}], metrics=["chrf"])
+    assert run_cli("run", config, "-q").returncode == 0
+    proc = run_cli("run", config, "--no-cache")
+    assert proc.returncode == 0, proc.stderr
+    assert "17 paragraphs translated, 0 from the cache" in proc.stdout
+    again = run_cli("run", config)
+    assert "0 paragraphs translated, 17 from the cache" in again.stdout

@@ -30,11 +30,26 @@ ProgressCallback = Callable[[int], None]  # called with the number of paragraphs
 class Translator(ABC):
     Options: ClassVar[type[BackendOptions]] = NoOptions
     needs_model: ClassVar[bool] = False
+    cacheable: ClassVar[bool] = True
+    """False where caching is pointless (the copy baseline); CachedTranslator then passes calls through."""
+    deterministic: ClassVar[bool] = True
+    """False when outputs are sampled: never cached."""
+    cache_neutral_options: ClassVar[frozenset[str]] = frozenset({"batch_size", "download"})
+    """Options that change speed, never output: left out of the cache identity."""
 
     def __init__(self, name: str, model: str | Path | None, options: BackendOptions) -> None:
         self.name = name
         self.model = model
         self.options = options
+        # Wall-clock seconds spent in model loading ("load") and inside the model's own
+        # generation calls ("generate"), so a run can report evalkit's own overhead.
+        self.seconds: dict[str, float] = {}
+
+    def cache_identity(self) -> str:
+        """Everything that could change this backend's output; must not load the model."""
+        from evalkit.backends.cache import default_identity
+
+        return default_identity(self)
 
     def load(self) -> None:
         """Load weights; raise ModelUnavailableError with a one-line how-to when they are absent."""

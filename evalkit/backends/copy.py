@@ -14,6 +14,8 @@ from evalkit.backends.base import ProgressCallback, Translator
 
 
 class CopyTranslator(Translator):
+    cacheable = False  # the output is the input
+
     def translate(
         self,
         texts: Sequence[str],

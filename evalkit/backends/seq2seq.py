@@ -12,6 +12,7 @@ before failing anyway.
 from __future__ import annotations
 
 import contextlib
+import time
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -78,7 +79,7 @@ class Seq2SeqTranslator(Translator):
         from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
         if self.model is None:
-            raise ModelUnavailableError(f"backend seq2seq needs `model:` (a hub id or a local folder)")
+            raise ModelUnavailableError("backend seq2seq needs `model:` (a hub id or a local folder)")
         is_local = isinstance(self.model, Path)
         if is_local and not (self.model / "config.json").is_file():
             what = "does not exist" if not self.model.exists() else "has no config.json"
@@ -88,6 +89,7 @@ class Seq2SeqTranslator(Translator):
             )
         kwargs = {"revision": self.options.revision, "local_files_only": not self.options.download}
         self._device = self._pick_device(torch)
+        clock = time.perf_counter()
         try:
             with _quiet_transformers():
                 self._tokenizer = AutoTokenizer.from_pretrained(self.model, **kwargs)
@@ -106,6 +108,7 @@ class Seq2SeqTranslator(Translator):
         except (ValueError, ImportError) as exc:
             raise ModelUnavailableError(f"cannot load {self.model}: {_first_line(exc)}") from None
         self._model.to(self._device).eval()
+        self.seconds["load"] = self.seconds.get("load", 0.0) + time.perf_counter() - clock
 
     def _pick_device(self, torch) -> str:
         if self.options.device != "auto":
@@ -171,11 +174,13 @@ class Seq2SeqTranslator(Translator):
                     f"paragraph {index + 1} is {n} tokens, over the model's limit of {limit}; "
                     f"evalkit does not truncate silently"
                 )
+            clock = time.perf_counter()
             try:
                 with torch.inference_mode():
                     generated = model.generate(**encoded.to(self._device), generation_config=generation)
             except RuntimeError as exc:
                 raise TranslationError(f"generation failed: {_first_line(exc)}") from None
+            self.seconds["generate"] = self.seconds.get("generate", 0.0) + time.perf_counter() - clock
             for i, text in zip(batch, tokenizer.batch_decode(generated, skip_special_tokens=True)):
                 outputs[i] = text.strip()
             if progress:

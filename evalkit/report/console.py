@@ -77,6 +77,13 @@ def render_system(console: Console, system: SystemResult, metrics: list[str]) ->
     table.add_row("", "", "", f"[bold]document ({len(system.paragraphs)} pairs)[/bold]",
                   *(f"[bold]{_fmt(system.corpus_scores[m].score)}[/bold]" for m in metrics))
     console.print(table)
+    s = system.seconds
+    console.print(
+        f"  {system.translated} paragraphs translated, {system.from_cache} from the cache · "
+        f"load {s.get('load', 0):.2f} s · generation {s.get('generate', 0):.2f} s · "
+        f"evalkit {s.get('evalkit', 0):.2f} s · scoring {s.get('score', 0):.2f} s",
+        style="dim", soft_wrap=True,
+    )
     for metric in metrics:
         console.print(f"  {metric:7} {system.corpus_scores[metric].signature}", style="dim", highlight=False, soft_wrap=True)
 
