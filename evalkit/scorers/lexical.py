@@ -5,9 +5,19 @@ adds what it changed on the way in (word segmentation for languages without
 spaces) and its own version. BLEU at paragraph level uses sacrebleu's
 recommended sentence settings (exponential smoothing, effective order), which
 are reported in the paragraph signature because they differ from the corpus ones.
+
+Sufficient statistics are sacrebleu's own per-segment statistics of the corpus
+metric (BLEU: hyp/ref lengths and n-gram matches/totals; chrF: hyp/ref/match
+counts per n-gram order; TER: edits and reference length), extracted from the
+same segmented texts as `corpus_score`. sacrebleu 2.6 aggregates all three by a
+plain column sum (`utils.sum_of_lists`), so summed rows reproduce its corpus
+score exactly; every column is an integer count (TER's reference length is an
+integer divided by the single reference count), so float64 sums are exact.
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 from evalkit import __version__
 from evalkit.scorers.base import Scorer
@@ -39,6 +49,15 @@ class _SacrebleuScorer(Scorer):
     def _paragraphs(self, candidates: list[str], references: list[str]) -> list[float]:
         hyps, refs = self._prepare(candidates), self._prepare(references)
         return [self._sentence_metric.sentence_score(h, [r]).score for h, r in zip(hyps, refs)]
+
+    def _statistics(self, candidates: list[str], references: list[str]) -> list[list[float]]:
+        return self._metric._extract_corpus_statistics(self._prepare(candidates), [self._prepare(references)])
+
+    def _score_from_statistics(self, summed: np.ndarray) -> float:
+        # A fresh Python list per call: sacrebleu's BLEU edits its `correct` list in
+        # place for add-k smoothing, and Python numbers keep its arithmetic identical
+        # to `corpus_score` (numpy float32 scalars would not).
+        return self._metric._compute_score_from_stats(summed.tolist()).score
 
     def _extend(self, sacrebleu_signature: str) -> str:
         pretok = f"|pretok:{self._segment_signature}" if self._segment_signature else ""
