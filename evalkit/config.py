@@ -60,6 +60,16 @@ class SystemConfig(_Closed):
         return self._parsed_options
 
 
+class StatisticsConfig(_Closed):
+    """Uncertainty and significance settings; the seed is recorded so numbers can be reproduced."""
+
+    baseline: str | None = Field(None, description="system every other is tested against; default: the copy system, else the first")
+    bootstrap_resamples: int = Field(1000, ge=0, description="paragraph resamples for 95% CIs; 0 = no CIs")
+    randomization_trials: int = Field(10000, ge=0, description="approximate-randomisation trials; 0 = skip")
+    seed: int = 12345
+    alpha: float = Field(0.05, gt=0, lt=1)
+
+
 class RunConfig(_Closed):
     name: str = Field(min_length=1, pattern=r"^[\w.+-]+$", description="used in the run id and folder name")
     corpus: Path
@@ -68,6 +78,7 @@ class RunConfig(_Closed):
     systems: list[SystemConfig] = Field(min_length=1)
     metrics: list[str] = Field(default_factory=lambda: list(DEFAULT_METRICS), min_length=1)
     output_dir: Path = Path("results")
+    statistics: StatisticsConfig = Field(default_factory=StatisticsConfig)
     cache: bool | Path = Field(
         True, description="translation cache: true = output_dir/translation-cache.sqlite, a path, or false"
     )
@@ -89,9 +100,18 @@ class RunConfig(_Closed):
         repeated = sorted({n for n in names if names.count(n) > 1})
         if repeated:
             raise ValueError(f"system names must be unique; repeated: {', '.join(repeated)}")
+        baseline = self.statistics.baseline
+        if baseline is not None and baseline not in names:
+            raise ValueError(f"statistics.baseline {baseline!r} is not a system name ({', '.join(names)})")
         if self.pivot.file is None:
             raise ValueError("pivot.file is required: name the original document the systems translate")
         return self
+
+    @property
+    def baseline_system(self) -> str:
+        if self.statistics.baseline:
+            return self.statistics.baseline
+        return next((s.name for s in self.systems if s.backend == "copy"), self.systems[0].name)
 
     @property
     def cache_path(self) -> Path | None:

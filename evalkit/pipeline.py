@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Protocol
 
+import numpy as np
+
 from evalkit import __version__
 from evalkit.align import Alignment, PairingVerdict
 from evalkit.backends import BACKENDS
@@ -34,6 +36,7 @@ from evalkit.results import (
 )
 from evalkit.scorers import METRICS
 from evalkit.scorers.base import Scorer
+from evalkit.scorers.stats import approximate_randomization, bootstrap_ci, paired_bootstrap
 
 
 class NotATranslationError(CorpusError):
@@ -78,11 +81,16 @@ def run(config: RunConfig, observer: RunObserver | None = None) -> RunResult:
 
     scorers = [METRICS.get(name)(config.target.lang) for name in config.metrics]
     cache = TranslationCache(config.cache_path) if config.cache_path else None
+    statistics: dict[str, dict[str, np.ndarray]] = {}  # system → metric → per-paragraph sufficient statistics
     try:
-        systems = [_run_system(config, s, pivot, target, alignment, scorers, cache, observer) for s in config.systems]
+        systems = [
+            _run_system(config, s, pivot, target, alignment, scorers, cache, observer, statistics)
+            for s in config.systems
+        ]
     finally:
         if cache is not None:
             cache.close()
+    _test_against_baseline(config, systems, scorers, statistics)
     return RunResult(
         run_id=make_run_id(config, started.astimezone()),
         created=started.isoformat(timespec="seconds"),
@@ -105,6 +113,7 @@ def _run_system(
     scorers: Sequence[Scorer],
     cache: TranslationCache | None,
     observer: RunObserver,
+    statistics: dict[str, dict[str, np.ndarray]],
 ) -> SystemResult:
     result = SystemResult(
         name=system.name, backend=system.backend, model=None if system.model is None else str(system.model), status="ok"
@@ -153,15 +162,63 @@ def _run_system(
     clock = time.perf_counter()
     candidates = [p.candidate for p in result.paragraphs]
     references = [p.reference for p in result.paragraphs]
+    settings = config.statistics
+    statistics[system.name] = {}
     for scorer in scorers:
-        corpus = scorer.corpus_score(candidates, references)
-        result.corpus_scores[scorer.name] = Score(corpus.score, corpus.signature)
+        # One extraction of sufficient statistics serves the corpus score (identical to
+        # sacrebleu's corpus_score) and its bootstrap interval, and later the significance tests.
+        stats = statistics[system.name][scorer.name] = scorer.statistics(candidates, references)
+        score = Score(scorer.score_from_statistics(stats), scorer.signature())
+        if settings.bootstrap_resamples:
+            interval = bootstrap_ci(scorer, stats, n_resamples=settings.bootstrap_resamples, seed=settings.seed)
+            score.ci_low, score.ci_high = interval.low, interval.high
+        result.corpus_scores[scorer.name] = score
         result.paragraph_signatures[scorer.name] = scorer.paragraph_signature()
         for paragraph, value in zip(result.paragraphs, scorer.paragraph_scores(candidates, references)):
             paragraph.scores[scorer.name] = value
     result.seconds["score"] = time.perf_counter() - clock
     observer.system_finished(result)
     return result
+
+
+def _test_against_baseline(
+    config: RunConfig,
+    systems: list[SystemResult],
+    scorers: Sequence[Scorer],
+    statistics: dict[str, dict[str, np.ndarray]],
+) -> None:
+    """Paired bootstrap (Koehn 2004) and approximate randomisation (Riezler & Maxwell 2005) against the baseline.
+
+    Both systems are scored on the same aligned paragraphs, so the tests are
+    paired. A difference is marked significant only when both tests agree at
+    alpha: they answer the same question with different resampling, and a
+    published claim should survive either.
+    """
+    settings, baseline = config.statistics, config.baseline_system
+    if baseline not in statistics:
+        return  # the baseline produced no scores; nothing to compare against
+    for result in systems:
+        if result.name == baseline or result.name not in statistics:
+            continue
+        metrics = {}
+        for scorer in scorers:
+            own, base = statistics[result.name][scorer.name], statistics[baseline][scorer.name]
+            boot = paired_bootstrap(scorer, own, base, n_resamples=max(settings.bootstrap_resamples, 1),
+                                    seed=settings.seed, alpha=settings.alpha)
+            entry = {
+                "delta": boot.delta,
+                "better": boot.better,
+                "p_bootstrap": boot.p_value,
+                "bootstrap_resamples": boot.n_samples,
+                "significant": boot.significant,
+            }
+            if settings.randomization_trials:
+                ar = approximate_randomization(scorer, own, base, n_trials=settings.randomization_trials,
+                                               seed=settings.seed, alpha=settings.alpha)
+                entry.update(p_randomization=ar.p_value, randomization_trials=ar.n_samples,
+                             significant=boot.significant and ar.significant)
+            metrics[scorer.name] = entry
+        result.significance = {"baseline": baseline, "alpha": settings.alpha, "seed": settings.seed, "metrics": metrics}
 
 
 def document_record(doc: CleanDocument, lang: str, detected: LanguageGuess) -> DocumentRecord:

@@ -18,6 +18,8 @@ Status = Literal["ok", "unavailable", "failed"]
 class Score:
     score: float
     signature: str
+    ci_low: float | None = None  # 95% bootstrap interval over paragraphs (percentile method)
+    ci_high: float | None = None
 
 
 @dataclass
@@ -49,6 +51,9 @@ class SystemResult:
     model_info: dict[str, Any] = field(default_factory=dict)
     corpus_scores: dict[str, Score] = field(default_factory=dict)
     paragraph_signatures: dict[str, str] = field(default_factory=dict)
+    # against the run's baseline system: {"baseline": name, "metrics": {metric: {delta, p_bootstrap, p_randomization,
+    # significant, better, ...}}}; None for the baseline itself and for systems without scores
+    significance: dict[str, Any] | None = None
     paragraphs: list[ParagraphResult] = field(default_factory=list)
     translated: int = 0  # pivot paragraphs the backend translated in this run
     from_cache: int = 0  # pivot paragraphs answered by the translation cache

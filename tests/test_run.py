@@ -24,14 +24,15 @@ def _only_run(results: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def thai_run(tiny_marian, tmp_path_factory):
-    """One CLI run with the copy floor, a local tiny model and a hub model that is not available."""
+def thai_run(tiny_marian, tiny_nllb, tmp_path_factory):
+    """One CLI run with the copy floor, two local tiny models and a hub model that is not available."""
     tmp = tmp_path_factory.mktemp("thai-run")
     config = make_config(tmp, systems=[
         {"name": "copy", "backend": "copy"},
         {"name": "tiny", "backend": "seq2seq", "model": str(tiny_marian), "options": {"batch_size": 8, "max_new_tokens": 16}},
+        {"name": "tiny-nllb", "backend": "seq2seq", "model": str(tiny_nllb), "options": {"max_new_tokens": 16}},
         {"name": "nllb-600m", "backend": "seq2seq", "model": "facebook/nllb-200-distilled-600M"},
-    ])
+    ], statistics={"bootstrap_resamples": 200, "randomization_trials": 500})
     proc = run_cli("run", config)
     folder = _only_run(tmp / "results")
     return proc, folder, json.loads((folder / "run.json").read_text(encoding="utf-8"))
@@ -53,7 +54,7 @@ def test_run_json_structure(thai_run):
     assert data["schema_version"] == 1 and data["evalkit_version"]
     assert data["config"]["name"] == "test-vi-th"
     statuses = {s["name"]: (s["status"], s["reason"]) for s in data["systems"]}
-    assert statuses["copy"] == ("ok", None) and statuses["tiny"] == ("ok", None)
+    assert statuses["copy"] == ("ok", None) and statuses["tiny"] == ("ok", None) and statuses["tiny-nllb"] == ("ok", None)
     assert statuses["nllb-600m"][0] == "unavailable" and "not available" in statuses["nllb-600m"][1]
     pairs = data["alignment"]["pairs"]
     for system in data["systems"]:
@@ -104,12 +105,34 @@ def test_scores_match_sacrebleu_called_directly(thai_run):
             assert p["scores"]["ter"] == pytest.approx(TER().sentence_score(h, [r]).score)
 
 
+def test_corpus_scores_have_confidence_intervals_and_systems_are_tested_against_the_baseline(thai_run):
+    proc, _, data = thai_run
+    systems = {s["name"]: s for s in data["systems"]}
+    assert data["config"]["statistics"] == {"baseline": None, "bootstrap_resamples": 200, "randomization_trials": 500,
+                                            "seed": 12345, "alpha": 0.05}
+    for name in ("copy", "tiny", "tiny-nllb"):
+        for metric, score in systems[name]["corpus_scores"].items():
+            assert score["ci_low"] <= score["score"] <= score["ci_high"], (name, metric)
+    assert systems["copy"]["significance"] is None  # the baseline
+    assert systems["nllb-600m"]["significance"] is None  # no scores
+    for name in ("tiny", "tiny-nllb"):
+        sig = systems[name]["significance"]
+        assert sig["baseline"] == "copy" and set(sig["metrics"]) == {"chrf", "chrf++", "bleu", "ter"}
+        for metric, test in sig["metrics"].items():
+            own, base = systems[name]["corpus_scores"][metric]["score"], systems["copy"]["corpus_scores"][metric]["score"]
+            assert test["delta"] == pytest.approx(own - base)
+            assert 0 < test["p_bootstrap"] <= 1 and 0 < test["p_randomization"] <= 1
+            assert test["significant"] == (test["p_bootstrap"] < 0.05 and test["p_randomization"] < 0.05 and test["delta"] != 0)
+    assert "± half-width of the 95% bootstrap interval" in proc.stdout and "against copy" in proc.stdout
+    assert "copy (baseline)" in proc.stdout
+
+
 def test_paragraphs_csv_has_a_row_per_system_and_paragraph(thai_run):
     _, folder, data = thai_run
     with open(folder / "paragraphs.csv", encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     n = len(data["alignment"]["pairs"])
-    assert len(rows) == 2 * n  # copy and tiny; the unavailable system has no paragraphs
+    assert len(rows) == 3 * n  # copy and the two tiny models; the unavailable system has no paragraphs
     tiny = [r for r in rows if r["system"] == "tiny"]
     first = next(s for s in data["systems"] if s["name"] == "tiny")["paragraphs"][0]
     assert tiny[0]["candidate"] == first["candidate"] and float(tiny[0]["chrf"]) == first["scores"]["chrf"]

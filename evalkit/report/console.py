@@ -95,6 +95,39 @@ def _lines(numbers: list[int], limit: int = 8) -> str:
     return f"{len(numbers)} ({shown}{', …' if len(numbers) > limit else ''})"
 
 
+def _cell(system: SystemResult, metric: str) -> str:
+    score = system.corpus_scores[metric]
+    text = f"{score.score:.2f}"
+    if score.ci_low is not None and score.ci_high is not None:
+        text += f" ± {(score.ci_high - score.ci_low) / 2:.2f}"
+    test = (system.significance or {}).get("metrics", {}).get(metric)
+    if test:
+        p = max(test["p_bootstrap"], test.get("p_randomization", 0.0))
+        mark = "*" if test["significant"] else " "
+        text += f"\nΔ {test['delta']:+.2f} p={p:.3f}{mark}"
+    return text
+
+
+def render_summary(console: Console, result: RunResult, metrics: list[str]) -> None:
+    scored = [s for s in result.systems if s.status == "ok"]
+    if not scored:
+        return
+    stats = result.config.get("statistics", {})
+    baseline = next((s.significance["baseline"] for s in scored if s.significance), None)
+    title = "document scores, ± half-width of the 95% bootstrap interval"
+    if baseline:
+        title += (f"; Δ and p against {baseline} (paired bootstrap and approximate randomisation, the larger p shown; "
+                  f"* both significant at {stats.get('alpha', 0.05)})")
+    table = Table(title=title, title_justify="left")
+    table.add_column("system", no_wrap=True)
+    for metric in metrics:
+        table.add_column(metric + (" ↓" if metric == "ter" else ""), justify="right", no_wrap=True)
+    for system in scored:
+        label = system.name + (" (baseline)" if system.name == baseline else "")
+        table.add_row(label, *(_cell(system, m) for m in metrics))
+    console.print(table)
+
+
 def render_run(console: Console, result: RunResult, folder: Path | None) -> None:
     a = result.alignment
     console.print(
@@ -112,5 +145,7 @@ def render_run(console: Console, result: RunResult, folder: Path | None) -> None
     for system in result.systems:
         console.print()
         render_system(console, system, metrics)
+    console.print()
+    render_summary(console, result, metrics)
     if folder is not None:
         console.print(f"\nresults: {folder}", highlight=False)
