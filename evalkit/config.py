@@ -60,6 +60,35 @@ class SystemConfig(_Closed):
         return self._parsed_options
 
 
+class MetricConfig(_Closed):
+    """A metric by name, with its options: `chrf`, or `{name: comet, model: ../models/wmt22-comet-da}`."""
+
+    name: str
+    options: dict[str, Any] = Field(default_factory=dict)
+    _parsed_options: Any = PrivateAttr(None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_yaml(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return {"name": value}
+        if isinstance(value, dict) and "options" not in value:
+            return {"name": value.get("name"), "options": {k: v for k, v in value.items() if k != "name"}}
+        return value
+
+    @field_validator("name")
+    @classmethod
+    def _known_metric(cls, value: str) -> str:
+        if value not in METRICS:
+            raise ValueError(METRICS.unknown_message(value))
+        return value
+
+    @property
+    def parsed_options(self):
+        assert self._parsed_options is not None, "options are parsed by load_config"
+        return self._parsed_options
+
+
 class StatisticsConfig(_Closed):
     """Uncertainty and significance settings; the seed is recorded so numbers can be reproduced."""
 
@@ -76,7 +105,7 @@ class RunConfig(_Closed):
     pivot: DocumentConfig
     target: DocumentConfig
     systems: list[SystemConfig] = Field(min_length=1)
-    metrics: list[str] = Field(default_factory=lambda: list(DEFAULT_METRICS), min_length=1)
+    metrics: list[MetricConfig] = Field(default_factory=lambda: [MetricConfig(name=m) for m in DEFAULT_METRICS], min_length=1)
     output_dir: Path = Path("results")
     statistics: StatisticsConfig = Field(default_factory=StatisticsConfig)
     cache: bool | Path = Field(
@@ -86,13 +115,15 @@ class RunConfig(_Closed):
 
     @field_validator("metrics")
     @classmethod
-    def _known_metrics(cls, values: list[str]) -> list[str]:
-        for value in values:
-            if value not in METRICS:
-                raise ValueError(METRICS.unknown_message(value))
-        if len(set(values)) != len(values):
+    def _unique_metrics(cls, values: list[MetricConfig]) -> list[MetricConfig]:
+        names = [m.name for m in values]
+        if len(set(names)) != len(names):
             raise ValueError("a metric is listed twice")
         return values
+
+    @property
+    def metric_names(self) -> list[str]:
+        return [m.name for m in self.metrics]
 
     @model_validator(mode="after")
     def _unique_system_names(self) -> RunConfig:
@@ -125,6 +156,9 @@ class RunConfig(_Closed):
         data = self.model_dump(mode="json")
         for system, parsed in zip(data["systems"], self.systems):
             system["options"] = parsed.parsed_options.model_dump(mode="json")
+        # reports read metric names from "metrics"; options are kept beside them
+        data["metrics"] = self.metric_names
+        data["metric_options"] = {m.name: m.parsed_options.model_dump(mode="json") for m in self.metrics}
         return data
 
 
@@ -230,9 +264,32 @@ def load_config(path: str | Path) -> RunConfig:
 
 
 def _check_metrics_support(config: RunConfig, path: Path) -> None:
-    """Build each scorer once so a metric that cannot handle the target language fails now, not after translating."""
-    for name in config.metrics:
+    """Parse each metric's options and build it once, so a metric that cannot handle the target
+    language fails now, not after translating (construction loads no weights)."""
+    base = path.resolve().parent
+    for index, metric in enumerate(config.metrics):
+        scorer_class = METRICS.get(metric.name)
+        options = {k: _resolve_option_path(k, v, base) for k, v in metric.options.items()}
         try:
-            METRICS.get(name)(config.target.lang)
+            metric._parsed_options = scorer_class.Options.model_validate(options)
+        except ValidationError as exc:
+            raise _config_error(
+                path,
+                [(f"metrics[{index}].{_field_path(e['loc'])}",
+                  f"unknown option; {metric.name} accepts: {', '.join(scorer_class.Options.model_fields) or 'no options'}"
+                  if e["type"] == "extra_forbidden" else _describe(e)) for e in exc.errors()],
+            ) from None
+        try:
+            scorer_class(config.target.lang, metric._parsed_options, config.pivot.lang)
         except EvalkitError as exc:
-            raise ConfigError(f"{path}: metrics: {exc}") from None
+            raise ConfigError(f"{path}: metrics[{index}] ({metric.name}): {exc}") from None
+
+
+_PATH_OPTIONS = {"model", "spm_model", "path"}
+
+
+def _resolve_option_path(key: str, value: Any, base: Path) -> Any:
+    """Options that name local files are relative to the config file, like every other path."""
+    if key in _PATH_OPTIONS and isinstance(value, str) and value.startswith((".", "/", "~")):
+        return str((base / Path(value).expanduser()).resolve())
+    return value

@@ -31,6 +31,10 @@ class TranslationError(EvalkitError):
     """A backend loaded but failed while translating."""
 
 
+class MetricUnavailableError(EvalkitError):
+    """A metric's package or weights are not installed here; the run goes on without it."""
+
+
 class CacheError(EvalkitError):
     """The translation cache file cannot be opened, read or written."""
 

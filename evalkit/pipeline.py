@@ -24,7 +24,7 @@ from evalkit.backends.cache import CachedTranslator, TranslationCache
 from evalkit.config import RunConfig, SystemConfig
 from evalkit.corpus import CleanDocument
 from evalkit.corpus.langid import LanguageGuess, detect_paragraphs
-from evalkit.errors import CorpusError, ModelUnavailableError, TranslationError
+from evalkit.errors import CorpusError, MetricUnavailableError, ModelUnavailableError, TranslationError
 from evalkit.pairing import pair_documents
 from evalkit.results import (
     AlignmentRecord,
@@ -79,7 +79,7 @@ def run(config: RunConfig, observer: RunObserver | None = None) -> RunResult:
         raise NotATranslationError(f"no paragraph of {target.path.name} aligns with {pivot.path.name}; nothing was scored")
     pairing_seconds = time.perf_counter() - clock
 
-    scorers = [METRICS.get(name)(config.target.lang) for name in config.metrics]
+    scorers, unavailable_metrics = _load_scorers(config)
     cache = TranslationCache(config.cache_path) if config.cache_path else None
     statistics: dict[str, dict[str, np.ndarray]] = {}  # system → metric → per-paragraph sufficient statistics
     try:
@@ -100,8 +100,23 @@ def run(config: RunConfig, observer: RunObserver | None = None) -> RunResult:
         target=document_record(target, config.target.lang, paired.target_lang),
         alignment=alignment_record(pivot, target, alignment, verdict),
         systems=systems,
+        unavailable_metrics=unavailable_metrics,
         seconds={"pairing": pairing_seconds, "total": time.perf_counter() - clock},
     )
+
+
+def _load_scorers(config: RunConfig) -> tuple[list[Scorer], dict[str, str]]:
+    """Build and load every metric; one whose package or weights are missing is reported, not fatal."""
+    scorers, unavailable = [], {}
+    for metric in config.metrics:
+        scorer = METRICS.get(metric.name)(config.target.lang, metric.parsed_options, config.pivot.lang)
+        try:
+            scorer.load()
+        except MetricUnavailableError as exc:
+            unavailable[metric.name] = str(exc)
+            continue
+        scorers.append(scorer)
+    return scorers, unavailable
 
 
 def _run_system(
@@ -162,19 +177,20 @@ def _run_system(
     clock = time.perf_counter()
     candidates = [p.candidate for p in result.paragraphs]
     references = [p.reference for p in result.paragraphs]
+    sources = [p.source for p in result.paragraphs]
     settings = config.statistics
     statistics[system.name] = {}
     for scorer in scorers:
         # One extraction of sufficient statistics serves the corpus score (identical to
         # sacrebleu's corpus_score) and its bootstrap interval, and later the significance tests.
-        stats = statistics[system.name][scorer.name] = scorer.statistics(candidates, references)
+        stats = statistics[system.name][scorer.name] = scorer.statistics(candidates, references, sources)
         score = Score(scorer.score_from_statistics(stats), scorer.signature())
         if settings.bootstrap_resamples:
             interval = bootstrap_ci(scorer, stats, n_resamples=settings.bootstrap_resamples, seed=settings.seed)
             score.ci_low, score.ci_high = interval.low, interval.high
         result.corpus_scores[scorer.name] = score
         result.paragraph_signatures[scorer.name] = scorer.paragraph_signature()
-        for paragraph, value in zip(result.paragraphs, scorer.paragraph_scores(candidates, references)):
+        for paragraph, value in zip(result.paragraphs, scorer.paragraph_scores(candidates, references, sources)):
             paragraph.scores[scorer.name] = value
     result.seconds["score"] = time.perf_counter() - clock
     observer.system_finished(result)

@@ -98,6 +98,7 @@ class RunResult:
     target: DocumentRecord
     alignment: AlignmentRecord
     systems: list[SystemResult]
+    unavailable_metrics: dict[str, str] = field(default_factory=dict)  # metric → why it was not computed
     seconds: dict[str, float] = field(default_factory=dict)  # pairing (read, clean, align), total
     schema_version: int = SCHEMA_VERSION
 

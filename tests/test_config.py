@@ -49,7 +49,7 @@ target: {{lang: th, file: {THAI}}}
         ("systems: [{name: a, backend: seq2seq, model: x/y, options: {beams: 4}}]", "systems[0].options.beams: unknown option; Seq2SeqTranslator accepts: batch_size, num_beams"),
         ("systems: [{name: a, backend: seq2seq, model: x/y, options: {batch_size: 0}}]", "systems[0].options.batch_size: Input should be greater than or equal to 1"),
         ("systems: [{name: a, backend: seq2seq}]", "systems[0].model: backend 'seq2seq' needs a hub id or local folder"),
-        ("systems: [{name: a, backend: copy}]\nmetrics: [chrf, blue]", "metrics: unknown metric 'blue'; did you mean 'bleu'?"),
+        ("systems: [{name: a, backend: copy}]\nmetrics: [chrf, blue]", "metrics[1].name: unknown metric 'blue'; did you mean 'bleu'?"),
         ("systems: [{name: a, backend: copy}, {name: a, backend: copy}]", "system names must be unique; repeated: a"),
         ("systems: []", "systems: List should have at least 1 item"),
     ],
@@ -66,3 +66,11 @@ def test_other_config_mistakes(tmp_path):
     assert "target.file:" in _error(tmp_path, BASE.replace(THAI, "missing.txt") + "systems: [{name: a, backend: copy}]")
     assert "corpus: folder" in _error(tmp_path, BASE.replace("vn-jp-2023", "nope") + "systems: [{name: a, backend: copy}]")
     assert "pivot: required field is missing" in _error(tmp_path, "name: t\ncorpus: .\ntarget: {lang: th}\nsystems: [{name: a, backend: copy}]")
+
+
+def test_metric_entries_take_options_and_reject_unknown_ones(tmp_path):
+    config = load_config(make_config(tmp_path, metrics=["chrf", {"name": "bleu"}]))
+    assert config.metric_names == ["chrf", "bleu"]
+    assert config.to_record()["metrics"] == ["chrf", "bleu"]
+    message = _error(tmp_path, BASE + "systems: [{name: a, backend: copy}]\nmetrics: [chrf, {name: bleu, smoothing: none}]")
+    assert "metrics[1].smoothing: unknown option; bleu accepts: no options" in message

@@ -141,7 +141,9 @@ def render_run(console: Console, result: RunResult, folder: Path | None) -> None
         f"{len(result.pivot.dropped)} pivot + {len(result.target.dropped)} reference lines (all listed in run.json)",
         soft_wrap=True,
     )
-    metrics = list(result.config["metrics"])
+    metrics = [m for m in result.config["metrics"] if m not in result.unavailable_metrics]
+    for name, reason in result.unavailable_metrics.items():
+        console.print(f"metric {name}: unavailable — {reason}", soft_wrap=True)
     for system in result.systems:
         console.print()
         render_system(console, system, metrics)

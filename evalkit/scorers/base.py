@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict
 
 from evalkit.errors import ScoringError
 
@@ -30,30 +31,46 @@ class MetricScore:
     signature: str
 
 
+class ScorerOptions(BaseModel):
+    """Per-metric settings from the config (`- {name: comet, model: ...}`); unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Sources = Sequence[str] | None
+
+
 class Scorer(ABC):
     name: ClassVar[str]
     higher_is_better: ClassVar[bool] = True
+    needs_sources: ClassVar[bool] = False  # COMET-style metrics read the source paragraph too
+    Options: ClassVar[type[ScorerOptions]] = ScorerOptions
 
-    def __init__(self, target_lang: str) -> None:
+    def __init__(self, target_lang: str, options: ScorerOptions | None = None, source_lang: str | None = None) -> None:
         self.target_lang = target_lang
+        self.source_lang = source_lang
+        self.options = options if options is not None else self.Options()
 
-    def corpus_score(self, candidates: Sequence[str], references: Sequence[str]) -> MetricScore:
-        self._check(candidates, references)
-        return MetricScore(self._corpus(list(candidates), list(references)), self.signature())
+    def load(self) -> None:
+        """Load packages and weights; raise MetricUnavailableError with a one-line how-to when absent."""
 
-    def paragraph_scores(self, candidates: Sequence[str], references: Sequence[str]) -> list[float]:
-        self._check(candidates, references)
-        return self._paragraphs(list(candidates), list(references))
+    def corpus_score(self, candidates: Sequence[str], references: Sequence[str], sources: Sources = None) -> MetricScore:
+        self._check(candidates, references, sources)
+        return MetricScore(self._corpus(list(candidates), list(references), _list(sources)), self.signature())
 
-    def statistics(self, candidates: Sequence[str], references: Sequence[str]) -> np.ndarray:
+    def paragraph_scores(self, candidates: Sequence[str], references: Sequence[str], sources: Sources = None) -> list[float]:
+        self._check(candidates, references, sources)
+        return self._paragraphs(list(candidates), list(references), _list(sources))
+
+    def statistics(self, candidates: Sequence[str], references: Sequence[str], sources: Sources = None) -> np.ndarray:
         """Sufficient statistics, one float64 row per paragraph (columns are metric-specific).
 
         Summing any multiset of rows and passing the sum to `score_from_statistics`
         gives the corpus score of those paragraphs; for the full set it equals
         `corpus_score(...).score` exactly.
         """
-        self._check(candidates, references)
-        stats = np.asarray(self._statistics(list(candidates), list(references)), dtype=np.float64)
+        self._check(candidates, references, sources)
+        stats = np.asarray(self._statistics(list(candidates), list(references), _list(sources)), dtype=np.float64)
         if stats.ndim != 2 or stats.shape[0] != len(references):
             raise ScoringError(f"{self.name}: statistics of shape {stats.shape} for {len(references)} paragraphs")
         return stats
@@ -73,7 +90,11 @@ class Scorer(ABC):
             raise ScoringError(f"{self.name}: statistics must be 1-D (summed) or 2-D (rows), got shape {stats.shape}")
         return float(self._score_from_statistics(stats))
 
-    def _check(self, candidates: Sequence[str], references: Sequence[str]) -> None:
+    def _check(self, candidates: Sequence[str], references: Sequence[str], sources: Sources = None) -> None:
+        if self.needs_sources and sources is None:
+            raise ScoringError(f"{self.name}: needs the source paragraphs as well")
+        if sources is not None and len(sources) != len(candidates):
+            raise ScoringError(f"{self.name}: {len(sources)} sources for {len(candidates)} candidates")
         if len(candidates) != len(references):
             raise ScoringError(
                 f"{self.name}: {len(candidates)} candidates but {len(references)} references; "
@@ -86,15 +107,15 @@ class Scorer(ABC):
             raise ScoringError(f"{self.name}: empty reference at pair(s) {empty[:5]}")
 
     @abstractmethod
-    def _corpus(self, candidates: list[str], references: list[str]) -> float: ...
+    def _corpus(self, candidates: list[str], references: list[str], sources: list[str] | None) -> float: ...
 
     @abstractmethod
-    def _paragraphs(self, candidates: list[str], references: list[str]) -> list[float]: ...
+    def _paragraphs(self, candidates: list[str], references: list[str], sources: list[str] | None) -> list[float]: ...
 
     # Not abstract: a metric whose corpus score is not a function of summed
     # statistics (e.g. a learned metric averaged in some other way) can still be a
     # Scorer; it just cannot be resampled cheaply, and says so.
-    def _statistics(self, candidates: list[str], references: list[str]) -> np.ndarray:
+    def _statistics(self, candidates: list[str], references: list[str], sources: list[str] | None) -> np.ndarray:
         raise ScoringError(
             f"{self.name}: this metric has no additive sufficient statistics, so bootstrap intervals "
             f"and significance tests over statistics are not available for it"
@@ -110,3 +131,7 @@ class Scorer(ABC):
     def paragraph_signature(self) -> str:
         """Paragraph-level scores may use other settings (e.g. BLEU smoothing); say so."""
         return self.signature()
+
+
+def _list(sources: Sources) -> list[str] | None:
+    return None if sources is None else list(sources)

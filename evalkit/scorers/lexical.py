@@ -27,8 +27,8 @@ from evalkit.scorers.segment import SACREBLEU_TOKENIZERS, segmenter
 class _SacrebleuScorer(Scorer):
     word_based = True  # False: the metric ignores whitespace, so segmentation cannot change it
 
-    def __init__(self, target_lang: str) -> None:
-        super().__init__(target_lang)
+    def __init__(self, target_lang: str, options=None, source_lang: str | None = None) -> None:
+        super().__init__(target_lang, options, source_lang)
         found = segmenter(target_lang) if self.word_based else None
         self._segment, self._segment_signature = found if found else (None, None)
         self._metric = self._make(sentence=False)
@@ -43,14 +43,14 @@ class _SacrebleuScorer(Scorer):
     def _prepare(self, texts: list[str]) -> list[str]:
         return [self._segment(t) for t in texts] if self._segment else texts
 
-    def _corpus(self, candidates: list[str], references: list[str]) -> float:
+    def _corpus(self, candidates: list[str], references: list[str], sources=None) -> float:
         return self._metric.corpus_score(self._prepare(candidates), [self._prepare(references)]).score
 
-    def _paragraphs(self, candidates: list[str], references: list[str]) -> list[float]:
+    def _paragraphs(self, candidates: list[str], references: list[str], sources=None) -> list[float]:
         hyps, refs = self._prepare(candidates), self._prepare(references)
         return [self._sentence_metric.sentence_score(h, [r]).score for h, r in zip(hyps, refs)]
 
-    def _statistics(self, candidates: list[str], references: list[str]) -> list[list[float]]:
+    def _statistics(self, candidates: list[str], references: list[str], sources=None) -> list[list[float]]:
         return self._metric._extract_corpus_statistics(self._prepare(candidates), [self._prepare(references)])
 
     def _score_from_statistics(self, summed: np.ndarray) -> float:
