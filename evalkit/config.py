@@ -251,7 +251,8 @@ def load_config(path: str | Path) -> RunConfig:
         if backend.needs_model and system.model is None:
             raise ConfigError(f"{path}: systems[{index}].model: backend {system.backend!r} needs a hub id or local folder")
         try:
-            system._parsed_options = backend.Options.model_validate(system.options)
+            options = {k: _resolve_option_path(k, v, base) for k, v in system.options.items()}
+            system._parsed_options = backend.Options.model_validate(options)
         except ValidationError as exc:
             raise _config_error(
                 path,
@@ -285,11 +286,17 @@ def _check_metrics_support(config: RunConfig, path: Path) -> None:
             raise ConfigError(f"{path}: metrics[{index}] ({metric.name}): {exc}") from None
 
 
-_PATH_OPTIONS = {"model", "spm_model", "path"}
+_FILE_OPTIONS = {"spm_model", "path"}  # always files
+_MODEL_OPTIONS = {"model"}  # a local folder, or a hub id
 
 
 def _resolve_option_path(key: str, value: Any, base: Path) -> Any:
     """Options that name local files are relative to the config file, like every other path."""
-    if key in _PATH_OPTIONS and isinstance(value, str) and value.startswith((".", "/", "~")):
+    if not isinstance(value, str):
+        return value
+    if key in _FILE_OPTIONS:
         return str((base / Path(value).expanduser()).resolve())
+    if key in _MODEL_OPTIONS:
+        resolved = _resolve_model(value, base)
+        return str(resolved) if isinstance(resolved, Path) else resolved
     return value

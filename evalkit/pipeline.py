@@ -141,6 +141,7 @@ def _run_system(
     observer.system_started(system, len(needed))
     clock = time.perf_counter()
     try:
+        translator.prepare(pivot)
         translator.load()
         outputs = translator.translate(
             [pivot.paragraphs[i].text for i in needed], config.pivot.lang, config.target.lang, observer.advanced

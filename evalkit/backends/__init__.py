@@ -8,3 +8,4 @@ from evalkit.registry import Registry
 BACKENDS: Registry = Registry("backend")
 BACKENDS.register("copy", "evalkit.backends.copy:CopyTranslator")
 BACKENDS.register("seq2seq", "evalkit.backends.seq2seq:Seq2SeqTranslator")
+BACKENDS.register("precomputed", "evalkit.backends.precomputed:PrecomputedTranslator")

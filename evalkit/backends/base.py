@@ -15,6 +15,8 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from evalkit.corpus import CleanDocument
+
 
 class BackendOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -51,8 +53,22 @@ class Translator(ABC):
 
         return default_identity(self)
 
+    def prepare(self, pivot: CleanDocument) -> None:
+        """Called once per run, before `translate`, with the whole pivot document.
+
+        Most backends translate text and ignore it; precomputed candidates are
+        keyed by the pivot's line numbers and need it to find theirs.
+        """
+
     def load(self) -> None:
         """Load weights; raise ModelUnavailableError with a one-line how-to when they are absent."""
+
+    def availability(self) -> tuple[bool | None, str]:
+        """Whether the weights are available here, checked without loading them (for `evalkit models`).
+
+        None means "not checked" for backends that cannot tell cheaply.
+        """
+        return True, "no weights needed"
 
     @abstractmethod
     def translate(

@@ -500,6 +500,12 @@ class CachedTranslator(Translator):
     def enabled(self) -> bool:
         return self.bypass_reason is None
 
+    def prepare(self, pivot) -> None:
+        self.inner.prepare(pivot)
+
+    def availability(self) -> tuple[bool | None, str]:
+        return self.inner.availability()
+
     def load(self) -> None:
         """Lazy: the wrapped backend is loaded on the first miss. Passed through when bypassing."""
         if not self.enabled:
