@@ -105,6 +105,36 @@ def align(
         render_alignment(make_console(quiet=False), paired)
 
 
+@app.command()
+def models(
+    config: Annotated[Path, typer.Argument(help="YAML run config, e.g. configs/vi-th.yaml")],
+    output_format: Annotated[OutputFormat, typer.Option("--format", "-f", help="table for people, json for tools.")] = OutputFormat.table,
+) -> None:
+    """List each system, whether its weights are available here, and how many of its translations are cached."""
+    from dataclasses import asdict
+
+    from rich.table import Table
+
+    from evalkit.config import load_config
+    from evalkit.inventory import inventory
+
+    rows, stats = inventory(load_config(config))
+    if output_format is OutputFormat.json:
+        print(json.dumps({"systems": [asdict(r) for r in rows], "cache": stats}, ensure_ascii=False, indent=2))
+        return
+    console = make_console(quiet=False)
+    table = Table(title_justify="left", title="systems")
+    for column in ("system", "backend", "model", "weights", "cache"):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        weights = {True: "[green]available[/green]", False: "[red]missing[/red]", None: "not checked"}[r.available]
+        table.add_row(r.name, r.backend, r.model or "", f"{weights}: {r.detail}", r.cache_note)
+    console.print(table)
+    if stats:
+        console.print(f"cache {stats['path']}: {stats['entries']} translations, {stats['identities']} model settings, "
+                      f"{int(stats['file_bytes']) / 1e6:.1f} MB", highlight=False, soft_wrap=True)
+
+
 def main() -> None:
     # Typer/click handle usage errors (exit 2), --help and Ctrl-C themselves;
     # evalkit's own errors are turned into one line here and nowhere else.

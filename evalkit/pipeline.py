@@ -164,7 +164,13 @@ def _run_system(
     result.from_cache, result.translated = hits, len(needed) - hits
 
     candidate_of = dict(zip(needed, outputs))
+    split = getattr(getattr(translator, "inner", translator), "split_texts", {})
     for bead in pairs:
+        notes = [
+            f"pivot line {pivot.paragraphs[i].line} exceeded the model's input limit: "
+            f"translated in {split[pivot.paragraphs[i].text]} pieces, joined"
+            for i in bead.source if pivot.paragraphs[i].text in split
+        ]
         result.paragraphs.append(
             ParagraphResult(
                 source_lines=[pivot.paragraphs[i].line for i in bead.source],
@@ -173,6 +179,7 @@ def _run_system(
                 reference=" ".join(target.paragraphs[j].text for j in bead.target),
                 candidate=" ".join(candidate_of[i] for i in bead.source),
                 alignment_confidence=bead.confidence,
+                notes=notes,
             )
         )
     clock = time.perf_counter()

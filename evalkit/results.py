@@ -31,6 +31,7 @@ class ParagraphResult:
     candidate: str
     alignment_confidence: float
     scores: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # e.g. a source paragraph split to fit the model's input limit
 
     @property
     def source_line(self) -> int:

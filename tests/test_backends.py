@@ -76,7 +76,25 @@ def test_missing_or_broken_model_folder(tmp_path):
         Seq2SeqTranslator("x", tmp_path / "empty", Seq2SeqOptions()).load()
 
 
-def test_overlong_paragraph_is_refused_not_truncated(tiny_marian):
+def test_overlong_paragraph_is_split_at_sentences_translated_and_joined(tiny_marian):
+    translator = Seq2SeqTranslator("tiny", tiny_marian, Seq2SeqOptions(max_new_tokens=3))
+    long_text = " ".join(PARAGRAPHS * 3)
+    done = []
+    out = translator.translate([PARAGRAPHS[1], long_text], "vi", "th", progress=done.append)
+    assert len(out) == 2 and sum(done) == 2
+    pieces = translator.split_texts[long_text]
+    assert pieces >= 2 and PARAGRAPHS[1] not in translator.split_texts
+    assert len(out[1].split(" ")) >= pieces  # one translation per piece, joined in order
+    assert translator.info["split_paragraphs"] == 1
+
+
+def test_unsplittable_run_is_refused_not_truncated(tiny_marian):
     translator = Seq2SeqTranslator("tiny", tiny_marian, Seq2SeqOptions(max_new_tokens=2))
-    with pytest.raises(TranslationError, match="over the model's limit of 256; evalkit does not truncate"):
-        translator.translate([" ".join(PARAGRAPHS * 4)], "vi", "th")
+    with pytest.raises(TranslationError, match="longer than the model's limit of 256 tokens; evalkit does not truncate"):
+        translator.translate(["x" * 3000], "vi", "th")
+
+
+def test_token_budget_batches_give_the_same_outputs(tiny_marian):
+    small = Seq2SeqTranslator("tiny", tiny_marian, Seq2SeqOptions(max_new_tokens=6, max_batch_tokens=64))
+    large = Seq2SeqTranslator("tiny", tiny_marian, Seq2SeqOptions(max_new_tokens=6, max_batch_tokens=None))
+    assert small.translate(PARAGRAPHS, "vi", "th") == large.translate(PARAGRAPHS, "vi", "th")

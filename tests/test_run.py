@@ -220,3 +220,21 @@ def test_no_cache_flag_translates_again(tiny_marian, tmp_path):
     assert "17 paragraphs translated, 0 from the cache" in proc.stdout
     again = run_cli("run", config)
     assert "0 paragraphs translated, 17 from the cache" in again.stdout
+
+
+def test_models_command_reports_weights_and_cache_state(tiny_marian, tmp_path):
+    config = make_config(tmp_path, systems=[
+        {"name": "copy", "backend": "copy"},
+        {"name": "tiny", "backend": "seq2seq", "model": str(tiny_marian), "options": {"max_new_tokens": 4}},
+        {"name": "nllb", "backend": "seq2seq", "model": "facebook/nllb-200-distilled-600M"},
+    ], metrics=["chrf"])
+    before = json.loads(run_cli("models", config, "--format", "json").stdout)
+    rows = {r["name"]: r for r in before["systems"]}
+    assert rows["tiny"]["available"] is True and rows["tiny"]["cached"] == 0
+    assert rows["nllb"]["available"] is False and "not in the Hugging Face cache" in rows["nllb"]["detail"]
+    assert rows["copy"]["cached"] is None
+    run(load_config(config))
+    after = {r["name"]: r for r in json.loads(run_cli("models", config, "--format", "json").stdout)["systems"]}
+    assert after["tiny"]["cached"] == 17 and after["nllb"]["cached"] == 0
+    table = run_cli("models", config)
+    assert table.returncode == 0 and "17 translations cached for these exact settings" in table.stdout

@@ -36,7 +36,7 @@ class Translator(ABC):
     """False where caching is pointless (the copy baseline); CachedTranslator then passes calls through."""
     deterministic: ClassVar[bool] = True
     """False when outputs are sampled: never cached."""
-    cache_neutral_options: ClassVar[frozenset[str]] = frozenset({"batch_size", "download"})
+    cache_neutral_options: ClassVar[frozenset[str]] = frozenset({"batch_size", "max_batch_tokens", "download"})
     """Options that change speed, never output: left out of the cache identity."""
 
     def __init__(self, name: str, model: str | Path | None, options: BackendOptions) -> None:

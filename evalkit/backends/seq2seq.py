@@ -21,12 +21,14 @@ from typing import Literal
 from pydantic import Field
 
 from evalkit.backends.base import BackendOptions, ProgressCallback, Translator
+from evalkit.backends.batching import plan_batches, split_to_fit
 from evalkit.backends.langcodes import LanguageCodes, resolve_codes
 from evalkit.errors import ModelUnavailableError, TranslationError
 
 
 class Seq2SeqOptions(BackendOptions):
-    batch_size: int = Field(16, ge=1, description="paragraphs per generate() call")
+    batch_size: int = Field(16, ge=1, description="most paragraphs per generate() call")
+    max_batch_tokens: int | None = Field(8192, ge=1, description="most padded input tokens per generate() call")
     num_beams: int = Field(1, ge=1, description="1 = greedy decoding")
     max_new_tokens: int = Field(256, ge=1)
     device: str = Field("auto", description="'auto' (CUDA when available), 'cpu', 'cuda', 'cuda:1', ...")
@@ -72,6 +74,7 @@ class Seq2SeqTranslator(Translator):
         self._model = None
         self._device = None
         self._codes: dict[tuple[str, str], LanguageCodes] = {}
+        self.split_texts: dict[str, int] = {}  # paragraphs over the input limit → pieces they were translated in
 
     # -- loading -----------------------------------------------------------------
     def load(self) -> None:
@@ -109,6 +112,20 @@ class Seq2SeqTranslator(Translator):
             raise ModelUnavailableError(f"cannot load {self.model}: {_first_line(exc)}") from None
         self._model.to(self._device).eval()
         self.seconds["load"] = self.seconds.get("load", 0.0) + time.perf_counter() - clock
+
+    def availability(self) -> tuple[bool | None, str]:
+        if self.model is None:
+            return False, "no model configured"
+        if isinstance(self.model, Path):
+            if (self.model / "config.json").is_file():
+                return True, f"local folder {self.model}"
+            return False, f"local folder {self.model} {'has no config.json' if self.model.exists() else 'does not exist'}"
+        from huggingface_hub import try_to_load_from_cache
+
+        found = try_to_load_from_cache(str(self.model), "config.json", revision=self.options.revision)
+        if isinstance(found, str):
+            return True, f"in the Hugging Face cache ({Path(found).parent})"
+        return False, f"not in the Hugging Face cache; {_how_to_provide(str(self.model))}"
 
     def _pick_device(self, torch) -> str:
         if self.options.device != "auto":
@@ -161,19 +178,24 @@ class Seq2SeqTranslator(Translator):
             generation.forced_bos_token_id = tokenizer.convert_tokens_to_ids(codes.forced_bos_token)
         limit = self._max_input_tokens()
 
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
-        outputs: list[str | None] = [None] * len(texts)
-        for start in range(0, len(order), self.options.batch_size):
-            batch = order[start : start + self.options.batch_size]
-            encoded = tokenizer([codes.source_prefix + texts[i] for i in batch], return_tensors="pt", padding=True)
-            lengths = encoded["attention_mask"].sum(dim=1).tolist()
-            too_long = [(batch[k], n) for k, n in enumerate(lengths) if n > limit]
-            if too_long:
-                index, n = too_long[0]
-                raise TranslationError(
-                    f"paragraph {index + 1} is {n} tokens, over the model's limit of {limit}; "
-                    f"evalkit does not truncate silently"
-                )
+        def count(text: str) -> int:
+            return len(tokenizer(codes.source_prefix + text)["input_ids"])
+
+        # Over-long paragraphs become several pieces; `owner` maps each piece back to its paragraph.
+        pieces: list[str] = []
+        owner: list[int] = []
+        for index, text in enumerate(texts):
+            parts = split_to_fit(text, count, limit)
+            if len(parts) > 1:
+                self.split_texts[text] = len(parts)
+            pieces += parts
+            owner += [index] * len(parts)
+        lengths = [count(piece) for piece in pieces]
+        remaining = [owner.count(i) for i in range(len(texts))]
+
+        outputs: list[str] = [""] * len(pieces)
+        for batch in plan_batches(lengths, self.options.batch_size, self.options.max_batch_tokens):
+            encoded = tokenizer([codes.source_prefix + pieces[k] for k in batch], return_tensors="pt", padding=True)
             clock = time.perf_counter()
             try:
                 with torch.inference_mode():
@@ -181,11 +203,17 @@ class Seq2SeqTranslator(Translator):
             except RuntimeError as exc:
                 raise TranslationError(f"generation failed: {_first_line(exc)}") from None
             self.seconds["generate"] = self.seconds.get("generate", 0.0) + time.perf_counter() - clock
-            for i, text in zip(batch, tokenizer.batch_decode(generated, skip_special_tokens=True)):
-                outputs[i] = text.strip()
-            if progress:
-                progress(len(batch))
-        return [o if o is not None else "" for o in outputs]
+            finished = 0
+            for k, text in zip(batch, tokenizer.batch_decode(generated, skip_special_tokens=True)):
+                outputs[k] = text.strip()
+                remaining[owner[k]] -= 1
+                finished += remaining[owner[k]] == 0
+            if progress and finished:
+                progress(finished)
+        joined: list[list[str]] = [[] for _ in texts]
+        for k, index in enumerate(owner):
+            joined[index].append(outputs[k])
+        return [" ".join(part for part in parts if part) for parts in joined]
 
     # -- provenance ----------------------------------------------------------------
     def signature(self) -> str:
@@ -210,6 +238,7 @@ class Seq2SeqTranslator(Translator):
             "dtype": str(self._model.dtype).removeprefix("torch."),
             "parameters": sum(p.numel() for p in self._model.parameters()),
             "language_codes": {f"{s}-{t}": c.description for (s, t), c in self._codes.items()},
+            "split_paragraphs": len(self.split_texts),
         }
 
 

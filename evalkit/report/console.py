@@ -71,9 +71,11 @@ def render_system(console: Console, system: SystemResult, metrics: list[str]) ->
     for metric in metrics:
         table.add_column(metric, justify="right", no_wrap=True, min_width=max(6, len(metric)))
     for index, p in enumerate(system.paragraphs, start=1):
-        table.add_row(str(index), ",".join(map(str, p.source_lines)), ",".join(map(str, p.reference_lines)),
+        table.add_row(f"{index}{'†' if p.notes else ''}", ",".join(map(str, p.source_lines)), ",".join(map(str, p.reference_lines)),
                       excerpt(p.source), *(_fmt(p.scores.get(m)) for m in metrics))
     table.add_section()
+    if any(p.notes for p in system.paragraphs):
+        table.caption = "† " + "; ".join(n for p in system.paragraphs for n in p.notes)
     table.add_row("", "", "", f"[bold]document ({len(system.paragraphs)} pairs)[/bold]",
                   *(f"[bold]{_fmt(system.corpus_scores[m].score)}[/bold]" for m in metrics))
     console.print(table)

@@ -1,0 +1,69 @@
+"""Pure helpers shared by model backends: fitting inputs under a length limit, and planning batches.
+
+Splitting: a paragraph longer than the model's input limit is cut at sentence
+ends (then at spaces, for scripts like Thai that mark sentence ends with a
+space), each piece translated, and the pieces joined in order. Truncating would
+silently drop the end of the paragraph and score the system on a translation
+of less than its reference.
+
+Batching: inputs sorted by token length are packed into batches bounded by a
+paragraph count and by a token budget (padded length × rows), so one long
+paragraph does not make a whole batch pad to its length and run out of memory.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+from evalkit.errors import TranslationError
+
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？…»”\"'])\s+")
+_SPACE = re.compile(r"\s+")
+
+
+def _pack(units: list[str], count: Callable[[str], int], limit: int) -> list[str] | None:
+    """Greedily join consecutive units into pieces under the limit; None if one unit alone exceeds it."""
+    pieces: list[str] = []
+    current = ""
+    for unit in units:
+        candidate = f"{current} {unit}" if current else unit
+        if count(candidate) <= limit:
+            current = candidate
+            continue
+        if not current or count(unit) > limit:
+            return None
+        pieces.append(current)
+        current = unit
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def split_to_fit(text: str, count: Callable[[str], int], limit: int) -> list[str]:
+    """`[text]` when it fits; otherwise sentence-sized pieces that each fit, in order."""
+    if count(text) <= limit:
+        return [text]
+    for splitter in (_SENTENCE_END, _SPACE):
+        pieces = _pack([u for u in splitter.split(text) if u], count, limit)
+        if pieces:
+            return pieces
+    raise TranslationError(
+        f"a paragraph of {count(text)} tokens has a run without spaces longer than the model's limit of {limit} "
+        f"tokens; evalkit does not truncate silently"
+    )
+
+
+def plan_batches(lengths: Sequence[int], batch_size: int, max_batch_tokens: int | None) -> list[list[int]]:
+    """Indices grouped into batches, longest first; each batch ≤ batch_size rows and ≤ max_batch_tokens padded tokens."""
+    order = sorted(range(len(lengths)), key=lambda i: (-lengths[i], i))
+    batches: list[list[int]] = []
+    for index in order:
+        if batches:
+            batch = batches[-1]
+            padded = lengths[batch[0]] * (len(batch) + 1)  # the first item is the longest
+            if len(batch) < batch_size and (max_batch_tokens is None or padded <= max_batch_tokens):
+                batch.append(index)
+                continue
+        batches.append([index])
+    return batches
