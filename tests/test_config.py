@@ -46,7 +46,7 @@ target: {{lang: th, file: {THAI}}}
     [
         ("systems: [{name: a, backend: copy, colour: red}]", "systems[0].colour: unknown field; expected one of: name, backend, model, options"),
         ("systems: [{name: a, backend: sec2seq, model: x/y}]", "systems[0].backend: unknown backend 'sec2seq'; did you mean 'seq2seq'?"),
-        ("systems: [{name: a, backend: seq2seq, model: x/y, options: {beams: 4}}]", "systems[0].options.beams: unknown option; Seq2SeqTranslator accepts: batch_size, num_beams"),
+        ("systems: [{name: a, backend: seq2seq, model: x/y, options: {beams: 4}}]", "systems[0].options.beams: unknown option; Seq2SeqTranslator accepts: batch_size, max_batch_tokens, num_beams"),
         ("systems: [{name: a, backend: seq2seq, model: x/y, options: {batch_size: 0}}]", "systems[0].options.batch_size: Input should be greater than or equal to 1"),
         ("systems: [{name: a, backend: seq2seq}]", "systems[0].model: backend 'seq2seq' needs a hub id or local folder"),
         ("systems: [{name: a, backend: copy}]\nmetrics: [chrf, blue]", "metrics[1].name: unknown metric 'blue'; did you mean 'bleu'?"),

@@ -8,4 +8,5 @@ from evalkit.registry import Registry
 BACKENDS: Registry = Registry("backend")
 BACKENDS.register("copy", "evalkit.backends.copy:CopyTranslator")
 BACKENDS.register("seq2seq", "evalkit.backends.seq2seq:Seq2SeqTranslator")
+BACKENDS.register("causal", "evalkit.backends.causal:CausalTranslator")
 BACKENDS.register("precomputed", "evalkit.backends.precomputed:PrecomputedTranslator")

@@ -68,6 +68,8 @@ class Translator(ABC):
 
         None means "not checked" for backends that cannot tell cheaply.
         """
+        if self.needs_model:
+            return None, "not checked"
         return True, "no weights needed"
 
     @abstractmethod

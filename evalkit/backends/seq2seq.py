@@ -11,10 +11,8 @@ before failing anyway.
 
 from __future__ import annotations
 
-import contextlib
 import time
-import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -22,6 +20,7 @@ from pydantic import Field
 
 from evalkit.backends.base import BackendOptions, ProgressCallback, Translator
 from evalkit.backends.batching import plan_batches, split_to_fit
+from evalkit.backends.hf import _first_line, _how_to_provide, _quiet_transformers, hub_availability  # noqa: F401 (re-exported)
 from evalkit.backends.langcodes import LanguageCodes, resolve_codes
 from evalkit.errors import ModelUnavailableError, TranslationError
 
@@ -35,32 +34,6 @@ class Seq2SeqOptions(BackendOptions):
     dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
     revision: str | None = Field(None, description="hub revision (branch, tag or commit)")
     download: bool = Field(False, description="allow fetching weights from the Hugging Face hub")
-
-
-@contextlib.contextmanager
-def _quiet_transformers() -> Iterator[None]:
-    """Silence load-time progress bars and advisory warnings, restoring the caller's settings."""
-    from transformers.utils import logging as hf_logging
-
-    verbosity = hf_logging.get_verbosity()
-    bars = hf_logging.is_progress_bar_enabled()
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        hf_logging.set_verbosity(verbosity)
-        if bars:
-            hf_logging.enable_progress_bar()
-
-
-def _how_to_provide(model: str) -> str:
-    return (
-        f"put it in the Hugging Face cache (`hf download {model}` where the hub is reachable, "
-        f"then copy ~/.cache/huggingface), or set `model:` to a local folder saved with save_pretrained"
-    )
 
 
 class Seq2SeqTranslator(Translator):
@@ -114,18 +87,7 @@ class Seq2SeqTranslator(Translator):
         self.seconds["load"] = self.seconds.get("load", 0.0) + time.perf_counter() - clock
 
     def availability(self) -> tuple[bool | None, str]:
-        if self.model is None:
-            return False, "no model configured"
-        if isinstance(self.model, Path):
-            if (self.model / "config.json").is_file():
-                return True, f"local folder {self.model}"
-            return False, f"local folder {self.model} {'has no config.json' if self.model.exists() else 'does not exist'}"
-        from huggingface_hub import try_to_load_from_cache
-
-        found = try_to_load_from_cache(str(self.model), "config.json", revision=self.options.revision)
-        if isinstance(found, str):
-            return True, f"in the Hugging Face cache ({Path(found).parent})"
-        return False, f"not in the Hugging Face cache; {_how_to_provide(str(self.model))}"
+        return hub_availability(self.model, self.options.revision)
 
     def _pick_device(self, torch) -> str:
         if self.options.device != "auto":
@@ -240,8 +202,3 @@ class Seq2SeqTranslator(Translator):
             "language_codes": {f"{s}-{t}": c.description for (s, t), c in self._codes.items()},
             "split_paragraphs": len(self.split_texts),
         }
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]
