@@ -135,6 +135,121 @@ def models(
                       f"{int(stats['file_bytes']) / 1e6:.1f} MB", highlight=False, soft_wrap=True)
 
 
+def _parse_limits(values: list[str] | None, flag: str) -> dict[str, float]:
+    from evalkit.errors import ConfigError
+    from evalkit.scorers import METRICS
+
+    limits = {}
+    for value in values or []:
+        name, sep, number = value.partition("=")
+        if not sep or name not in METRICS:
+            raise ConfigError(f"{flag} {value!r}: expected METRIC=NUMBER with METRIC one of {', '.join(METRICS.names())}")
+        try:
+            limits[name] = float(number)
+        except ValueError:
+            raise ConfigError(f"{flag} {value!r}: {number!r} is not a number") from None
+    return limits
+
+
+@app.command()
+def compare(
+    run_a: Annotated[Path, typer.Argument(help="Baseline results folder (or its run.json).")],
+    run_b: Annotated[Optional[Path], typer.Argument(help="Candidate results folder; omit to compare two systems of RUN_A.")] = None,
+    system: Annotated[Optional[str], typer.Option("--system", "-s", help="Candidate system (default: every system scored in both runs).")] = None,
+    against: Annotated[Optional[str], typer.Option("--against", help="Baseline system within RUN_A (default: the run's baseline).")] = None,
+    metric: Annotated[Optional[str], typer.Option("--metric", "-m", help="Metric that ranks paragraphs (default: the first).")] = None,
+    top: Annotated[int, typer.Option("--top", help="Paragraphs listed as most improved / regressed.")] = 5,
+    output_format: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+) -> None:
+    """Per-metric deltas with paired significance, and the paragraphs that improved or regressed most."""
+    from dataclasses import asdict
+
+    from evalkit.compare import compare_systems
+    from evalkit.errors import ResultsError
+    from evalkit.report.comparison import render_comparison
+    from evalkit.results import load_run
+
+    base_run = load_run(run_a)
+    cand_run = load_run(run_b) if run_b is not None else base_run
+
+    def find(run, name):
+        found = next((s for s in run.systems if s.name == name), None)
+        if found is None:
+            raise ResultsError(f"{run.run_id}: no system {name!r} (systems: {', '.join(s.name for s in run.systems)})")
+        return found
+
+    if run_b is None:
+        if system is None:
+            raise ResultsError("comparing within one run needs --system NAME (and optionally --against NAME)")
+        baseline_name = against or next((s.significance["baseline"] for s in base_run.systems if s.significance), None)
+        if baseline_name is None:
+            raise ResultsError(f"{base_run.run_id}: no baseline recorded; name one with --against")
+        pairs = [(find(base_run, baseline_name), find(base_run, system))]
+    else:
+        names = [system] if system else [s.name for s in cand_run.systems
+                                         if s.status == "ok" and any(b.name == s.name and b.status == "ok" for b in base_run.systems)]
+        if not names:
+            raise ResultsError(f"{base_run.run_id} and {cand_run.run_id} have no system scored in both")
+        pairs = [(find(base_run, against or n), find(cand_run, n)) for n in names]
+    comparisons = [compare_systems(base_run, b, cand_run, c, focus_metric=metric, top=top) for b, c in pairs]
+    if output_format is OutputFormat.json:
+        print(json.dumps([asdict(c) for c in comparisons], ensure_ascii=False, indent=2))
+    else:
+        console = make_console(quiet=False)
+        for comparison in comparisons:
+            render_comparison(console, comparison)
+
+
+@app.command()
+def check(
+    config: Annotated[Path, typer.Argument(help="YAML run config")],
+    baseline: Annotated[Path, typer.Option("--baseline", "-b", help="Baseline results folder or run.json.")],
+    max_drop: Annotated[Optional[list[str]], typer.Option("--max-drop", help="METRIC=POINTS tolerated corpus drop (repeatable).")] = None,
+    max_paragraph_drop: Annotated[Optional[list[str]], typer.Option("--max-paragraph-drop", help="METRIC=POINTS tolerated drop of any one paragraph.")] = None,
+    alpha: Annotated[Optional[float], typer.Option("--alpha", help="Significance level (default 0.05 or the config's).")] = None,
+    no_significance: Annotated[bool, typer.Option("--no-significance", help="Plain thresholds: fail on any drop beyond the margin.")] = False,
+    output_dir: Annotated[Optional[Path], typer.Option("--output-dir", "-o", help="Where the new run folder goes.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    output_format: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+) -> None:
+    """Run CONFIG (reusing cached translations) and fail (exit 1) if it regressed against the baseline run."""
+    from evalkit.compare import DEFAULT_MAX_DROP, check_baseline_fits, check_comparable, gate
+    from evalkit.config import load_config
+    from evalkit.pipeline import run as run_pipeline
+    from evalkit.report.comparison import render_gate
+    from evalkit.report.console import ProgressObserver
+    from evalkit.report.files import write_results
+    from evalkit.results import load_run
+
+    cfg = load_config(config)
+    before = load_run(baseline)  # a missing, malformed or mismatched baseline fails before any translation
+    check_baseline_fits(before, cfg)
+    if output_dir is not None:
+        cfg.output_dir = output_dir.resolve()
+    settings = cfg.check
+    language = settings.per_language.get(cfg.target.lang)
+    drops = {**DEFAULT_MAX_DROP, **settings.max_drop, **(language.max_drop if language else {}),
+             **_parse_limits(max_drop, "--max-drop")}
+    paragraph_drops = {**settings.max_paragraph_drop, **(language.max_paragraph_drop if language else {}),
+                       **_parse_limits(max_paragraph_drop, "--max-paragraph-drop")}
+    console = make_console(quiet or output_format is OutputFormat.json)
+    with ProgressObserver(console) as observer:
+        after = run_pipeline(cfg, observer)
+    check_comparable(before, after)
+    folder = write_results(after, cfg.output_dir)
+    outcome = gate(before, after, max_drop=drops, max_paragraph_drop=paragraph_drops,
+                   significance=settings.significance and not no_significance,
+                   alpha=alpha if alpha is not None else settings.alpha,
+                   resamples=max(cfg.statistics.bootstrap_resamples, 1), trials=cfg.statistics.randomization_trials,
+                   seed=cfg.statistics.seed)
+    if output_format is OutputFormat.json:
+        print(json.dumps({**outcome.to_dict(), "run": str(folder), "baseline": str(baseline)}, ensure_ascii=False, indent=2))
+    else:
+        render_gate(make_console(quiet=False) if not outcome.passed else console, outcome, folder)
+    if not outcome.passed:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     # Typer/click handle usage errors (exit 2), --help and Ctrl-C themselves;
     # evalkit's own errors are turned into one line here and nowhere else.

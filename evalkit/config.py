@@ -99,6 +99,19 @@ class StatisticsConfig(_Closed):
     alpha: float = Field(0.05, gt=0, lt=1)
 
 
+class GateThresholds(_Closed):
+    max_drop: dict[str, float] = Field(default_factory=dict, description="metric → largest tolerated corpus drop")
+    max_paragraph_drop: dict[str, float] = Field(default_factory=dict, description="metric → largest tolerated paragraph drop")
+
+
+class CheckConfig(GateThresholds):
+    """`evalkit check` settings: margins per metric, optionally per target language."""
+
+    alpha: float = Field(0.05, gt=0, lt=1)
+    significance: bool = Field(True, description="fail only when a paired test also says the drop is real")
+    per_language: dict[str, GateThresholds] = Field(default_factory=dict)
+
+
 class RunConfig(_Closed):
     name: str = Field(min_length=1, pattern=r"^[\w.+-]+$", description="used in the run id and folder name")
     corpus: Path
@@ -108,6 +121,7 @@ class RunConfig(_Closed):
     metrics: list[MetricConfig] = Field(default_factory=lambda: [MetricConfig(name=m) for m in DEFAULT_METRICS], min_length=1)
     output_dir: Path = Path("results")
     statistics: StatisticsConfig = Field(default_factory=StatisticsConfig)
+    check: CheckConfig = Field(default_factory=CheckConfig)
     cache: bool | Path = Field(
         True, description="translation cache: true = output_dir/translation-cache.sqlite, a path, or false"
     )

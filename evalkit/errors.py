@@ -35,6 +35,10 @@ class MetricUnavailableError(EvalkitError):
     """A metric's package or weights are not installed here; the run goes on without it."""
 
 
+class ResultsError(EvalkitError):
+    """A results folder or run.json is missing, malformed, or from an incompatible run."""
+
+
 class CacheError(EvalkitError):
     """The translation cache file cannot be opened, read or written."""
 

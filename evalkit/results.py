@@ -7,6 +7,7 @@ run.json is a contract read by `evalkit compare/check` and by users' scripts;
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 SCHEMA_VERSION = 1
@@ -110,3 +111,59 @@ class RunResult:
 
     def system(self, name: str) -> SystemResult:
         return next(s for s in self.systems if s.name == name)
+
+
+def run_from_dict(data: dict[str, Any], source: str = "run.json") -> RunResult:
+    """Rebuild a RunResult from run.json; `source` names the file in errors."""
+    from evalkit.errors import ResultsError
+
+    version = data.get("schema_version") if isinstance(data, dict) else None
+    if version is None:
+        raise ResultsError(f"{source}: not an evalkit run.json (no schema_version)")
+    if version > SCHEMA_VERSION:
+        raise ResultsError(f"{source}: schema_version {version} is newer than this evalkit reads ({SCHEMA_VERSION}); upgrade evalkit")
+    try:
+        systems = []
+        for s in data["systems"]:
+            s = dict(s)
+            s["corpus_scores"] = {k: Score(**v) for k, v in s["corpus_scores"].items()}
+            s["paragraphs"] = [
+                ParagraphResult(**{k: v for k, v in p.items() if k != "source_line"}) for p in s["paragraphs"]
+            ]
+            systems.append(SystemResult(**s))
+        return RunResult(
+            run_id=data["run_id"],
+            created=data["created"],
+            evalkit_version=data["evalkit_version"],
+            config=data["config"],
+            pivot=DocumentRecord(**data["pivot"]),
+            target=DocumentRecord(**data["target"]),
+            alignment=AlignmentRecord(**data["alignment"]),
+            systems=systems,
+            unavailable_metrics=data.get("unavailable_metrics", {}),
+            seconds=data.get("seconds", {}),
+            schema_version=version,
+        )
+    except KeyError as exc:
+        raise ResultsError(f"{source}: missing field {exc.args[0]!r}") from None
+    except TypeError as exc:
+        raise ResultsError(f"{source}: unexpected structure ({exc})") from None
+
+
+def load_run(path: str | Path) -> RunResult:
+    """A run from its folder or its run.json."""
+    import json
+
+    from evalkit.errors import ResultsError
+
+    path = Path(path)
+    file = path / "run.json" if path.is_dir() else path
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ResultsError(f"{path}: no run.json here; expected a results/<run-id>/ folder or its run.json") from None
+    except json.JSONDecodeError as exc:
+        raise ResultsError(f"{file}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ResultsError(f"{file}: cannot read ({exc})") from None
+    return run_from_dict(data, str(file))

@@ -1,0 +1,116 @@
+"""`evalkit compare` and `evalkit check`: pass, regression, noise and error exits, through the real CLI.
+
+Systems are precomputed candidate files, so a "good" and a "worse" version of
+the same system can be made exactly: the human Malay translation itself, and
+the Vietnamese source copied.
+"""
+
+import json
+
+import pytest
+
+from conftest import CORPUS, MALAY, PIVOT, ROOT, make_config, run_cli
+from evalkit.align.gold import load_gold
+from evalkit.corpus import load_document
+
+PIVOT_DOC = load_document(CORPUS / PIVOT)
+_MALAY = {p.line: p.text for p in load_document(CORPUS / MALAY).paragraphs}
+_GOLD = {s[0]: _MALAY[t[0]] for s, t in load_gold(ROOT / "tests" / "data" / "gold" / "vi-ms.json").pairs}
+GOOD = [_GOLD.get(p.line, p.text) for p in PIVOT_DOC.paragraphs]  # the reference: chrF 100
+BAD = [p.text for p in PIVOT_DOC.paragraphs]  # the source copied: a large, real drop
+
+
+def _setup(tmp_path, name, candidates, **extra):
+    folder = tmp_path / name
+    folder.mkdir()
+    (folder / "mt.txt").write_text("\n".join(candidates) + "\n", encoding="utf-8")
+    return make_config(folder, target_lang="ms", target_file=MALAY, systems=[
+        {"name": "mt", "backend": "precomputed", "options": {"path": "mt.txt"}},
+    ], statistics={"bootstrap_resamples": 300, "randomization_trials": 1000}, **extra)
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("baseline")
+    proc = run_cli("run", _setup(tmp, "base", GOOD), "-q")
+    assert proc.returncode == 0, proc.stderr
+    return next(p for p in (tmp / "base" / "results").iterdir() if p.is_dir())
+
+
+def test_unchanged_system_passes(tmp_path, baseline):
+    proc = run_cli("check", _setup(tmp_path, "same", GOOD), "--baseline", baseline)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "check passed" in proc.stdout
+
+
+def test_real_regression_fails_with_what_moved_and_the_worst_paragraphs(tmp_path, baseline):
+    proc = run_cli("check", _setup(tmp_path, "bad", BAD), "--baseline", baseline)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "check failed" in proc.stdout
+    assert "mt chrf: 100.00 →" in proc.stdout and "margin 0.5; p = " in proc.stdout
+    assert "most regressed paragraphs (chrf)" in proc.stdout and "Traceback" not in proc.stdout + proc.stderr
+    as_json = run_cli("check", _setup(tmp_path, "bad2", BAD), "--baseline", baseline / "run.json", "--format", "json")
+    assert as_json.returncode == 1
+    data = json.loads(as_json.stdout)
+    assert data["passed"] is False and any(f.startswith("mt chrf:") for f in data["failures"])
+    chrf = next(m for m in data["comparisons"][0]["metrics"] if m["metric"] == "chrf")
+    assert chrf["drop"] > 50 and chrf["significant"] and chrf["p_bootstrap"] < 0.05
+
+
+def test_a_drop_within_noise_passes_unless_significance_is_off(tmp_path, baseline):
+    noisy = list(GOOD)
+    noisy[5] = BAD[5]  # one paragraph of sixteen gets worse
+    config = _setup(tmp_path, "noisy", noisy)
+    proc = run_cli("check", config, "--baseline", baseline, "--max-drop", "chrf=1", "--max-drop", "chrf++=1",
+                   "--max-drop", "bleu=1", "--max-drop", "ter=1")
+    assert proc.returncode == 0, proc.stdout
+    assert "within noise" in proc.stdout
+    plain = run_cli("check", config, "--baseline", baseline, "--max-drop", "chrf=1", "--no-significance")
+    assert plain.returncode == 1 and "significance not tested" in plain.stdout
+    paragraph = run_cli("check", config, "--baseline", baseline, "--max-drop", "chrf=100", "--max-drop", "chrf++=100",
+                        "--max-drop", "bleu=100", "--max-drop", "ter=1000", "--max-paragraph-drop", "chrf=20")
+    assert paragraph.returncode == 1 and "pivot line(s) [11] dropped" in paragraph.stdout
+
+
+def test_thresholds_from_the_config_per_language(tmp_path, baseline):
+    noisy = list(GOOD)
+    noisy[5] = BAD[5]
+    config = _setup(tmp_path, "cfg", noisy, check={"significance": False, "max_drop": {"chrf": 0.1},
+                                                     "per_language": {"ms": {"max_drop": {"chrf": 50, "chrf++": 50, "bleu": 50, "ter": 500}}}})
+    assert run_cli("check", config, "--baseline", baseline).returncode == 0  # the Malay margin wins
+
+
+@pytest.mark.parametrize("make_baseline, expected", [
+    (lambda tmp: tmp / "nowhere", "no run.json here"),
+    (lambda tmp: (tmp / "broken.json").write_text("{\n oops") and tmp / "broken.json", "broken.json:2: not valid JSON"),
+    (lambda tmp: (tmp / "old.json").write_text('{"schema_version": 99}') and tmp / "old.json", "schema_version 99 is newer"),
+])
+def test_bad_baselines_exit_2(tmp_path, make_baseline, expected):
+    proc = run_cli("check", _setup(tmp_path, "x", GOOD), "--baseline", make_baseline(tmp_path))
+    assert proc.returncode == 2 and expected in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_baseline_from_another_language_pair_exits_2_before_translating(tmp_path, baseline):
+    thai = make_config(tmp_path, systems=[{"name": "copy", "backend": "copy"}])
+    proc = run_cli("check", thai, "--baseline", baseline)
+    assert proc.returncode == 2
+    assert "scored target 001_011d1486f715c8a5.txt (ms), but the config names 000_04e105a6d28e593c.txt (th)" in proc.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def test_malformed_threshold_flag_exits_2(tmp_path, baseline):
+    proc = run_cli("check", _setup(tmp_path, "y", GOOD), "--baseline", baseline, "--max-drop", "chrf:1")
+    assert proc.returncode == 2 and "expected METRIC=NUMBER" in proc.stderr
+
+
+def test_compare_two_runs_and_two_systems_of_one_run(tmp_path, baseline):
+    worse = _setup(tmp_path, "w", BAD)
+    run_cli("run", worse, "-q")
+    worse_run = next(p for p in (tmp_path / "w" / "results").iterdir() if p.is_dir())
+    proc = run_cli("compare", baseline, worse_run, "--metric", "chrf", "--top", "3")
+    assert proc.returncode == 0, proc.stderr
+    assert "most regressed paragraphs (chrf)" in proc.stdout and "100.0 →" in proc.stdout
+    data = json.loads(run_cli("compare", baseline, worse_run, "--format", "json").stdout)
+    assert data[0]["paragraphs"] == 16 and len(data[0]["regressed"]) == 5 and data[0]["improved"] == []
+    within = run_cli("compare", worse_run, "--system", "mt", "--against", "nope")
+    assert within.returncode == 2 and "no system 'nope'" in within.stderr
