@@ -73,7 +73,7 @@ def run(
     problems = [s for s in result.systems if s.status != "ok"]
     for system in problems:
         if quiet:
-            stderr.print(f"{system.name}: {system.status}: {system.reason}")
+            stderr.print(f"{system.name}: {system.status}: {system.reason}", soft_wrap=True)
     if quiet:
         print(folder)
     if strict and problems:
@@ -133,6 +133,20 @@ def models(
     if stats:
         console.print(f"cache {stats['path']}: {stats['entries']} translations, {stats['identities']} model settings, "
                       f"{int(stats['file_bytes']) / 1e6:.1f} MB", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def report(
+    run_folder: Annotated[Path, typer.Argument(help="A results/<run-id>/ folder (or its run.json).")],
+) -> None:
+    """Re-render an existing run's reports from its run.json, without translating or scoring again."""
+    from evalkit.report.files import write_reports
+    from evalkit.results import load_run
+
+    result = load_run(run_folder)
+    folder = run_folder if run_folder.is_dir() else run_folder.parent
+    for path in write_reports(result, folder):
+        print(path)
 
 
 def _parse_limits(values: list[str] | None, flag: str) -> dict[str, float]:

@@ -154,6 +154,8 @@ def _run_system(
         result.status, result.reason = "failed", str(exc)
     wall = time.perf_counter() - clock
     load, generate = translator.seconds.get("load", 0.0), translator.seconds.get("generate", 0.0)
+    if result.status == "unavailable":
+        load = wall - generate  # the failed attempt to load (importing the framework included) took this long
     result.seconds = {"load": load, "generate": generate, "evalkit": max(0.0, wall - load - generate)}
     result.signature = translator.signature()
     result.model_info = translator.info

@@ -46,8 +46,18 @@ def paragraphs_csv(result: RunResult) -> str:
     return buffer.getvalue()
 
 
+def write_reports(result: RunResult, folder: Path) -> list[Path]:
+    """The views of a run (everything but run.json), written atomically; `evalkit report` calls this alone."""
+    from evalkit.report.markdown import render_markdown
+
+    views = {"paragraphs.csv": paragraphs_csv(result), "summary.md": render_markdown(result)}
+    for name, text in views.items():
+        _write_atomic(folder / name, text)
+    return [folder / name for name in views]
+
+
 def write_results(result: RunResult, output_dir: Path) -> Path:
-    """Create output_dir/<run_id>/ with run.json and paragraphs.csv; return the folder."""
+    """Create output_dir/<run_id>/ with run.json and its reports; return the folder."""
     folder = output_dir / result.run_id
     suffix = 1
     while folder.exists():  # two runs started in the same second
@@ -57,5 +67,5 @@ def write_results(result: RunResult, output_dir: Path) -> Path:
     if folder.name != result.run_id:
         result.run_id = folder.name
     _write_atomic(folder / "run.json", json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
-    _write_atomic(folder / "paragraphs.csv", paragraphs_csv(result))
+    write_reports(result, folder)
     return folder

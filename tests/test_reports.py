@@ -1,0 +1,33 @@
+"""Run folders: run.json round-trips, summary.md, and `evalkit report` re-renders without translating."""
+
+import json
+
+from conftest import MALAY, make_config, run_cli
+from evalkit.config import load_config
+from evalkit.pipeline import run
+from evalkit.report.files import write_results
+from evalkit.results import load_run
+
+
+def test_run_json_round_trips_and_reports_are_rerendered(tmp_path):
+    config = load_config(make_config(tmp_path, target_lang="ms", target_file=MALAY, systems=[
+        {"name": "copy", "backend": "copy"}, {"name": "gone", "backend": "seq2seq", "model": "./missing"}]))
+    folder = write_results(run(config), tmp_path / "out")
+    data = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    assert load_run(folder).to_dict() == data
+    summary = (folder / "summary.md").read_text(encoding="utf-8")
+    assert "| copy | ok | 9.43 ± " in summary and "| gone | unavailable | – |" in summary
+    assert "- system `gone`: unavailable — model folder " in summary and "missing does not exist" in summary
+    assert "`chrf`: `nrefs:1|case:mixed|eff:yes|nc:6|nw:0|space:no|version:" in summary
+    (folder / "summary.md").unlink()
+    (folder / "paragraphs.csv").write_text("stale", encoding="utf-8")
+    proc = run_cli("report", folder)
+    assert proc.returncode == 0, proc.stderr
+    assert (folder / "summary.md").read_text(encoding="utf-8") == summary
+    assert (folder / "paragraphs.csv").read_text(encoding="utf-8").startswith("system,status,source_line")
+    assert not list(folder.glob(".*.tmp"))  # atomic writes leave no temporary files
+
+
+def test_report_of_a_missing_run_is_one_line(tmp_path):
+    proc = run_cli("report", tmp_path / "nope")
+    assert proc.returncode == 2 and "no run.json here" in proc.stderr and "Traceback" not in proc.stderr
