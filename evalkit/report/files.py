@@ -48,9 +48,11 @@ def paragraphs_csv(result: RunResult) -> str:
 
 def write_reports(result: RunResult, folder: Path) -> list[Path]:
     """The views of a run (everything but run.json), written atomically; `evalkit report` calls this alone."""
+    from evalkit.report.html import render_html
     from evalkit.report.markdown import render_markdown
 
-    views = {"paragraphs.csv": paragraphs_csv(result), "summary.md": render_markdown(result)}
+    views = {"paragraphs.csv": paragraphs_csv(result), "summary.md": render_markdown(result),
+             "report.html": render_html(result)}
     for name, text in views.items():
         _write_atomic(folder / name, text)
     return [folder / name for name in views]

@@ -1,0 +1,426 @@
+"""Encoder–decoder translation with CTranslate2 (OpenNMT's inference engine).
+
+CTranslate2 runs the same Transformers checkpoints as `seq2seq` (NLLB-200,
+M2M100, MarianMT/opus-mt, mBART-50) after a one-off conversion, with int8
+weights and a C++ decoding loop: on this project's 2-core CPU it measured about
+14x the naive one-paragraph-at-a-time `generate` loop on NLLB-200-distilled-600M's
+architecture (benchmarks/translation_speed.py; /work/shared/FACTS.md). Decoding
+is greedy by default and, as in `seq2seq`, inputs are sorted by token length
+before batching and the order is restored.
+
+Two pieces:
+
+- `convert_to_ct2(model_dir, output_dir)`: a `save_pretrained` folder → a
+  self-contained CTranslate2 folder (model.bin + the tokenizer files copied
+  verbatim + `evalkit-ct2.json` recording the source and quantization), written
+  to a staging folder and renamed into place, so a failed conversion never
+  leaves a half folder that looks like a model.
+- `CTranslate2Translator`: `model:` is such a folder. Text is tokenized and
+  detokenized with the Hugging Face tokenizer saved in it, and the language is
+  chosen exactly as `seq2seq` chooses it (`langcodes.resolve_codes`): a target
+  token forced as the first decoded token (NLLB-200, M2M100, mBART-50: CT2's
+  `target_prefix`) or a tag prefixed to the source (opus-mt multi-target,
+  MADLAD-400).
+
+Equivalence with `seq2seq`: with float32 weights, greedy decoding and the same
+length limit, outputs are identical to transformers' `generate` (tested), as
+long as the Transformers model does not force EOS at the length limit
+(`forced_eos_token_id`, which NLLB/M2M100 checkpoints set; CTranslate2 has no
+such rule, so the last token of length-capped outputs can differ).
+`max_decoding_length` counts the forced target-language token, as
+`max_new_tokens` does.
+
+Batch neighbours: on CPU, CTranslate2's oneDNN/MKL kernels can give a paragraph
+a slightly different result depending on how much padding its batch adds
+(OpenNMT/CTranslate2#693). Greedy outputs rarely change, but they can; set
+`deterministic: true` to translate every paragraph in a batch of its own, so an
+output is a function of its paragraph alone (slower: the speed of the naive loop).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import shutil
+import time
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from evalkit.backends.base import BackendOptions, ProgressCallback, Translator
+from evalkit.backends.langcodes import LanguageCodes, resolve_codes
+from evalkit.errors import EvalkitError, ModelUnavailableError, TranslationError
+
+INSTALL_HINT = "pip install 'evalkit[ct2]'"
+METADATA_FILE = "evalkit-ct2.json"
+
+# What a conversion may store and what a loaded model may compute in.
+Quantization = Literal["int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16", "float16", "bfloat16", "float32"]
+ComputeType = Literal[
+    "auto", "default", "int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16", "float16", "bfloat16", "float32"
+]
+
+# Tokenizer files of every family evalkit supports (NLLB/M2M100/mBART: sentencepiece
+# model or tokenizer.json; Marian: source/target.spm + vocab.json). Copied verbatim so
+# the CT2 folder tokenizes exactly as the original folder does.
+_TOKENIZER_FILES = (
+    "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json",
+    "sentencepiece.bpe.model", "sentencepiece.model", "spiece.model", "tokenizer.model",
+    "source.spm", "target.spm", "vocab.json", "target_vocab.json", "vocab.txt", "merges.txt",
+)
+
+
+class ConversionError(EvalkitError):
+    """A Transformers model folder cannot be converted to a CTranslate2 folder."""
+
+
+# -- conversion ------------------------------------------------------------------------
+
+
+def convert_to_ct2(
+    model_dir: str | Path,
+    output_dir: str | Path,
+    quantization: Quantization = "int8",
+    force: bool = False,
+) -> Path:
+    """Convert a `save_pretrained` folder into a self-contained CTranslate2 folder; return its path.
+
+    `quantization` is how the weights are stored; a translator may still compute
+    in another type (`compute_type`), converting on load. Memory: the whole
+    model is loaded in float32 (NLLB-600M: 16 s, 4.2 GB peak on this machine).
+    """
+    try:
+        import ctranslate2
+        from ctranslate2.converters import TransformersConverter
+    except ImportError:
+        raise ConversionError(f"converting to CTranslate2 needs the ctranslate2 package: {INSTALL_HINT}") from None
+    from evalkit.backends.seq2seq import _quiet_transformers
+
+    source, output = Path(model_dir).expanduser(), Path(output_dir).expanduser()
+    if not source.is_dir():
+        raise ConversionError(f"model folder {source} does not exist; point at a folder saved with save_pretrained")
+    if not (source / "config.json").is_file():
+        raise ConversionError(f"model folder {source} has no config.json; point at a folder saved with save_pretrained")
+    if output.exists() and not force:
+        raise ConversionError(f"output folder {output} already exists; pass force=True to replace it")
+    if output.resolve() == source.resolve() or source.resolve().is_relative_to(output.resolve()):
+        raise ConversionError(f"output folder {output} would replace the model folder {source}; choose another")
+    tokenizer_files = [name for name in _TOKENIZER_FILES if (source / name).is_file()]
+    if not tokenizer_files:
+        raise ConversionError(
+            f"model folder {source} has no tokenizer files ({', '.join(_TOKENIZER_FILES[:3])}, ...); "
+            f"save the tokenizer into it with tokenizer.save_pretrained"
+        )
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    staging = output.with_name(f".{output.name}.converting-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    clock = time.perf_counter()
+    try:
+        with _quiet_transformers():
+            converter = TransformersConverter(str(source), copy_files=tokenizer_files)
+            converter.convert(str(staging), quantization=quantization, force=True)
+    except (ValueError, KeyError, NotImplementedError, OSError, RuntimeError) as exc:
+        # ValueError: an architecture CTranslate2 does not convert; KeyError: an unsupported
+        # activation; OSError/RuntimeError: unreadable weights, a full disk.
+        shutil.rmtree(staging, ignore_errors=True)
+        raise ConversionError(f"cannot convert {source} to CTranslate2: {_first_line(exc)}") from None
+    metadata = {
+        "source": str(source.resolve()),
+        "quantization": quantization,
+        "ctranslate2": ctranslate2.__version__,
+        "max_position_embeddings": _max_positions(source),
+        "converted_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "seconds": round(time.perf_counter() - clock, 1),
+    }
+    (staging / METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
+    if output.exists():
+        shutil.rmtree(output) if output.is_dir() else output.unlink()
+    staging.rename(output)
+    return output
+
+
+def _max_positions(source: Path) -> int | None:
+    """The encoder's position limit, read from the Transformers config (CTranslate2's config drops it)."""
+    try:
+        value = json.loads((source / "config.json").read_text(encoding="utf-8")).get("max_position_embeddings")
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, int) and value > 0 else None
+
+
+def is_ct2_folder(path: Path) -> bool:
+    return (path / "model.bin").is_file() and (path / "config.json").is_file()
+
+
+# -- translation -----------------------------------------------------------------------
+
+
+class CTranslate2Options(BackendOptions):
+    compute_type: ComputeType = Field(
+        "auto", description="'auto': int8 on CPU, int8_float16 on CUDA (where supported); or any CTranslate2 type"
+    )
+    device: str = Field("auto", description="'auto' (CUDA when CTranslate2 sees a GPU), 'cpu', 'cuda', 'cuda:1', ...")
+    # 1/1 on CPU: measured stable on these 2-core machines, where scoring or another
+    # run shares the cores (FACTS.md: 2 threads gain little when anything else runs);
+    # 0 = CTranslate2's default (all cores).
+    intra_threads: int = Field(1, ge=0, description="threads per translation (0 = CTranslate2's default)")
+    inter_threads: int = Field(1, ge=1, description="batches translated in parallel")
+    batch_size: int = Field(16, ge=1, description="paragraphs per batch")
+    max_batch_tokens: int | None = Field(
+        None, ge=1, description="batch by padded source tokens instead of paragraphs (overrides batch_size)"
+    )
+    beam_size: int = Field(1, ge=1, description="1 = greedy decoding")
+    max_decoding_length: int = Field(256, ge=1, description="output tokens, forced target-language token included")
+    min_decoding_length: int = Field(0, ge=0, description="force at least this many output tokens (benchmarks)")
+    deterministic: bool = Field(
+        False, description="translate each paragraph alone, so no batch neighbour can change its output (slower)"
+    )
+
+    @model_validator(mode="after")
+    def _lengths(self) -> CTranslate2Options:
+        if self.min_decoding_length > self.max_decoding_length:
+            raise ValueError("min_decoding_length is larger than max_decoding_length")
+        return self
+
+
+class CTranslate2Translator(Translator):
+    Options = CTranslate2Options
+    needs_model = True
+    options: CTranslate2Options
+    # Greedy/beam search only (no sampling options exist), so outputs may be cached.
+    deterministic = True
+    # Speed only. Batching can in rare cases change a CPU int8 output (see the module
+    # docstring), the same trade-off seq2seq's batch_size makes; `deterministic` removes it.
+    cache_neutral_options = frozenset({"batch_size", "max_batch_tokens", "intra_threads", "inter_threads"})
+
+    def __init__(self, name, model, options) -> None:
+        super().__init__(name, model, options)
+        self._translator = None
+        self._tokenizer = None
+        self._device: str | None = None
+        self._compute_type: str | None = None
+        self._metadata: dict[str, object] = {}
+        self._codes: dict[tuple[str, str], LanguageCodes] = {}
+
+    # -- loading -----------------------------------------------------------------
+    def load(self) -> None:
+        if self.model is None:
+            raise ModelUnavailableError("backend ct2 needs `model:` (a local CTranslate2 model folder)")
+        folder = Path(self.model).expanduser()
+        convert = (
+            "convert a save_pretrained folder with "
+            "`python -c \"from evalkit.backends.ct2 import convert_to_ct2; convert_to_ct2('SRC', 'DEST')\"`"
+        )
+        if not folder.is_dir():
+            where = "is a hub id, not a local folder" if not isinstance(self.model, Path) else "does not exist"
+            raise ModelUnavailableError(f"CTranslate2 model {self.model} {where}; {convert}")
+        if not is_ct2_folder(folder):
+            raise ModelUnavailableError(f"{folder} is not a CTranslate2 model folder (no model.bin); {convert}")
+        try:
+            import ctranslate2
+        except ImportError:
+            raise ModelUnavailableError(f"backend ct2 needs the ctranslate2 package: {INSTALL_HINT}") from None
+        from transformers import AutoTokenizer
+
+        from evalkit.backends.seq2seq import _quiet_transformers
+
+        clock = time.perf_counter()
+        device, index = self._pick_device(ctranslate2)
+        compute_type = self._pick_compute_type(ctranslate2, device)
+        threads = {"intra_threads": self.options.intra_threads, "inter_threads": self.options.inter_threads}
+        try:
+            with _quiet_transformers():
+                self._tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+        except (OSError, ValueError, KeyError) as exc:
+            raise ModelUnavailableError(
+                f"no usable tokenizer in {folder} ({_first_line(exc)}); "
+                f"copy the tokenizer files of the original model into it, or re-convert with convert_to_ct2"
+            ) from None
+        try:
+            self._translator = ctranslate2.Translator(
+                str(folder), device=device, device_index=index, compute_type=compute_type, **threads
+            )
+        except (RuntimeError, ValueError, OSError) as exc:
+            raise ModelUnavailableError(f"cannot load CTranslate2 model {folder}: {_first_line(exc)}") from None
+        self._device, self._compute_type = f"{device}:{index}" if device == "cuda" else device, compute_type
+        try:
+            self._metadata = json.loads((folder / METADATA_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            self._metadata = {}  # converted outside evalkit: no record of its source
+        self.seconds["load"] = self.seconds.get("load", 0.0) + time.perf_counter() - clock
+
+    def _pick_device(self, ctranslate2) -> tuple[str, int]:
+        wanted = self.options.device
+        if wanted == "auto":
+            return ("cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"), 0
+        kind, _, index = wanted.partition(":")
+        if kind not in ("cpu", "cuda") or (index and not index.isdigit()):
+            raise ModelUnavailableError(f"device {wanted!r} is not one CTranslate2 runs on (auto, cpu, cuda, cuda:N)")
+        if kind == "cuda" and ctranslate2.get_cuda_device_count() == 0:
+            raise ModelUnavailableError("device cuda requested, but CTranslate2 sees no CUDA GPU here")
+        return kind, int(index or 0)
+
+    def _pick_compute_type(self, ctranslate2, device: str) -> str:
+        supported = ctranslate2.get_supported_compute_types(device)
+        wanted = self.options.compute_type
+        if wanted == "auto":
+            # int8 weights with float16 activations on GPUs, int8 on CPU: the fast
+            # settings; fall back to exact float32 where the hardware lacks them.
+            preferred = ("int8_float16", "float16", "float32") if device == "cuda" else ("int8", "float32")
+            return next(c for c in preferred if c in supported or c == "float32")
+        if wanted != "default" and wanted not in supported:
+            raise ModelUnavailableError(
+                f"compute_type {wanted} is not supported on this {device} (supported: {', '.join(sorted(supported))})"
+            )
+        return wanted
+
+    # -- translation ---------------------------------------------------------------
+    def _language_codes(self, source_lang: str, target_lang: str) -> LanguageCodes:
+        key = (source_lang, target_lang)
+        if key not in self._codes:
+            self._codes[key] = resolve_codes(self._tokenizer, str(self.model), source_lang, target_lang)
+        return self._codes[key]
+
+    def _max_input_tokens(self) -> int:
+        # tokenizers without a limit report a huge sentinel (int(1e30)); ignore those.
+        candidates = (self._metadata.get("max_position_embeddings"), self._tokenizer.model_max_length)
+        return min((x for x in candidates if isinstance(x, int) and 0 < x < 1_000_000), default=1_000_000)
+
+    def _groups(self, order: list[int], lengths: list[int]) -> tuple[list[list[int]], int, str]:
+        """Consecutive runs of the length-sorted order, each handed to CTranslate2 in one call.
+
+        A call holds `inter_threads` batches, which CTranslate2 translates in parallel
+        (it splits a call by `max_batch_size`); progress is reported after each call.
+        Returns the runs, the `max_batch_size` and the `batch_type` to pass.
+        """
+        o = self.options
+        if o.deterministic:
+            size, kind = 1, "examples"
+        elif o.max_batch_tokens is None:
+            size, kind = o.batch_size, "examples"
+        else:
+            budget = o.max_batch_tokens * o.inter_threads
+            groups: list[list[int]] = []
+            for i in order:  # longest first, so a run's first member sets its padded width
+                if groups and (len(groups[-1]) + 1) * lengths[groups[-1][0]] <= budget:
+                    groups[-1].append(i)
+                else:
+                    groups.append([i])
+            return groups, o.max_batch_tokens, "tokens"
+        per_call = size * o.inter_threads
+        return [order[k : k + per_call] for k in range(0, len(order), per_call)], size, kind
+
+    def translate(
+        self,
+        texts: Sequence[str],
+        source_lang: str,
+        target_lang: str,
+        progress: ProgressCallback | None = None,
+    ) -> list[str]:
+        if self._translator is None:
+            self.load()
+        if not texts:
+            return []
+        codes = self._language_codes(source_lang, target_lang)
+        tokenizer = self._tokenizer
+        if codes.tokenizer_src_lang:
+            tokenizer.src_lang = codes.tokenizer_src_lang
+        # The tokenizer adds what the model was trained with (</s>, NLLB's source
+        # language token), exactly as seq2seq feeds transformers.
+        ids = tokenizer([codes.source_prefix + text for text in texts])["input_ids"]
+        sources = [tokenizer.convert_ids_to_tokens(row) for row in ids]
+        limit = self._max_input_tokens()
+        for index, tokens in enumerate(sources):
+            if len(tokens) > limit:
+                raise TranslationError(
+                    f"paragraph {index + 1} is {len(tokens)} tokens, over the model's limit of {limit}; "
+                    f"evalkit does not truncate silently"
+                )
+        prefix = [codes.forced_bos_token] if codes.forced_bos_token else None
+        o = self.options
+        decoding = dict(
+            beam_size=o.beam_size,
+            max_decoding_length=o.max_decoding_length,
+            min_decoding_length=o.min_decoding_length,
+            max_input_length=0,  # CTranslate2 would silently truncate at 1024; the limit is checked above
+        )
+
+        lengths = [len(tokens) for tokens in sources]
+        order = sorted(range(len(texts)), key=lambda i: lengths[i], reverse=True)
+        outputs: list[str | None] = [None] * len(texts)
+        groups, max_batch_size, batch_type = self._groups(order, lengths)
+        for members in groups:
+            clock = time.perf_counter()
+            try:
+                results = self._translator.translate_batch(
+                    [sources[i] for i in members],
+                    target_prefix=[prefix] * len(members) if prefix else None,
+                    max_batch_size=max_batch_size,
+                    batch_type=batch_type,
+                    **decoding,
+                )
+            except (RuntimeError, ValueError) as exc:
+                raise TranslationError(f"CTranslate2 translation failed: {_first_line(exc)}") from None
+            self.seconds["generate"] = self.seconds.get("generate", 0.0) + time.perf_counter() - clock
+            for i, result in zip(members, results):
+                tokens = result.hypotheses[0]
+                if prefix and tokens[: len(prefix)] == prefix:
+                    tokens = tokens[len(prefix) :]
+                text = tokenizer.decode(tokenizer.convert_tokens_to_ids(tokens), skip_special_tokens=True)
+                outputs[i] = text.strip()
+            if progress:
+                progress(len(members))
+        return [o if o is not None else "" for o in outputs]
+
+    # -- provenance ----------------------------------------------------------------
+    def signature(self) -> str:
+        o = self.options
+        compute = self._compute_type or o.compute_type
+        return (
+            f"backend:ct2|model:{self.model}|compute_type:{compute}|beam:{o.beam_size}|"
+            f"max_decoding_length:{o.max_decoding_length}|ctranslate2:{_version('ctranslate2')}"
+        )
+
+    def cache_identity(self) -> str:
+        from evalkit.backends.cache import cache_identity
+
+        cls = type(self)
+        return cache_identity(
+            f"{cls.__module__}.{cls.__qualname__}",
+            self.model,
+            self.options,
+            neutral_options=self.cache_neutral_options,
+            runtime_packages=("ctranslate2", "transformers", "tokenizers", "sentencepiece"),
+        )
+
+    @property
+    def info(self) -> dict[str, object]:
+        if self._translator is None:
+            return {}
+        return {
+            "engine": f"ctranslate2 {_version('ctranslate2')}",
+            "tokenizer_class": type(self._tokenizer).__name__,
+            "device": self._device,
+            "compute_type": self._compute_type,
+            "threads": {"intra": self.options.intra_threads, "inter": self.options.inter_threads},
+            "converted_from": self._metadata.get("source"),
+            "stored_quantization": self._metadata.get("quantization"),
+            "language_codes": {f"{s}-{t}": c.description for (s, t), c in self._codes.items()},
+        }
+
+
+def _version(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]

@@ -1,0 +1,405 @@
+"""Learned metrics: COMET (Rei et al., 2020/2022), CometKiwi (Rei et al., 2022) and BERTScore (Zhang et al., 2020).
+
+Each model scores one segment at a time, and the packages define the system
+score as the plain mean of the segment scores (`comet.models.base.predict`'s
+`system_score`, the mean F1 that `bert-score` reports). So a paragraph's
+statistics row is `[score, 1]` and the corpus score is `sum(scores) / count`:
+the bootstrap intervals and significance tests of `evalkit.scorers.stats`
+work on these rows unchanged. Scores are reported x100 (`scale:100` in the
+signature), like sacrebleu's, so two decimals in a report keep their meaning.
+
+Nothing is downloaded. A hub id is looked up in the local Hugging Face cache
+only (`try_to_load_from_cache`: no network, no 46 s of retries offline); a
+missing package or missing weights raise `MetricUnavailableError` with one line
+saying what to install or download, and the run goes on without the metric.
+COMET's own `download_model` is never called: offline it reports a misleading
+`KeyError("Model ... not supported by COMET")`.
+
+unbabel-comet 2.2.x requires transformers<5 and numpy<2, so it usually lives in
+a separate environment from the rest of evalkit's stack; bert-score 0.3.13
+works with transformers 5 except on empty candidates (`build_inputs_with_special_tokens`
+is gone), which evalkit scores 0 itself -- the value bert-score assigns them.
+
+The pipeline asks for statistics and then paragraph scores of the same inputs;
+the last few predictions are memoised so a model runs once per system.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import inspect
+import json
+import re
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+from pydantic import Field
+
+from evalkit import __version__
+from evalkit.errors import MetricUnavailableError, ScoringError
+from evalkit.scorers.base import Scorer, ScorerOptions
+
+_DEVICE_PATTERN = r"^(auto|cpu|cuda(:\d+)?)$"
+_HASH_CHARS = 16
+_MEMO_SIZE = 4
+_SNAPSHOT = re.compile(r"/snapshots/([0-9a-f]{40})(/|$)")
+
+COMET_PACKAGE_HINT = (
+    "pip install unbabel-comet — note it requires transformers<5 and numpy<2, "
+    "so install it (with evalkit) in a separate environment"
+)
+
+
+# --- locating weights without downloading -------------------------------------------
+
+
+def looks_local(model: str) -> bool:
+    """A path (the config resolves relative ones to absolute) rather than a hub id."""
+    return model.startswith(("/", ".", "~")) or Path(model).expanduser().exists()
+
+
+def _hub_cache(cache_dir: str | Path | None) -> str:
+    if cache_dir is not None:
+        return str(cache_dir)
+    from huggingface_hub import constants
+
+    return constants.HF_HUB_CACHE
+
+
+def _cached_file(repo_id: str, filename: str, cache_dir: str | Path | None) -> Path | None:
+    from huggingface_hub import try_to_load_from_cache
+
+    try:
+        found = try_to_load_from_cache(repo_id, filename, cache_dir=cache_dir)
+    except ValueError:  # not a valid repo id (e.g. a path that does not exist)
+        return None
+    return Path(found) if isinstance(found, str) else None
+
+
+_DIGESTS: dict[tuple[str, int, int], str] = {}
+
+
+def _file_digest(path: Path) -> str:
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _DIGESTS:
+        with path.open("rb") as handle:
+            _DIGESTS[key] = hashlib.file_digest(handle, "sha256").hexdigest()
+    return _DIGESTS[key]
+
+
+def revision_of(files: Sequence[Path]) -> str:
+    """The hub commit when the files sit in an HF cache snapshot, else a sha256 prefix of their contents."""
+    commit = _SNAPSHOT.search(Path(files[0]).as_posix())
+    if commit:
+        return commit.group(1)
+    combined = hashlib.sha256()
+    for path in sorted(files, key=lambda p: p.name):
+        combined.update(f"{path.name}\0{_file_digest(path)}\n".encode())
+    return f"sha256.{combined.hexdigest()[:_HASH_CHARS]}"
+
+
+def comet_checkpoint(model: str, metric: str = "comet", cache_dir: str | Path | None = None) -> tuple[Path, str]:
+    """(checkpoints/model.ckpt, revision) of a COMET model, from a local path or the HF cache; never downloads.
+
+    Also checks that the encoder named in hparams.yaml (xlm-roberta-large,
+    microsoft/infoxlm-large, ...) has its config and tokenizer available, since
+    COMET builds the encoder from them even when loading a checkpoint.
+    """
+    gated = " (it is gated: accept its licence on huggingface.co and log in first)" if "kiwi" in model.lower() else ""
+    if looks_local(model):
+        given = Path(model).expanduser()
+        checkpoint = given if given.is_file() else given / "checkpoints" / "model.ckpt"
+        hparams = checkpoint.parent.parent / "hparams.yaml"
+        if not checkpoint.is_file() or not hparams.is_file():
+            raise MetricUnavailableError(
+                f"{metric}: {given} is not a COMET model folder (expected checkpoints/model.ckpt and hparams.yaml "
+                f"in it, as in a download of Unbabel/wmt22-comet-da)"
+            )
+    else:
+        checkpoint = _cached_file(model, "checkpoints/model.ckpt", cache_dir)
+        hparams = _cached_file(model, "hparams.yaml", cache_dir)
+        if checkpoint is None or hparams is None:
+            raise MetricUnavailableError(
+                f"{metric}: weights of {model} are not in the Hugging Face cache ({_hub_cache(cache_dir)}) and evalkit "
+                f"does not download; run `hf download {model}` where there is internet{gated} and copy the cache "
+                f"here, or set `model:` to a local folder holding checkpoints/model.ckpt"
+            )
+    _check_comet_encoder(model, metric, hparams, cache_dir)
+    return checkpoint, revision_of([checkpoint, hparams])
+
+
+def _check_comet_encoder(model: str, metric: str, hparams: Path, cache_dir: str | Path | None) -> None:
+    try:
+        text = hparams.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MetricUnavailableError(f"{metric}: cannot read {hparams} ({type(exc).__name__})") from None
+    # A line match, not a YAML load: COMET writes hparams with its own loader's conventions.
+    found = re.search(r"^pretrained_model:\s*['\"]?([^'\"\s#]+)", text, flags=re.MULTILINE)
+    if not found:
+        return  # an unusual checkpoint; COMET will say what it misses
+    encoder = found.group(1)
+    if looks_local(encoder) and (Path(encoder).expanduser() / "config.json").is_file():
+        return
+    if _cached_file(encoder, "config.json", cache_dir) is None:
+        raise MetricUnavailableError(
+            f"{metric}: {model} builds its encoder from {encoder}, whose config and tokenizer are not in the "
+            f"Hugging Face cache ({_hub_cache(cache_dir)}); run `hf download {encoder} --include '*.json' '*.model'` "
+            f"where there is internet and copy the cache here"
+        )
+
+
+def hf_model_folder(model: str, metric: str, cache_dir: str | Path | None = None) -> Path:
+    """The local folder of a transformers model given as a folder or as a hub id already in the HF cache."""
+    if looks_local(model):
+        folder = Path(model).expanduser()
+        if not (folder / "config.json").is_file():
+            raise MetricUnavailableError(
+                f"{metric}: no model at {folder} (expected a folder written by save_pretrained, with config.json, "
+                f"weights and tokenizer files)"
+            )
+        return folder
+    config = _cached_file(model, "config.json", cache_dir)
+    if config is None:
+        raise MetricUnavailableError(
+            f"{metric}: {model} is not in the Hugging Face cache ({_hub_cache(cache_dir)}) and evalkit does not "
+            f"download; run `hf download {model}` where there is internet and copy the cache here, or set `model:` "
+            f"to a local folder written by save_pretrained"
+        )
+    return config.parent
+
+
+def resolve_device(device: str) -> str:
+    """'auto' → CUDA when torch sees a GPU, else CPU."""
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def _package_version(distribution: str, metric: str, hint: str) -> str:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        raise MetricUnavailableError(f"{metric}: needs the {distribution} package: {hint}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+# --- the common part: corpus score = mean of segment scores ---------------------
+
+
+class NeuralOptions(ScorerOptions):
+    model: str
+    batch_size: int = Field(16, ge=1, description="segments per forward pass")
+    device: str = Field("auto", pattern=_DEVICE_PATTERN, description="auto (CUDA when available), cpu, cuda or cuda:N")
+
+
+class _SegmentMeanScorer(Scorer):
+    """A learned metric whose corpus score is the mean of its segment scores (x100)."""
+
+    references_used: ClassVar[bool] = True
+
+    def __init__(self, target_lang: str, options: ScorerOptions | None = None, source_lang: str | None = None) -> None:
+        super().__init__(target_lang, options, source_lang)
+        self._loaded = False
+        self._identity = ""  # "model@revision|package:version", known after load()
+        self._memo: OrderedDict[tuple, list[float]] = OrderedDict()
+
+    def load(self) -> None:
+        if not self._loaded:
+            self._load()
+            self._loaded = True
+
+    def _load(self) -> None:
+        raise NotImplementedError
+
+    def _predict(self, candidates: list[str], references: list[str], sources: list[str] | None) -> Sequence[float]:
+        """Raw segment scores from the model, in input order."""
+        raise NotImplementedError
+
+    def _segment_scores(self, candidates: list[str], references: list[str], sources: list[str] | None) -> list[float]:
+        key = (tuple(candidates), tuple(references) if self.references_used else None,
+               tuple(sources) if self.needs_sources else None)
+        if key in self._memo:
+            self._memo.move_to_end(key)
+            return list(self._memo[key])
+        self.load()
+        scores = [100.0 * float(s) for s in self._predict(candidates, references, sources)]
+        if len(scores) != len(candidates):
+            raise ScoringError(f"{self.name}: the model returned {len(scores)} scores for {len(candidates)} segments")
+        self._memo[key] = scores
+        while len(self._memo) > _MEMO_SIZE:
+            self._memo.popitem(last=False)
+        return list(scores)
+
+    def _statistics(self, candidates: list[str], references: list[str], sources: list[str] | None) -> np.ndarray:
+        scores = self._segment_scores(candidates, references, sources)
+        return np.column_stack([np.asarray(scores, dtype=np.float64), np.ones(len(scores))])
+
+    def _corpus(self, candidates: list[str], references: list[str], sources: list[str] | None) -> float:
+        # The same float64 row sum as `score_from_statistics`, so both give the identical number.
+        return self._score_from_statistics(self._statistics(candidates, references, sources).sum(axis=0))
+
+    def _paragraphs(self, candidates: list[str], references: list[str], sources: list[str] | None) -> list[float]:
+        return self._segment_scores(candidates, references, sources)
+
+    def _score_from_statistics(self, summed: np.ndarray) -> float:
+        if summed.shape != (2,) or summed[1] <= 0:
+            raise ScoringError(f"{self.name}: statistics must be [sum of scores, count] with a positive count")
+        return float(summed[0] / summed[1])
+
+    def _signature_head(self) -> str:
+        return "nrefs:1"
+
+    def signature(self) -> str:
+        self.load()
+        return f"{self._signature_head()}|{self._identity}|agg:mean|scale:100|evalkit:{__version__}"
+
+
+# --- COMET and CometKiwi -------------------------------------------------------
+
+
+class CometOptions(NeuralOptions):
+    model: str = Field("Unbabel/wmt22-comet-da", description="hub id (from the local HF cache) or local model folder")
+    gpus: int = Field(
+        1, ge=0, le=1,
+        description="GPUs COMET uses when the device is CUDA (0: CPU). More than one would make PyTorch "
+        "Lightning's DDP re-launch the whole evalkit command per GPU, so evalkit allows one",
+    )
+
+
+class CometScorer(_SegmentMeanScorer):
+    name = "comet"
+    needs_sources = True
+    Options = CometOptions
+
+    def _load(self) -> None:
+        comet_version = _package_version("unbabel-comet", self.name, COMET_PACKAGE_HINT)
+        try:
+            from comet import load_from_checkpoint
+        except ImportError as exc:
+            raise MetricUnavailableError(
+                f"{self.name}: unbabel-comet is installed but does not import here ({_first_line(exc)}); "
+                f"{COMET_PACKAGE_HINT}"
+            ) from None
+        checkpoint, revision = comet_checkpoint(self.options.model, self.name)
+        extra = {"local_files_only": True} if "local_files_only" in inspect.signature(load_from_checkpoint).parameters else {}
+        try:
+            self._model = load_from_checkpoint(str(checkpoint), **extra)
+        except OSError as exc:  # e.g. encoder tokenizer files missing from the cache
+            raise MetricUnavailableError(f"{self.name}: cannot load {self.options.model}: {_first_line(exc)}") from None
+        self._identity = f"model:{self.options.model}@{revision}|comet:{comet_version}"
+
+    def _samples(self, candidates: list[str], references: list[str], sources: list[str]) -> list[dict[str, str]]:
+        return [{"src": s, "mt": c, "ref": r} for s, c, r in zip(sources, candidates, references)]
+
+    def _predict(self, candidates: list[str], references: list[str], sources: list[str] | None) -> Sequence[float]:
+        device = resolve_device(self.options.device)
+        gpus = 0 if device == "cpu" else self.options.gpus
+        devices = [int(device.split(":", 1)[1])] if gpus and ":" in device else None
+        output = self._model.predict(
+            self._samples(candidates, references, sources),
+            batch_size=self.options.batch_size, gpus=gpus, devices=devices,
+            accelerator="gpu" if gpus else "cpu", progress_bar=False,
+        )
+        return output.scores
+
+
+class CometKiwiOptions(CometOptions):
+    model: str = Field("Unbabel/wmt22-cometkiwi-da", description="hub id (from the local HF cache) or local model folder")
+
+
+class CometKiwiScorer(CometScorer):
+    """Reference-free quality estimation: scores the candidate against the source only."""
+
+    name = "cometkiwi"
+    Options = CometKiwiOptions
+    references_used = False
+
+    def _samples(self, candidates: list[str], references: list[str], sources: list[str]) -> list[dict[str, str]]:
+        return [{"src": s, "mt": c} for s, c in zip(sources, candidates)]
+
+    def _signature_head(self) -> str:
+        return "nrefs:0|qe:yes"
+
+
+# --- BERTScore -------------------------------------------------------------------
+
+
+class BertScoreOptions(NeuralOptions):
+    model: str = Field("bert-base-multilingual-cased", description="hub id (from the local HF cache) or local folder")
+    num_layers: int | None = Field(None, ge=1, description="layer whose embeddings are matched; default: bert-score's "
+                                   "tuned layer for known models (required for other models)")
+    batch_size: int = Field(64, ge=1, description="segments per forward pass")
+
+
+class BertScoreScorer(_SegmentMeanScorer):
+    """BERTScore F1 with bert-score's defaults otherwise (no idf weighting, no baseline rescaling)."""
+
+    name = "bertscore"
+    Options = BertScoreOptions
+
+    def _load(self) -> None:
+        package_version = _package_version("bert-score", self.name, "pip install bert-score")
+        folder = hf_model_folder(self.options.model, self.name)
+        model_config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        depth = model_config.get("num_hidden_layers")
+        try:
+            from bert_score import BERTScorer
+            from bert_score.utils import model2layers
+        except ImportError as exc:
+            raise MetricUnavailableError(
+                f"bertscore: bert-score is installed but does not import here ({_first_line(exc)}); "
+                f"pip install bert-score"
+            ) from None
+        from transformers import __version__ as transformers_version
+
+        known = model2layers.get(self.options.model) or model2layers.get(folder.name)
+        num_layers = self.options.num_layers or known
+        if num_layers is None:
+            raise MetricUnavailableError(
+                f"bertscore: bert-score has no tuned layer for {self.options.model}; set num_layers "
+                f"(the model has {depth} layers)"
+            )
+        if isinstance(depth, int) and num_layers > depth:
+            raise MetricUnavailableError(f"bertscore: num_layers is {num_layers} but {self.options.model} has {depth} layers")
+        if "t5" in str(folder) and "t5" not in str(model_config.get("model_type", "")):
+            # bert_score.utils.get_model loads any model_type containing "t5" as T5EncoderModel.
+            raise MetricUnavailableError(
+                f"bertscore: bert-score treats every model path containing 't5' as a T5 model; move or link "
+                f"{folder} to a path without 't5'"
+            )
+        try:
+            # A local folder, never a hub id: bert-score would otherwise let transformers try the network.
+            self._scorer = BERTScorer(model_type=str(folder), num_layers=num_layers, batch_size=self.options.batch_size,
+                                      device=resolve_device(self.options.device))
+        except OSError as exc:  # e.g. weights or tokenizer files missing from the folder
+            raise MetricUnavailableError(f"bertscore: cannot load {self.options.model}: {_first_line(exc)}") from None
+        files = [p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")]
+        # bert-score truncates longer inputs to the tokenizer's limit without a word; say where that limit is.
+        limit = getattr(self._scorer._tokenizer, "model_max_length", None)
+        limit_part = f"|maxlen:{limit}" if isinstance(limit, int) and limit < 1_000_000 else ""
+        self._identity = (f"model:{self.options.model}@{revision_of(files)}|layer:{num_layers}{limit_part}"
+                          f"|idf:no|rescale:no|F1"
+                          f"|bert_score:{package_version}|transformers:{transformers_version}")
+
+    def _predict(self, candidates: list[str], references: list[str], sources: list[str] | None) -> Sequence[float]:
+        # bert-score gives an empty candidate P = R = F1 = 0 but, under transformers 5,
+        # crashes before getting there; score those here and send the rest.
+        scores = [0.0] * len(candidates)
+        keep = [i for i, c in enumerate(candidates) if c.strip()]
+        if keep:
+            _, _, f1 = self._scorer.score([candidates[i] for i in keep], [references[i] for i in keep],
+                                          batch_size=self.options.batch_size)
+            for i, value in zip(keep, f1.tolist()):
+                scores[i] = value
+        return scores

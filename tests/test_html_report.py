@@ -1,0 +1,468 @@
+"""The HTML report: escaping, completeness, and the page in a real headless Chromium.
+
+The browser test drives Chromium through its DevTools protocol over
+`--remote-debugging-pipe` (fd 3 in, fd 4 out, NUL-separated JSON), the transport
+Puppeteer and Playwright use: no port, no driver binary, no Python package
+beyond the standard library. It is marked `browser` so it can be deselected
+(`-m "not browser"`), and skips with a reason where Chromium is not installed
+(`apt-get install -y chromium`).
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import fcntl
+import hashlib
+import json
+import os
+import select
+import shutil
+import subprocess
+import sys
+import time
+from html import escape
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from conftest import CORPUS, make_config
+from evalkit.config import load_config
+from evalkit.pipeline import run
+from evalkit.report.html import JS, render_html
+from evalkit.results import (
+    AlignmentRecord,
+    DocumentRecord,
+    ParagraphResult,
+    RunResult,
+    Score,
+    SystemResult,
+    run_from_dict,
+)
+
+EVIL_IMG = "<img src=x onerror=alert(1)>"
+EVIL_SCRIPT = "</script><script>alert(2)</script>"
+EVIL_NAME = 'evil "<b>name</b>'
+
+
+def corpus_html_line() -> str:
+    """A raw `<a …><img …></a>` line the scraper left in the corpus (004, line 13)."""
+    line = (CORPUS / "004_424d4b2d4314c3a5.txt").read_text(encoding="utf-8").splitlines()[12]
+    assert line.startswith("<a ") and "<img " in line
+    return line
+
+
+# ---------------------------------------------------------------- parsing the page
+
+
+class Page(HTMLParser):
+    """Every element the browser's parser would create, every attribute, and the text outside scripts and styles."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.elements: list[tuple[str, dict[str, str | None]]] = []
+        self.scripts: list[tuple[dict[str, str | None], str]] = []
+        self.styles: list[str] = []
+        self.text: list[str] = []
+        self._raw: tuple[str, dict] | None = None
+        self.feed(text)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        self.elements.append((tag, dict(attrs)))
+        if tag in ("script", "style"):
+            self._raw = (tag, dict(attrs))
+            if tag == "script":
+                self.scripts.append((dict(attrs), ""))
+
+    def handle_startendtag(self, tag, attrs):
+        self.elements.append((tag, dict(attrs)))
+
+    def handle_endtag(self, tag):
+        if self._raw and tag == self._raw[0]:
+            self._raw = None
+
+    def handle_data(self, data):
+        if self._raw is None:
+            self.text.append(data)
+        elif self._raw[0] == "script":
+            attrs, body = self.scripts[-1]
+            self.scripts[-1] = (attrs, body + data)
+        else:
+            self.styles.append(data)
+
+    def tags(self, name: str) -> list[dict[str, str | None]]:
+        return [attrs for tag, attrs in self.elements if tag == name]
+
+    def values(self, attribute: str) -> set[str]:
+        return {attrs[attribute] for _, attrs in self.elements if attrs.get(attribute) is not None}
+
+    @property
+    def all_text(self) -> str:
+        return "".join(self.text)
+
+
+def assert_safe(html: str) -> Page:
+    """Data never became markup, nothing can be fetched, and the embedded JSON parses."""
+    page = Page(html)
+    tags = {tag for tag, _ in page.elements}
+    assert "img" not in tags and "iframe" not in tags and "object" not in tags and "base" not in tags
+    assert [attrs for attrs, _ in page.scripts] == [{"type": "application/json", "id": "evalkit-data"}, {}]
+    for tag, attrs in page.elements:
+        assert not any(name.startswith("on") for name in attrs), (tag, attrs)
+        assert "src" not in attrs, (tag, attrs)
+        href = attrs.get("href")
+        assert href is None or href.startswith("#") or (tag == "link" and href == "data:,"), (tag, attrs)
+        assert "url(" not in (attrs.get("style") or ""), (tag, attrs)
+    assert not any("url(" in css or "@import" in css for css in page.styles)
+    code = page.scripts[1][1]
+    assert code == JS and "innerHTML" not in code
+    digest = base64.b64encode(hashlib.sha256(code.encode()).digest()).decode()
+    (csp,) = [a["content"] for a in page.tags("meta") if a.get("http-equiv") == "Content-Security-Policy"]
+    assert f"script-src 'sha256-{digest}'" in csp and "default-src 'none'" in csp
+    raw_json = page.scripts[0][1]
+    assert "<" not in raw_json and ">" not in raw_json
+    json.loads(raw_json)
+    return page
+
+
+# ---------------------------------------------------------------- a hand-made result
+
+
+def _paragraph(line: int, candidate: str, scores: dict[str, float], source: str = "nguồn", reference: str = "อ้างอิง",
+               confidence: float = 0.9) -> ParagraphResult:
+    return ParagraphResult(source_lines=[line], reference_lines=[line + 10], source=source, reference=reference,
+                           candidate=candidate, alignment_confidence=confidence, scores=scores)
+
+
+def _system(name: str, candidates: list[str], chrf: list[float], significance=None, **extra) -> SystemResult:
+    sources = ["Việt – Nhật", corpus_html_line(), "Kishida <b>"]
+    paragraphs = [
+        _paragraph(2 * k + 1, c, {"chrf": x, "ter": 100 - x}, source=sources[k], reference=f"อ้างอิง {k} &amp;",
+                   confidence=(0.95, 0.3, 0.8)[k])
+        for k, (c, x) in enumerate(zip(candidates, chrf))
+    ]
+    return SystemResult(
+        name=name, backend="copy", model=None, status="ok", signature=f"backend:copy|evalkit:0.1.0|{name}",
+        corpus_scores={"chrf": Score(41.0, "nrefs:1|nc:6|version:2.6.0", 39.5, 42.5),
+                       "ter": Score(60.0, "nrefs:1|case:lc|tok:tercom", 58.0, 62.0)},
+        paragraph_signatures={"chrf": "nrefs:1|nc:6|eff:yes", "ter": "nrefs:1|tok:tercom"},
+        significance=significance, paragraphs=paragraphs, translated=3,
+        seconds={"load": 0.5, "generate": 1.25, "evalkit": 0.01, "score": 0.2}, **extra,
+    )
+
+
+def hand_made_result() -> RunResult:
+    test = {"delta": 2.5, "better": "system", "p_bootstrap": 0.004, "p_randomization": 0.01, "significant": True}
+    systems = [
+        _system("copy", ["Việt – Nhật", "a", "b"], [10.0, 30.0, 20.0]),
+        _system(EVIL_NAME, [EVIL_IMG, EVIL_SCRIPT, "<!-- <script>alert(3)</script>"], [55.0, 5.0, 35.0],
+                significance={"baseline": "copy", "alpha": 0.05, "metrics": {"chrf": test, "ter": {**test, "delta": -1.0}}},
+                model_info={"revision": "0123abcd<i>", "cache": {"enabled": True, "hits": 2}}),
+        SystemResult(name="nllb-600m", backend="seq2seq", model="facebook/nllb-200-distilled-600M", status="unavailable",
+                     reason="model facebook/nllb-200-distilled-600M is not available (offline) <see docs>"),
+        SystemResult(name="broken", backend="seq2seq", model="/models/x", status="failed", reason="CUDA out of memory"),
+    ]
+    systems[1].paragraphs[2].notes = ["pivot line 5 exceeded the model's input limit: translated in 2 pieces, joined"]
+    doc = dict(detected_lang=None, lang_confidence=0.0, other_language_paragraphs=[])
+    return RunResult(
+        run_id="20261123-142501-vi-th", created="2026-11-23T14:25:01+00:00", evalkit_version="0.1.0",
+        config={"name": "vi-th", "metrics": ["chrf", "comet", "ter"], "statistics": {"alpha": 0.05},
+                "systems": [{"name": s.name, "backend": s.backend} for s in systems]},
+        pivot=DocumentRecord(path="/corpus/002.txt", lang="vi", paragraphs=3,
+                             dropped=[{"line": 35, "reason": "reply form", "text": corpus_html_line()}], **doc),
+        target=DocumentRecord(path="/corpus/000.txt", lang="th", paragraphs=3,
+                              dropped=[{"line": 1, "reason": "site name", "text": "</script><img src=y>"}], **doc),
+        alignment=AlignmentRecord(
+            pairs=[{"source_lines": [2 * k + 1], "target_lines": [2 * k + 11], "confidence": c}
+                   for k, c in enumerate((0.95, 0.3, 0.8))],
+            unmatched_source_lines=[40], unmatched_target_lines=[43, 47], is_translation=True, pairing_score=0.94,
+            pairing_reason="alignment gain 0.9 against shuffled orders",
+        ),
+        systems=systems,
+        unavailable_metrics={"comet": "unbabel-comet is not installed <pip install unbabel-comet>"},
+        seconds={"pairing": 0.1, "total": 4.2},
+    )
+
+
+def test_data_is_escaped_text_never_markup():
+    html = render_html(hand_made_result())
+    page = assert_safe(html)
+    text = page.all_text
+    for payload in (EVIL_IMG, EVIL_SCRIPT, "<!-- <script>alert(3)</script>", corpus_html_line(), EVIL_NAME,
+                    "</script><img src=y>", "0123abcd<i>"):
+        assert payload in text, payload
+    assert escape(EVIL_IMG) in html and EVIL_IMG not in html
+    assert "</script><script>alert" not in html and "<!-- <script>" not in html
+    assert "&amp;amp;" in html  # a reference that contains "&amp;" shows "&amp;", not "&"
+    assert EVIL_NAME in page.values("data-system")
+
+
+def test_embedded_json_round_trips_names_and_scores():
+    page = Page(render_html(hand_made_result()))
+    data = json.loads(page.scripts[0][1])
+    assert data["systems"] == ["copy", EVIL_NAME] and data["baseline"] == "copy"
+    assert [m["name"] for m in data["metrics"]] == ["chrf", "ter"]
+    assert [m["higher_is_better"] for m in data["metrics"]] == [True, False]
+    assert data["scores"][1][0] == [55.0, 5.0, 35.0] and data["confidence"] == [0.95, 0.3, 0.8]
+
+
+def test_every_system_metric_and_reason_appears():
+    result = hand_made_result()
+    page = Page(render_html(result))
+    text = " ".join(page.all_text.split())
+    assert {s.name for s in result.systems} <= page.values("data-system")
+    assert {"chrf", "ter", "comet"} <= page.values("data-metric")
+    assert "system nllb-600m: unavailable — model facebook/nllb-200-distilled-600M is not available (offline) <see docs>" in text
+    assert "system broken: failed — CUDA out of memory" in text
+    assert "metric comet: unavailable — unbabel-comet is not installed <pip install unbabel-comet>" in text
+    # summary: score ± half-width of the CI, Δ and p against the baseline, the significance mark, TER's direction
+    assert "41.00 ± 1.50" in text and "95% CI 39.50–42.50" in text
+    assert "Δ +2.50 · p = 0.010 * better" in text and "bootstrap 0.004, randomisation 0.010" in text
+    assert "ter ↓" in text and "lower is better" in text
+    # header: run, files, languages, signatures, revision, timings; alignment: unmatched and dropped lines
+    for expected in ("20261123-142501-vi-th", "evalkit 0.1.0", "002.txt", "000.txt", "nrefs:1|nc:6|version:2.6.0",
+                     "nrefs:1|nc:6|eff:yes", "0123abcd<i>", "pairing 0.10 s", "generate 1.25 s",
+                     "pivot lines 40", "reference lines 43, 47", "reply form", "site name",
+                     "alignment gain 0.9 against shuffled orders", "0.30 ⚠",
+                     "† pivot line 5 exceeded the model's input limit: translated in 2 pieces, joined"):
+        assert expected in text, expected
+
+
+def test_paragraph_table_has_every_system_side_by_side_with_coloured_scores():
+    page = Page(render_html(hand_made_result()))
+    rows = page.tags("tr")
+    assert sum(1 for r in rows if "data-r" in r) == 3
+    sortable = [a for a in page.tags("th") if a.get("data-sort", "").startswith("s:")]
+    assert [(a["data-system"], a["data-metric"]) for a in sortable] == [
+        ("copy", "chrf"), ("copy", "ter"), (EVIL_NAME, "chrf"), (EVIL_NAME, "ter")]
+    cells = [a for a in page.tags("td") if a.get("data-col") == "s:1:0"]
+    assert [c["data-v"] for c in cells] == ["55.000000", "5.000000", "35.000000"]
+    assert all(c["style"].startswith("background:hsl(") for c in cells)
+    # the best chrF is green (hue 120), the worst red (hue 0); for TER, lower is greener
+    assert cells[0]["style"] == "background:hsl(120,65%,86%)" and cells[1]["style"] == "background:hsl(0,65%,86%)"
+    ter = [a for a in page.tags("td") if a.get("data-col") == "s:1:1"]
+    assert ter[0]["style"] == "background:hsl(120,65%,86%)"  # TER 45, the lowest
+
+
+def test_render_is_a_pure_function_of_the_result():
+    result = hand_made_result()
+    before = copy.deepcopy(result.to_dict())
+    assert render_html(result) == render_html(result)
+    assert result.to_dict() == before
+
+
+def test_result_without_scores_still_renders():
+    result = hand_made_result()
+    result.systems = [s for s in result.systems if s.status != "ok"]
+    page = assert_safe(render_html(result))
+    assert "No system produced scores." in page.all_text
+
+
+# ---------------------------------------------------------------- a real run
+
+
+@pytest.fixture(scope="module")
+def real_report(tmp_path_factory) -> tuple[RunResult, Path]:
+    """A real run on the vi-th corpus: the copy baseline, precomputed candidates carrying the payloads, a missing file."""
+    tmp = tmp_path_factory.mktemp("html-report")
+    (tmp / "floor").mkdir()
+    floor = run(load_config(make_config(tmp / "floor", cache=False, statistics={"bootstrap_resamples": 0,
+                                                                                 "randomization_trials": 0})))
+    records = []
+    for k, p in enumerate(floor.system("copy").paragraphs):
+        candidate = (p.reference, p.reference[: len(p.reference) // 2], p.source)[k % 3]
+        candidate = {1: EVIL_IMG, 2: EVIL_SCRIPT, 4: corpus_html_line()}.get(k, candidate)
+        records.append({"line": p.source_lines[0], "translation": candidate})
+        records.extend({"line": line, "translation": "."} for line in p.source_lines[1:])
+    candidates = tmp / "post-edit.jsonl"
+    candidates.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    config = make_config(tmp, cache=False, statistics={"bootstrap_resamples": 200, "randomization_trials": 500}, systems=[
+        {"name": "copy", "backend": "copy"},
+        {"name": "post-edit", "backend": "precomputed", "options": {"path": str(candidates)}},
+        {"name": "vendor-api", "backend": "precomputed", "options": {"path": str(tmp / "missing.jsonl")}},
+    ])
+    result = run(load_config(config))
+    # `evalkit report` renders a run read back from run.json: the same page
+    assert render_html(run_from_dict(json.loads(json.dumps(result.to_dict())))) == render_html(result)
+    path = tmp / "report.html"
+    path.write_text(render_html(result), encoding="utf-8")
+    return result, path
+
+
+def test_real_run_report(real_report):
+    result, path = real_report
+    html = path.read_text(encoding="utf-8")
+    assert len(html.encode()) < 1_000_000
+    page = assert_safe(html)
+    text = page.all_text
+    assert EVIL_IMG in text and EVIL_SCRIPT in text and corpus_html_line() in text
+    assert {"copy", "post-edit", "vendor-api"} <= page.values("data-system")
+    assert set(result.config["metrics"]) <= page.values("data-metric")
+    assert "candidates file" in result.system("vendor-api").reason and result.system("vendor-api").reason in text
+    assert sum(1 for r in page.tags("tr") if "data-r" in r) == len(result.alignment.pairs)
+    assert len(page.tags("svg")) == len(result.config["metrics"])
+    assert all(d["reason"] in text for d in result.target.dropped)
+
+
+# ---------------------------------------------------------------- in a browser
+
+CHROMIUM = Path("/usr/bin/chromium") if Path("/usr/bin/chromium").exists() else shutil.which("chromium")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", "--no-first-run", "--disable-quic", "--disable-dev-shm-usage", "--no-default-browser-check"]
+SCREENSHOT = Path("/tmp/evalkit-report.png")
+LAUNCH = ("import os, sys; a, b = int(sys.argv[1]), int(sys.argv[2]); os.dup2(a, 3); os.dup2(b, 4); os.close(a); "
+          "os.close(b); os.execv(sys.argv[3], sys.argv[3:])")
+
+
+class DevTools:
+    """The DevTools protocol over --remote-debugging-pipe: commands to fd 3, replies and events from fd 4."""
+
+    def __init__(self, binary: str | Path, profile: Path, log: Path) -> None:
+        to_chrome, self._out = os.pipe()
+        self._in, from_chrome = os.pipe()
+        # Chromium's ends go to fds 3 and 4 through a tiny exec'ing launcher (no preexec_fn: not safe with threads);
+        # copied above 10 first so that moving one onto 3 or 4 never overwrites the other.
+        ends = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10) for fd in (to_chrome, from_chrome)]
+        os.close(to_chrome)
+        os.close(from_chrome)
+        try:
+            with log.open("wb") as sink:
+                self.process = subprocess.Popen(
+                    [sys.executable, "-c", LAUNCH, *map(str, ends), str(binary), *FLAGS, f"--user-data-dir={profile}",
+                     "--remote-debugging-pipe", "about:blank"],
+                    stdin=subprocess.DEVNULL, stdout=sink, stderr=sink, pass_fds=ends,
+                )
+        finally:
+            for fd in ends:
+                os.close(fd)
+        self._buffer = b""
+        self._id = 0
+        self.events: list[dict] = []
+
+    def send(self, method: str, params: dict | None = None, session: str | None = None, timeout: float = 20) -> dict:
+        self._id += 1
+        message = {"id": self._id, "method": method, "params": params or {}}
+        if session:
+            message["sessionId"] = session
+        data = json.dumps(message).encode() + b"\0"
+        while data:
+            data = data[os.write(self._out, data):]
+        deadline = time.monotonic() + timeout
+        while True:
+            reply = self._read(deadline, method)
+            if reply.get("id") == self._id:
+                if "error" in reply:
+                    raise RuntimeError(f"{method}: {reply['error']}")
+                return reply.get("result", {})
+            self.events.append(reply)
+
+    def wait_for(self, method: str, timeout: float = 20) -> dict:
+        deadline = time.monotonic() + timeout
+        while not any(e.get("method") == method for e in self.events):
+            event = self._read(deadline, method)
+            # an alert() from injected markup would block the load: fail on it rather than time out
+            assert event.get("method") != "Page.javascriptDialogOpening", event
+            self.events.append(event)
+        return next(e for e in self.events if e.get("method") == method)
+
+    def evaluate(self, expression: str, session: str):
+        reply = self.send("Runtime.evaluate", {"expression": expression, "returnByValue": True}, session)
+        assert "exceptionDetails" not in reply, reply["exceptionDetails"]
+        return reply["result"].get("value")
+
+    def _read(self, deadline: float, waiting_for: str) -> dict:
+        while b"\0" not in self._buffer:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"Chromium did not answer {waiting_for}")
+            if select.select([self._in], [], [], left)[0]:
+                chunk = os.read(self._in, 1 << 20)
+                if not chunk:
+                    raise RuntimeError(f"Chromium closed the DevTools pipe (exit {self.process.poll()})")
+                self._buffer += chunk
+        raw, self._buffer = self._buffer.split(b"\0", 1)
+        return json.loads(raw)
+
+    def close(self) -> None:
+        try:
+            self.send("Browser.close", timeout=5)
+        except (RuntimeError, TimeoutError, OSError):
+            pass
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        os.close(self._in)
+        os.close(self._out)
+
+
+ROWS = "Array.from(document.querySelectorAll('#paragraph-table tbody tr'))"
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install -y chromium)")
+def test_report_in_headless_chromium(real_report, tmp_path):
+    result, path = real_report
+    url = path.resolve().as_uri()
+    browser = DevTools(CHROMIUM, tmp_path / "profile", tmp_path / "chromium.log")
+    try:
+        target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+        session = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+        for domain in ("Page", "Network", "Runtime", "Log"):
+            browser.send(f"{domain}.enable", session=session)
+        browser.send("Emulation.setDeviceMetricsOverride",
+                     {"width": 1400, "height": 1000, "deviceScaleFactor": 1, "mobile": False}, session)
+        browser.send("Page.navigate", {"url": url}, session)
+        browser.wait_for("Page.loadEventFired")
+
+        text = browser.evaluate("document.body.innerText", session)
+        assert EVIL_IMG in text and EVIL_SCRIPT in text
+        assert browser.evaluate("[document.images.length, document.scripts.length]", session) == [0, 2]
+        assert browser.evaluate("document.getElementById('controls').hidden", session) is False  # the script ran
+
+        # Sort by one system's chrF: click its header as a user would.
+        column = "s:1:0"  # the second scored system (post-edit), first metric (chrf)
+        header = f"document.querySelector('th[data-sort=\"{column}\"]')"
+        assert browser.evaluate(f"{header}.dataset.system + ' ' + {header}.dataset.metric", session) == "post-edit chrf"
+        before = browser.evaluate(f"{ROWS}.map(r => r.dataset.r)", session)
+        box = browser.evaluate(f"{header}.scrollIntoView({{block: 'center', inline: 'center'}});"
+                               f"(b => [b.x + b.width / 2, b.y + b.height / 2])({header}.getBoundingClientRect())", session)
+        for kind in ("mousePressed", "mouseReleased"):
+            browser.send("Input.dispatchMouseEvent",
+                         {"type": kind, "x": box[0], "y": box[1], "button": "left", "clickCount": 1}, session)
+        after = browser.evaluate(f"{ROWS}.map(r => r.dataset.r)", session)
+        values = browser.evaluate(f"{ROWS}.map(r => parseFloat(r.querySelector('td[data-col=\"{column}\"]').dataset.v))",
+                                  session)
+        assert after != before and sorted(after) == sorted(before)
+        assert values == sorted(values)
+        assert browser.evaluate(f"{header}.getAttribute('aria-sort')", session) == "ascending"
+
+        # The filter hides the rows that do not contain the text.
+        shown = browser.evaluate(
+            "const f = document.getElementById('filter'); f.value = 'onerror';"
+            "f.dispatchEvent(new Event('input')); " + ROWS + ".filter(r => !r.hidden).length", session)
+        assert shown == 1
+        browser.evaluate("const g = document.getElementById('filter'); g.value = ''; g.dispatchEvent(new Event('input'));"
+                         "document.querySelector('.scroll').scrollLeft = 0; window.scrollTo(0, 0)", session)
+
+        size = browser.send("Page.getLayoutMetrics", session=session)["cssContentSize"]
+        shot = browser.send("Page.captureScreenshot", {
+            "format": "png", "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 5000), "scale": 1},
+        }, session)
+        png = base64.b64decode(shot["data"])
+        assert png.startswith(b"\x89PNG")
+        (tmp_path / "report.png").write_bytes(png)
+        SCREENSHOT.write_bytes(png)
+
+        requests = [e["params"]["request"]["url"] for e in browser.events if e.get("method") == "Network.requestWillBeSent"]
+        assert url in requests  # the recorder saw the document itself, so an empty list below means something
+        assert [u for u in requests if u != url and not u.startswith("data:")] == []
+        problems = [e for e in browser.events if e.get("method") in ("Runtime.exceptionThrown", "Page.javascriptDialogOpening")
+                    or (e.get("method") == "Log.entryAdded" and e["params"]["entry"]["level"] == "error")]
+        assert problems == []
+    finally:
+        browser.close()
