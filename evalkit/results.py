@@ -22,6 +22,13 @@ class Score:
     ci_low: float | None = None  # 95% bootstrap interval over paragraphs (percentile method)
     ci_high: float | None = None
 
+    @property
+    def half_width(self) -> float | None:
+        """What reports print after ±: half the interval's width (the interval itself may be asymmetric)."""
+        if self.ci_low is None or self.ci_high is None:
+            return None
+        return (self.ci_high - self.ci_low) / 2
+
 
 @dataclass
 class ParagraphResult:
@@ -67,6 +74,13 @@ class SystemResult:
         data = asdict(self)
         data["paragraphs"] = [p.to_dict() for p in self.paragraphs]
         return data
+
+    def baseline_test(self, metric: str) -> tuple[float, float, bool] | None:
+        """(delta, p, significant) against the baseline; p is the larger of the two tests' p-values."""
+        test = (self.significance or {}).get("metrics", {}).get(metric)
+        if not test:
+            return None
+        return test["delta"], max(test["p_bootstrap"], test.get("p_randomization", 0.0)), test["significant"]
 
 
 @dataclass

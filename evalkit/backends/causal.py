@@ -40,7 +40,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from evalkit.backends.base import BackendOptions, ProgressCallback, Translator
-from evalkit.backends.hf import _first_line, _how_to_provide, _quiet_transformers, hub_availability
+from evalkit.backends.hf import _first_line, _how_to_provide, _quiet_transformers, hub_availability, loaded_model_info
 from evalkit.errors import ModelUnavailableError, TranslationError
 from evalkit.languages import get_language
 
@@ -421,13 +421,8 @@ class CausalTranslator(Translator):
         if self._model is None:
             return {}
         return {
-            "model_class": type(self._model).__name__,
-            "tokenizer_class": type(self._tokenizer).__name__,
-            "revision": getattr(self._model.config, "_commit_hash", None),
+            **loaded_model_info(self._model, self._tokenizer, self._device),
             "gguf_file": self.options.gguf_file,
-            "device": str(self._device),
-            "dtype": str(self._model.dtype).removeprefix("torch."),
-            "parameters": sum(p.numel() for p in self._model.parameters()),
             "context_length": self._context_length(),
             "chat_template": self._chat_template is not None,
             "prompt_hash": prompt_hash(self.options, self._chat_template),

@@ -39,6 +39,18 @@ def _how_to_provide(model: str) -> str:
     )
 
 
+def loaded_model_info(model, tokenizer, device: str) -> dict[str, object]:
+    """What run.json records about a loaded transformers model: classes, resolved commit, device, size."""
+    return {
+        "model_class": type(model).__name__,
+        "tokenizer_class": type(tokenizer).__name__,
+        "revision": getattr(model.config, "_commit_hash", None),
+        "device": str(device),
+        "dtype": str(model.dtype).removeprefix("torch."),
+        "parameters": sum(p.numel() for p in model.parameters()),
+    }
+
+
 def hub_availability(model: str | Path | None, revision: str | None = None) -> tuple[bool | None, str]:
     """Whether a local folder or a hub id's weights are on this machine, without loading them."""
     if model is None:

@@ -20,7 +20,7 @@ from pydantic import Field
 
 from evalkit.backends.base import BackendOptions, ProgressCallback, Translator
 from evalkit.backends.batching import plan_batches, split_to_fit
-from evalkit.backends.hf import _first_line, _how_to_provide, _quiet_transformers, hub_availability  # noqa: F401 (re-exported)
+from evalkit.backends.hf import _first_line, _how_to_provide, _quiet_transformers, hub_availability, loaded_model_info  # noqa: F401 (re-exported)
 from evalkit.backends.langcodes import LanguageCodes, resolve_codes
 from evalkit.errors import ModelUnavailableError, TranslationError
 
@@ -193,12 +193,7 @@ class Seq2SeqTranslator(Translator):
         if self._model is None:
             return {}
         return {
-            "model_class": type(self._model).__name__,
-            "tokenizer_class": type(self._tokenizer).__name__,
-            "revision": getattr(self._model.config, "_commit_hash", None),
-            "device": str(self._device),
-            "dtype": str(self._model.dtype).removeprefix("torch."),
-            "parameters": sum(p.numel() for p in self._model.parameters()),
+            **loaded_model_info(self._model, self._tokenizer, self._device),
             "language_codes": {f"{s}-{t}": c.description for (s, t), c in self._codes.items()},
             "split_paragraphs": len(self.split_texts),
         }

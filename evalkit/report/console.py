@@ -99,14 +99,11 @@ def _lines(numbers: list[int], limit: int = 8) -> str:
 
 def _cell(system: SystemResult, metric: str) -> str:
     score = system.corpus_scores[metric]
-    text = f"{score.score:.2f}"
-    if score.ci_low is not None and score.ci_high is not None:
-        text += f" ± {(score.ci_high - score.ci_low) / 2:.2f}"
-    test = (system.significance or {}).get("metrics", {}).get(metric)
+    text = f"{score.score:.2f}" + (f" ± {score.half_width:.2f}" if score.half_width is not None else "")
+    test = system.baseline_test(metric)
     if test:
-        p = max(test["p_bootstrap"], test.get("p_randomization", 0.0))
-        mark = "*" if test["significant"] else " "
-        text += f"\nΔ {test['delta']:+.2f} p={p:.3f}{mark}"
+        delta, p, significant = test
+        text += f"\nΔ {delta:+.2f} p={p:.3f}{'*' if significant else ' '}"
     return text
 
 
