@@ -149,6 +149,19 @@ def report(
         print(path)
 
 
+@app.command()
+def convert(
+    model_dir: Annotated[Path, typer.Argument(help="Transformers model folder (saved with save_pretrained).")],
+    output_dir: Annotated[Path, typer.Argument(help="Where the CTranslate2 folder goes.")],
+    quantization: Annotated[str, typer.Option("--quantization", help="int8 (default), int8_float16, float16, float32, ...")] = "int8",
+    force: Annotated[bool, typer.Option("--force", help="Replace OUTPUT_DIR if it exists.")] = False,
+) -> None:
+    """Convert a translation model for the ctranslate2 backend (needs: pip install -e '.[ct2]')."""
+    from evalkit.backends.ct2 import convert_to_ct2
+
+    print(convert_to_ct2(model_dir, output_dir, quantization=quantization, force=force))
+
+
 def _parse_limits(values: list[str] | None, flag: str) -> dict[str, float]:
     from evalkit.errors import ConfigError
     from evalkit.scorers import METRICS

@@ -71,6 +71,8 @@ def test_int8_returns_one_string_per_paragraph_in_order(marian_int8):
     assert translator.translate(PARAGRAPHS[::-1], "vi", "th") == first[::-1]
     by_tokens = ct2(marian_int8, max_batch_tokens=120, max_decoding_length=12)
     assert by_tokens.translate(PARAGRAPHS, "vi", "th") == first
+    parallel = ct2(marian_int8, batch_size=2, inter_threads=2, max_decoding_length=12)
+    assert parallel.translate(PARAGRAPHS, "vi", "th") == first
     assert translator.info["compute_type"] == "int8" and translator.info["device"] == "cpu"
     assert translator.translate([], "vi", "th") == []
     assert translator.seconds["load"] > 0 and translator.seconds["generate"] > 0
@@ -130,18 +132,37 @@ def test_force_replaces_an_existing_output(tiny_marian, tmp_path):
 def test_a_folder_that_is_not_ct2_is_unavailable_with_a_how_to(tiny_marian, tmp_path):
     with pytest.raises(ModelUnavailableError) as hf_folder:
         ct2(tiny_marian).load()
-    assert "not a CTranslate2 model folder" in one_line(hf_folder) and "convert_to_ct2" in str(hf_folder.value)
+    assert "not a CTranslate2 model folder" in one_line(hf_folder) and "`evalkit convert SRC DEST`" in str(hf_folder.value)
     with pytest.raises(ModelUnavailableError) as missing:
         ct2(tmp_path / "nope").load()
     assert "does not exist" in one_line(missing)
     with pytest.raises(ModelUnavailableError) as hub_id:
         ct2("facebook/nllb-200-distilled-600M").load()
-    assert "not a local folder" in one_line(hub_id)
+    assert "is not a local folder" in one_line(hub_id)
 
 
-def test_overlong_paragraph_is_refused_not_truncated(marian_int8):
-    with pytest.raises(TranslationError, match="over the model's limit of 256"):
-        ct2(marian_int8, max_decoding_length=2).translate([" ".join(["Nhật Bản"] * 300)], "vi", "th")
+def test_overlong_paragraph_is_split_at_sentences_translated_and_joined(marian_int8):
+    translator = ct2(marian_int8, max_decoding_length=3)
+    long_text = " ".join(PARAGRAPHS * 3)
+    done = []
+    out = translator.translate([PARAGRAPHS[1], long_text], "vi", "th", progress=done.append)
+    assert len(out) == 2 and sum(done) == 2
+    pieces = translator.split_texts[long_text]
+    assert pieces >= 2 and PARAGRAPHS[1] not in translator.split_texts
+    assert len(out[1].split(" ")) >= pieces  # one translation per piece, joined in order
+    assert translator.info["split_paragraphs"] == 1
+
+
+def test_unsplittable_run_is_refused_not_truncated(marian_int8):
+    with pytest.raises(TranslationError, match="longer than the model's limit of 256 tokens; evalkit does not truncate"):
+        ct2(marian_int8, max_decoding_length=2).translate(["x" * 3000], "vi", "th")
+
+
+def test_availability_is_checked_without_loading(marian_int8, tiny_marian, tmp_path):
+    assert ct2(marian_int8).availability() == (True, f"CTranslate2 folder {marian_int8}")
+    available, detail = ct2(tiny_marian).availability()
+    assert available is False and "not a CTranslate2 model folder" in detail
+    assert ct2(tmp_path / "nope").availability()[0] is False
 
 
 def test_options_are_closed_and_checked():
@@ -164,3 +185,21 @@ def test_signature_and_cache_identity_without_loading(marian_int8):
     assert '"ctranslate2"' in identity
     assert ct2(marian_int8, beam_size=2, batch_size=1, intra_threads=2).cache_identity() == identity
     assert ct2(marian_int8, beam_size=2, compute_type="float32").cache_identity() != identity
+    # 'auto' is resolved as CTranslate2 resolves it: on this CPU, the same entries as int8
+    assert ct2(marian_int8, beam_size=2, device="cpu", compute_type="int8").cache_identity() == identity
+
+
+def test_convert_command_and_a_run_through_the_registered_backend(tiny_marian, tmp_path):
+    from conftest import make_config, run_cli
+
+    out = tmp_path / "ct2-model"
+    proc = run_cli("convert", tiny_marian, out, "--quantization", "int8")
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "model.bin").is_file()
+    again = run_cli("convert", tiny_marian, out)
+    assert again.returncode == 2 and "error: " in again.stderr and "Traceback" not in again.stderr
+    config = make_config(tmp_path, systems=[{"name": "ct2", "backend": "ctranslate2", "model": str(out),
+                                             "options": {"max_decoding_length": 8}}], metrics=["chrf"])
+    run_proc = run_cli("run", config)
+    assert run_proc.returncode == 0, run_proc.stderr
+    assert "17 paragraphs translated, 0 from the cache" in run_proc.stdout

@@ -8,5 +8,6 @@ from evalkit.registry import Registry
 BACKENDS: Registry = Registry("backend")
 BACKENDS.register("copy", "evalkit.backends.copy:CopyTranslator")
 BACKENDS.register("seq2seq", "evalkit.backends.seq2seq:Seq2SeqTranslator")
+BACKENDS.register("ctranslate2", "evalkit.backends.ct2:CTranslate2Translator")
 BACKENDS.register("causal", "evalkit.backends.causal:CausalTranslator")
 BACKENDS.register("precomputed", "evalkit.backends.precomputed:PrecomputedTranslator")

@@ -2,9 +2,10 @@
 
 CTranslate2 runs the same Transformers checkpoints as `seq2seq` (NLLB-200,
 M2M100, MarianMT/opus-mt, mBART-50) after a one-off conversion, with int8
-weights and a C++ decoding loop: on this project's 2-core CPU it measured about
-14x the naive one-paragraph-at-a-time `generate` loop on NLLB-200-distilled-600M's
-architecture (benchmarks/translation_speed.py; /work/shared/FACTS.md). Decoding
+weights and a C++ decoding loop: on this project's 2-core CPU, int8 measured
+12-19x the naive one-paragraph-at-a-time `generate` loop and 3-5x seq2seq's
+batched path on NLLB-200-distilled-600M's architecture, 1 thread each
+(benchmarks/translation_speed.py; FACTS.md has ~14x). Decoding
 is greedy by default and, as in `seq2seq`, inputs are sorted by token length
 before batching and the order is restored.
 
@@ -21,6 +22,10 @@ Two pieces:
   token forced as the first decoded token (NLLB-200, M2M100, mBART-50: CT2's
   `target_prefix`) or a tag prefixed to the source (opus-mt multi-target,
   MADLAD-400).
+
+Paragraphs over the model's input limit are split at sentence ends, translated
+piece by piece and joined, and batches are planned by paragraph count and padded
+token budget, with the same helpers as `seq2seq` (`batching`).
 
 Equivalence with `seq2seq`: with float32 weights, greedy decoding and the same
 length limit, outputs are identical to transformers' `generate` (tested), as
@@ -40,6 +45,7 @@ output is a function of its paragraph alone (slower: the speed of the naive loop
 from __future__ import annotations
 
 import importlib.metadata
+import importlib.util
 import json
 import os
 import shutil
@@ -52,6 +58,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from evalkit.backends.base import BackendOptions, ProgressCallback, Translator
+from evalkit.backends.batching import plan_batches, split_to_fit
+from evalkit.backends.hf import _first_line, _quiet_transformers
 from evalkit.backends.langcodes import LanguageCodes, resolve_codes
 from evalkit.errors import EvalkitError, ModelUnavailableError, TranslationError
 
@@ -98,7 +106,6 @@ def convert_to_ct2(
         from ctranslate2.converters import TransformersConverter
     except ImportError:
         raise ConversionError(f"converting to CTranslate2 needs the ctranslate2 package: {INSTALL_HINT}") from None
-    from evalkit.backends.seq2seq import _quiet_transformers
 
     source, output = Path(model_dir).expanduser(), Path(output_dir).expanduser()
     if not source.is_dir():
@@ -106,7 +113,7 @@ def convert_to_ct2(
     if not (source / "config.json").is_file():
         raise ConversionError(f"model folder {source} has no config.json; point at a folder saved with save_pretrained")
     if output.exists() and not force:
-        raise ConversionError(f"output folder {output} already exists; pass force=True to replace it")
+        raise ConversionError(f"output folder {output} already exists; pass force=True (--force) to replace it")
     if output.resolve() == source.resolve() or source.resolve().is_relative_to(output.resolve()):
         raise ConversionError(f"output folder {output} would replace the model folder {source}; choose another")
     tokenizer_files = [name for name in _TOKENIZER_FILES if (source / name).is_file()]
@@ -138,8 +145,10 @@ def convert_to_ct2(
         "seconds": round(time.perf_counter() - clock, 1),
     }
     (staging / METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
-    if output.exists():
-        shutil.rmtree(output) if output.is_dir() else output.unlink()
+    if output.is_dir() and not output.is_symlink():
+        shutil.rmtree(output)
+    elif output.exists() or output.is_symlink():
+        output.unlink()
     staging.rename(output)
     return output
 
@@ -170,10 +179,8 @@ class CTranslate2Options(BackendOptions):
     # 0 = CTranslate2's default (all cores).
     intra_threads: int = Field(1, ge=0, description="threads per translation (0 = CTranslate2's default)")
     inter_threads: int = Field(1, ge=1, description="batches translated in parallel")
-    batch_size: int = Field(16, ge=1, description="paragraphs per batch")
-    max_batch_tokens: int | None = Field(
-        None, ge=1, description="batch by padded source tokens instead of paragraphs (overrides batch_size)"
-    )
+    batch_size: int = Field(16, ge=1, description="most paragraphs per batch")
+    max_batch_tokens: int | None = Field(8192, ge=1, description="most padded source tokens per batch")
     beam_size: int = Field(1, ge=1, description="1 = greedy decoding")
     max_decoding_length: int = Field(256, ge=1, description="output tokens, forced target-language token included")
     min_decoding_length: int = Field(0, ge=0, description="force at least this many output tokens (benchmarks)")
@@ -206,18 +213,16 @@ class CTranslate2Translator(Translator):
         self._compute_type: str | None = None
         self._metadata: dict[str, object] = {}
         self._codes: dict[tuple[str, str], LanguageCodes] = {}
+        self.split_texts: dict[str, int] = {}  # paragraphs over the input limit → pieces they were translated in
 
     # -- loading -----------------------------------------------------------------
     def load(self) -> None:
         if self.model is None:
-            raise ModelUnavailableError("backend ct2 needs `model:` (a local CTranslate2 model folder)")
+            raise ModelUnavailableError("backend ctranslate2 needs `model:` (a local CTranslate2 model folder)")
         folder = Path(self.model).expanduser()
-        convert = (
-            "convert a save_pretrained folder with "
-            "`python -c \"from evalkit.backends.ct2 import convert_to_ct2; convert_to_ct2('SRC', 'DEST')\"`"
-        )
+        convert = "convert a save_pretrained folder with `evalkit convert SRC DEST`"
         if not folder.is_dir():
-            where = "is a hub id, not a local folder" if not isinstance(self.model, Path) else "does not exist"
+            where = "does not exist" if isinstance(self.model, Path) else "is not a local folder (no hub downloads)"
             raise ModelUnavailableError(f"CTranslate2 model {self.model} {where}; {convert}")
         if not is_ct2_folder(folder):
             raise ModelUnavailableError(f"{folder} is not a CTranslate2 model folder (no model.bin); {convert}")
@@ -226,8 +231,6 @@ class CTranslate2Translator(Translator):
         except ImportError:
             raise ModelUnavailableError(f"backend ct2 needs the ctranslate2 package: {INSTALL_HINT}") from None
         from transformers import AutoTokenizer
-
-        from evalkit.backends.seq2seq import _quiet_transformers
 
         clock = time.perf_counter()
         device, index = self._pick_device(ctranslate2)
@@ -253,6 +256,18 @@ class CTranslate2Translator(Translator):
         except (OSError, ValueError):
             self._metadata = {}  # converted outside evalkit: no record of its source
         self.seconds["load"] = self.seconds.get("load", 0.0) + time.perf_counter() - clock
+
+    def availability(self) -> tuple[bool | None, str]:
+        if self.model is None:
+            return False, "no model configured"
+        folder = Path(self.model).expanduser()
+        if not folder.is_dir():
+            return False, f"{self.model} is not a local folder"
+        if not is_ct2_folder(folder):
+            return False, f"{folder} is not a CTranslate2 model folder (no model.bin); convert it with `evalkit convert SRC DEST`"
+        if importlib.util.find_spec("ctranslate2") is None:
+            return False, f"the ctranslate2 package is not installed: {INSTALL_HINT}"
+        return True, f"CTranslate2 folder {folder}"
 
     def _pick_device(self, ctranslate2) -> tuple[str, int]:
         wanted = self.options.device
@@ -291,30 +306,6 @@ class CTranslate2Translator(Translator):
         candidates = (self._metadata.get("max_position_embeddings"), self._tokenizer.model_max_length)
         return min((x for x in candidates if isinstance(x, int) and 0 < x < 1_000_000), default=1_000_000)
 
-    def _groups(self, order: list[int], lengths: list[int]) -> tuple[list[list[int]], int, str]:
-        """Consecutive runs of the length-sorted order, each handed to CTranslate2 in one call.
-
-        A call holds `inter_threads` batches, which CTranslate2 translates in parallel
-        (it splits a call by `max_batch_size`); progress is reported after each call.
-        Returns the runs, the `max_batch_size` and the `batch_type` to pass.
-        """
-        o = self.options
-        if o.deterministic:
-            size, kind = 1, "examples"
-        elif o.max_batch_tokens is None:
-            size, kind = o.batch_size, "examples"
-        else:
-            budget = o.max_batch_tokens * o.inter_threads
-            groups: list[list[int]] = []
-            for i in order:  # longest first, so a run's first member sets its padded width
-                if groups and (len(groups[-1]) + 1) * lengths[groups[-1][0]] <= budget:
-                    groups[-1].append(i)
-                else:
-                    groups.append([i])
-            return groups, o.max_batch_tokens, "tokens"
-        per_call = size * o.inter_threads
-        return [order[k : k + per_call] for k in range(0, len(order), per_call)], size, kind
-
     def translate(
         self,
         texts: Sequence[str],
@@ -330,52 +321,73 @@ class CTranslate2Translator(Translator):
         tokenizer = self._tokenizer
         if codes.tokenizer_src_lang:
             tokenizer.src_lang = codes.tokenizer_src_lang
-        # The tokenizer adds what the model was trained with (</s>, NLLB's source
-        # language token), exactly as seq2seq feeds transformers.
-        ids = tokenizer([codes.source_prefix + text for text in texts])["input_ids"]
-        sources = [tokenizer.convert_ids_to_tokens(row) for row in ids]
-        limit = self._max_input_tokens()
-        for index, tokens in enumerate(sources):
-            if len(tokens) > limit:
-                raise TranslationError(
-                    f"paragraph {index + 1} is {len(tokens)} tokens, over the model's limit of {limit}; "
-                    f"evalkit does not truncate silently"
-                )
-        prefix = [codes.forced_bos_token] if codes.forced_bos_token else None
         o = self.options
+        limit = self._max_input_tokens()
+
+        encoded: dict[str, list[str]] = {}  # split_to_fit measures each text; encode it once
+
+        def encode(text: str) -> list[str]:
+            # The tokenizer adds what the model was trained with (</s>, NLLB's source
+            # language token), exactly as seq2seq feeds transformers.
+            if text not in encoded:
+                encoded[text] = tokenizer.convert_ids_to_tokens(tokenizer(codes.source_prefix + text)["input_ids"])
+            return encoded[text]
+
+        # Over-long paragraphs become several pieces; `owner` maps each piece back to its paragraph.
+        pieces: list[str] = []
+        owner: list[int] = []
+        for index, text in enumerate(texts):
+            parts = split_to_fit(text, lambda t: len(encode(t)), limit)
+            if len(parts) > 1:
+                self.split_texts[text] = len(parts)
+            pieces += parts
+            owner += [index] * len(parts)
+        sources = [encode(piece) for piece in pieces]
+        remaining = [owner.count(i) for i in range(len(texts))]
+
+        prefix = [codes.forced_bos_token] if codes.forced_bos_token else None
         decoding = dict(
             beam_size=o.beam_size,
             max_decoding_length=o.max_decoding_length,
             min_decoding_length=o.min_decoding_length,
-            max_input_length=0,  # CTranslate2 would silently truncate at 1024; the limit is checked above
+            max_input_length=0,  # CTranslate2 would silently truncate at 1024; pieces already fit
         )
-
-        lengths = [len(tokens) for tokens in sources]
-        order = sorted(range(len(texts)), key=lambda i: lengths[i], reverse=True)
-        outputs: list[str | None] = [None] * len(texts)
-        groups, max_batch_size, batch_type = self._groups(order, lengths)
-        for members in groups:
+        if o.deterministic:
+            batches = [[k] for k in sorted(range(len(sources)), key=lambda k: -len(sources[k]))]
+        else:
+            batches = plan_batches([len(tokens) for tokens in sources], o.batch_size, o.max_batch_tokens)
+        outputs: list[str] = [""] * len(pieces)
+        # One call per `inter_threads` planned batches: CTranslate2 splits the call again
+        # into rows of at most `max_batch_size` and translates those batches in parallel.
+        for start in range(0, len(batches), o.inter_threads):
+            group = batches[start : start + o.inter_threads]
+            members = [k for batch in group for k in batch]
             clock = time.perf_counter()
             try:
                 results = self._translator.translate_batch(
-                    [sources[i] for i in members],
+                    [sources[k] for k in members],
                     target_prefix=[prefix] * len(members) if prefix else None,
-                    max_batch_size=max_batch_size,
-                    batch_type=batch_type,
+                    max_batch_size=max(len(batch) for batch in group),
+                    batch_type="examples",
                     **decoding,
                 )
             except (RuntimeError, ValueError) as exc:
                 raise TranslationError(f"CTranslate2 translation failed: {_first_line(exc)}") from None
             self.seconds["generate"] = self.seconds.get("generate", 0.0) + time.perf_counter() - clock
-            for i, result in zip(members, results):
+            finished = 0
+            for k, result in zip(members, results):
                 tokens = result.hypotheses[0]
                 if prefix and tokens[: len(prefix)] == prefix:
                     tokens = tokens[len(prefix) :]
-                text = tokenizer.decode(tokenizer.convert_tokens_to_ids(tokens), skip_special_tokens=True)
-                outputs[i] = text.strip()
-            if progress:
-                progress(len(members))
-        return [o if o is not None else "" for o in outputs]
+                outputs[k] = tokenizer.decode(tokenizer.convert_tokens_to_ids(tokens), skip_special_tokens=True).strip()
+                remaining[owner[k]] -= 1
+                finished += remaining[owner[k]] == 0
+            if progress and finished:
+                progress(finished)
+        joined: list[list[str]] = [[] for _ in texts]
+        for k, index in enumerate(owner):
+            joined[index].append(outputs[k])
+        return [" ".join(part for part in parts if part) for parts in joined]
 
     # -- provenance ----------------------------------------------------------------
     def signature(self) -> str:
@@ -387,13 +399,28 @@ class CTranslate2Translator(Translator):
         )
 
     def cache_identity(self) -> str:
+        """The default identity, with 'auto' device and compute type resolved the way CTranslate2 resolves them.
+
+        The cache's generic 'auto' handling asks torch about CUDA, but CTranslate2
+        finds GPUs on its own (a CPU-only torch beside a CUDA CTranslate2 would be
+        recorded as CPU). Resolving here also lets `auto` and the type it picks share entries.
+        """
         from evalkit.backends.cache import cache_identity
 
+        options = self.options.model_dump(mode="json")
+        if "auto" in (options["device"], options["compute_type"]) and importlib.util.find_spec("ctranslate2"):
+            import ctranslate2
+
+            if options["device"] == "auto":
+                device, _ = self._pick_device(ctranslate2)
+                options["device"] = device
+            if options["compute_type"] == "auto":
+                options["compute_type"] = self._pick_compute_type(ctranslate2, options["device"].split(":")[0])
         cls = type(self)
         return cache_identity(
             f"{cls.__module__}.{cls.__qualname__}",
             self.model,
-            self.options,
+            options,
             neutral_options=self.cache_neutral_options,
             runtime_packages=("ctranslate2", "transformers", "tokenizers", "sentencepiece"),
         )
@@ -411,6 +438,7 @@ class CTranslate2Translator(Translator):
             "converted_from": self._metadata.get("source"),
             "stored_quantization": self._metadata.get("quantization"),
             "language_codes": {f"{s}-{t}": c.description for (s, t), c in self._codes.items()},
+            "split_paragraphs": len(self.split_texts),
         }
 
 
@@ -419,8 +447,3 @@ def _version(package: str) -> str:
         return importlib.metadata.version(package)
     except importlib.metadata.PackageNotFoundError:
         return "not installed"
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]
