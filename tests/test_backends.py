@@ -56,6 +56,18 @@ def test_nllb_family_uses_flores_codes_and_forces_the_target(tiny_nllb):
     assert translator.translate(PARAGRAPHS, "vi", "th") == thai
 
 
+def test_m2m100_family_uses_its_language_tokens(tmp_path):
+    from tiny_models import build_m2m100
+
+    model = build_m2m100(tmp_path / "model", tmp_path / "work")
+    translator = Seq2SeqTranslator("m2m", model, Seq2SeqOptions(max_new_tokens=6))
+    thai = translator.translate(PARAGRAPHS[:3], "vi", "th")
+    malay = translator.translate(PARAGRAPHS[:3], "vi", "ms")
+    assert translator.info["tokenizer_class"].startswith("M2M100")
+    assert translator.info["language_codes"] == {"vi-th": "__vi__->__th__", "vi-ms": "__vi__->__ms__"}
+    assert thai != malay
+
+
 def test_missing_hub_model_is_one_clear_line_and_fast():
     translator = Seq2SeqTranslator("nllb", "facebook/nllb-200-distilled-600M", Seq2SeqOptions())
     start = time.perf_counter()

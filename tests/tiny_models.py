@@ -113,3 +113,34 @@ def build_nllb(dest: Path, workdir: Path, seed: int = 0) -> Path:
     tokenizer.save_pretrained(dest)
     model.save_pretrained(dest)
     return dest
+
+
+def build_m2m100(dest: Path, workdir: Path, seed: int = 0) -> Path:
+    """An M2M100 model with M2M100Tokenizer: languages as __vi__/__th__, kept outside the vocabulary."""
+    import sentencepiece as spm
+    import torch
+    from transformers import M2M100Config, M2M100ForConditionalGeneration, M2M100Tokenizer
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    model_file = train_spm(corpus_text_file(workdir), workdir / "spm", vocab_size=800)
+    sp = spm.SentencePieceProcessor(model_file=str(model_file))
+    vocab = {sp.id_to_piece(i): i for i in range(sp.get_piece_size())}
+    for token in ("<s>", "<pad>", "</s>", "<unk>"):
+        vocab.setdefault(token, len(vocab))
+    (workdir / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+    tokenizer = M2M100Tokenizer(vocab_file=str(workdir / "vocab.json"), spm_file=str(model_file),
+                                src_lang="vi", tgt_lang="th", model_max_length=256)
+    size = max(max(tokenizer.lang_token_to_id.values()), len(vocab)) + 1 + tokenizer.num_madeup_words
+    torch.manual_seed(seed)
+    config = M2M100Config(
+        vocab_size=size, d_model=64, encoder_layers=2, decoder_layers=2, encoder_attention_heads=4,
+        decoder_attention_heads=4, encoder_ffn_dim=128, decoder_ffn_dim=128, max_position_embeddings=256,
+        pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id, bos_token_id=tokenizer.bos_token_id,
+        decoder_start_token_id=tokenizer.eos_token_id, init_std=0.5,
+    )
+    model = M2M100ForConditionalGeneration(config).eval()
+    model.generation_config.forced_eos_token_id = None
+    dest.mkdir(parents=True, exist_ok=True)
+    tokenizer.save_pretrained(dest)
+    model.save_pretrained(dest)
+    return dest

@@ -50,9 +50,11 @@ def resolve_codes(tokenizer, model_id: str, source_lang: str, target_lang: str) 
         return LanguageCodes("nllb", tokenizer_src_lang=src.flores, forced_bos_token=tgt.flores,
                              description=f"{src.flores}->{tgt.flores}")
     if kind.startswith("M2M100"):
+        # M2M100Tokenizer keeps its language tokens outside the vocabulary, in lang_token_to_id.
+        known = {**vocab, **getattr(tokenizer, "lang_token_to_id", {})}
         tokens = {lang: f"__{lang.iso1}__" for lang in (src, tgt)}
         for lang, side in ((src, "source"), (tgt, "target")):
-            if tokens[lang] not in vocab:
+            if tokens[lang] not in known:
                 raise unknown([tokens[lang]], side, lang)
         return LanguageCodes("m2m100", tokenizer_src_lang=src.iso1, forced_bos_token=tokens[tgt],
                              description=f"{tokens[src]}->{tokens[tgt]}")
