@@ -46,6 +46,7 @@ def test_run_succeeds_and_reports_the_unavailable_model_in_one_line(thai_run):
     assert len(lines) == 1
     assert "model facebook/nllb-200-distilled-600M is not available" in lines[0] and "local folder" in lines[0]
     assert "document (" in proc.stdout and "pretok:pythainlp.newmm" in proc.stdout
+    assert "\x1b[" not in proc.stdout + proc.stderr  # piped output: no colour or cursor codes
     assert folder.name.endswith("-test-vi-th") and folder.name[:8].isdigit()
 
 
