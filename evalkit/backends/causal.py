@@ -40,7 +40,15 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from evalkit.backends.base import BackendOptions, ProgressCallback, Translator
-from evalkit.backends.hf import _first_line, _how_to_provide, _quiet_transformers, hub_availability, loaded_model_info
+from evalkit.backends.hf import (
+    _first_line,
+    _how_to_provide,
+    _quiet_transformers,
+    hub_availability,
+    loaded_model_info,
+    pick_device,
+    pick_dtype,
+)
 from evalkit.errors import ModelUnavailableError, TranslationError
 from evalkit.languages import get_language
 
@@ -205,7 +213,6 @@ class CausalTranslator(Translator):
     def load(self) -> None:
         if self._model is not None:
             return
-        import torch
         from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
         o = self.options
@@ -228,7 +235,7 @@ class CausalTranslator(Translator):
                     f"gguf_file needs the package(s) {' and '.join(missing)}: pip install {' '.join(missing)}"
                 )
             kwargs["gguf_file"] = o.gguf_file
-        self._device = self._pick_device(torch)
+        self._device = pick_device(self.options.device)
         # The GGUF loader's tqdm bar ignores transformers' progress-bar switch.
         bars = contextlib.redirect_stderr(io.StringIO()) if o.gguf_file else contextlib.nullcontext()
         clock = time.perf_counter()
@@ -242,7 +249,7 @@ class CausalTranslator(Translator):
                         f"{self.model} is an encoder-decoder model ({config.model_type}); use backend seq2seq"
                     )
                 tokenizer = AutoTokenizer.from_pretrained(self.model, **kwargs)
-                model = AutoModelForCausalLM.from_pretrained(self.model, dtype=self._pick_dtype(torch), **kwargs)
+                model = AutoModelForCausalLM.from_pretrained(self.model, dtype=pick_dtype(self.options.dtype, self._device), **kwargs)
         except OSError as exc:
             if is_local:
                 raise ModelUnavailableError(f"cannot load model folder {self.model}: {_first_line(exc)}") from None
@@ -278,18 +285,6 @@ class CausalTranslator(Translator):
                 f"set use_chat_template to auto or false"
             )
         return template if wanted is not False and template else None
-
-    def _pick_device(self, torch) -> str:
-        if self.options.device != "auto":
-            return self.options.device
-        return "cuda" if torch.cuda.is_available() else "cpu"
-
-    def _pick_dtype(self, torch):
-        if self.options.dtype != "auto":
-            return getattr(torch, self.options.dtype)
-        if self._device.startswith("cuda") and torch.cuda.is_bf16_supported():
-            return torch.bfloat16
-        return torch.float32
 
     # -- prompts -------------------------------------------------------------------
     def _chat_renderer(self) -> ChatRenderer | None:

@@ -39,6 +39,26 @@ def _how_to_provide(model: str) -> str:
     )
 
 
+def pick_device(option: str) -> str:
+    """'auto' means CUDA when torch sees a GPU, else the CPU; anything else is taken as given."""
+    import torch
+
+    if option != "auto":
+        return option
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def pick_dtype(option: str, device: str):
+    """'auto': half precision only where it is fast and safe (CUDA with bf16 support), else float32."""
+    import torch
+
+    if option != "auto":
+        return getattr(torch, option)
+    if device.startswith("cuda") and torch.cuda.is_bf16_supported():
+        return torch.bfloat16
+    return torch.float32
+
+
 def loaded_model_info(model, tokenizer, device: str) -> dict[str, object]:
     """What run.json records about a loaded transformers model: classes, resolved commit, device, size."""
     return {
