@@ -9,17 +9,22 @@ depend on the values of the weights, only on their shapes):
     scale_embedding, tied output projection (615 M parameters). Its tokenizer is
     the tests' tiny NLLB tokenizer (a SentencePiece model trained on the corpus
     plus the 202 FLORES language codes), so every path runs on real text through
-    the real code, tokenizer included. The vocabulary is padded to 256,206 ids
-    the tokenizer never produces; their embedding rows (= output-projection rows,
-    they are tied) are zeroed so that greedy decoding picks decodable ids. The
-    1024 x 256,206 projection is still computed in full at every step, so the
-    cost is that of the real model.
+    the real code, tokenizer included; its input limit is set to NLLB-200's 1,024
+    tokens (the tests' 256 would make evalkit alone split the longest paragraphs
+    in two, translating more pieces than the other paths). The vocabulary is
+    padded to 256,206 ids the tokenizer never produces; their embedding rows
+    (= output-projection rows, they are tied) are zeroed so that greedy decoding
+    picks decodable ids. The 1024 x 256,206 projection is still computed in
+    full at every step, so the cost is that of the real model.
 
 Paths, each on the same Vietnamese paragraphs from the corpus:
 
 (i)   naive: `model.generate` on one paragraph at a time, outside inference_mode
-      (what a first script does);
-(ii)  evalkit's `Seq2SeqTranslator`: length-sorted batches, inference_mode;
+      (what a first script does), torch's default kernels (evalkit switches the
+      model's linear layers to oneDNN only inside its own translate());
+(ii)  evalkit's `Seq2SeqTranslator`: length-sorted batches, inference_mode, the
+      encoder run on near-equal-length groups outside generate, oneDNN linear
+      layers on CPU (see evalkit/backends/seq2seq.py);
 (iii) evalkit's `CTranslate2Translator` on the converted model, int8 and float32.
 
 Fairness: every output is forced to exactly `--new-tokens` tokens
@@ -27,23 +32,31 @@ Fairness: every output is forced to exactly `--new-tokens` tokens
 generation_config.json, which Seq2SeqTranslator honours; CTranslate2:
 min_decoding_length = max_decoding_length), and checked. torch and CTranslate2
 both get `--threads` threads (default 1; FACTS.md: 1 is the stable setting on
-these shared 2-core machines). The naive loop on (b) is timed on
-`--naive-paragraphs` paragraphs only and compared per paragraph; its time for
-all paragraphs is extrapolated linearly (each paragraph is an independent
-generate call with the same forced output length) and marked so.
+these shared 2-core machines). The default load, 32 paragraphs x 64 output
+tokens, is FACTS.md's; real translations of these paragraphs (40-290 input
+tokens) would be longer still, and the longer the outputs the more decoding,
+where batching pays, outweighs encoding, where it cannot. The naive loop on (b)
+is timed on every `--naive-every`-th paragraph of the list sorted by input
+length (a sample spanning short to long; the report prints its mean length
+against all paragraphs') and compared per paragraph; its time for all
+paragraphs is extrapolated linearly (each paragraph is an independent generate
+call with the same forced output length) and marked so. One untimed generate
+call first pages the weights in, so the first timed path is not charged for it.
 
 evalkit overhead = a full translate() call minus the time spent inside the
-engine's own calls (`model.generate` / `ctranslate2.Translator.translate_batch`,
-timed here by wrapping them, independently of evalkit's own `seconds`), as a
-share of the translate() time: tokenizing, sorting, batching, decoding.
+engine's own calls (`model.generate`, plus the encoder calls Seq2SeqTranslator
+makes before it / `ctranslate2.Translator.translate_batch`, timed here by
+wrapping them, independently of evalkit's own `seconds`), as a share of the
+translate() time: tokenizing, sorting, batching, decoding.
 
-Usage: .venv/bin/python benchmarks/translation_speed.py [--paragraphs 16] [--new-tokens 32]
-       [--naive-paragraphs 4] [--threads 1] [--skip-large]
+Usage: .venv/bin/python benchmarks/translation_speed.py [--paragraphs 32] [--new-tokens 64]
+       [--naive-every 8] [--threads 1] [--skip-large]
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import shutil
@@ -82,6 +95,7 @@ class Row:
     outputs: list[str] = field(default_factory=list)
     note: str = ""
     extrapolated_to: int | None = None
+    indices: list[int] | None = None  # which of the paragraphs it translated, when not all
 
     @property
     def per_paragraph(self) -> float:
@@ -100,6 +114,19 @@ class EngineTimer:
         self.calls = 0
         self.expected = expected_tokens
         self.lengths: set[int] = set()
+
+    def wrap_call(self, call):
+        """Times a call without counting it as one engine call (the encoder Seq2SeqTranslator runs before generate)."""
+
+        @functools.wraps(call)  # generate inspects the encoder's signature
+        def timed(*args, **kwargs):
+            clock = time.perf_counter()
+            try:
+                return call(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - clock
+
+        return timed
 
     def wrap_generate(self, generate):
         def timed(*args, **kwargs):
@@ -184,7 +211,7 @@ def build_nllb_600m_architecture(work: Path, seed: int = 0) -> tuple[Path, int]:
     from tiny_models import build_nllb
 
     tiny = build_nllb(work / "tiny-nllb", work / "tiny-nllb-work")
-    tokenizer = NllbTokenizer.from_pretrained(tiny)
+    tokenizer = NllbTokenizer.from_pretrained(tiny, model_max_length=1024)  # NLLB-200's limit, not the tests' 256
     torch.manual_seed(seed)
     config = M2M100Config(
         **NLLB_600M, pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
@@ -229,11 +256,16 @@ def run_naive(model, tokenizer, codes, texts: list[str], new_tokens: int) -> Row
 def run_seq2seq(translator, texts: list[str], new_tokens: int, target: str) -> Row:
     timer = EngineTimer(new_tokens)
     generate = translator._model.generate
+    encoder = translator._model.get_encoder()
     translator._model.generate = timer.wrap_generate(generate)
-    clock, cpu = time.perf_counter(), time.process_time()
-    outputs = translator.translate(texts, "vi", target)
-    seconds, cpu = time.perf_counter() - clock, time.process_time() - cpu
-    translator._model.generate = generate
+    encoder.forward = timer.wrap_call(encoder.forward)  # an instance attribute, deleted below
+    try:
+        clock, cpu = time.perf_counter(), time.process_time()
+        outputs = translator.translate(texts, "vi", target)
+        seconds, cpu = time.perf_counter() - clock, time.process_time() - cpu
+    finally:
+        translator._model.generate = generate
+        del encoder.forward
     timer.check("seq2seq")
     batch = translator.options.batch_size
     return Row(f"(ii) evalkit Seq2SeqTranslator, batch {batch}", len(texts), seconds, timer.seconds, cpu, outputs)
@@ -268,7 +300,7 @@ def best(runs: int, run) -> Row:
     return min((run() for _ in range(runs)), key=lambda row: row.cpu_seconds)
 
 
-def transformers_rows(folder: Path, texts: list[str], naive_texts: list[str], new_tokens: int, batch_size: int,
+def transformers_rows(folder: Path, texts: list[str], naive_every: int, new_tokens: int, batch_size: int,
                       target: str, repeats: int) -> tuple[list[Row], float]:
     """(i) and (ii) on one loaded model; the model is freed on return, before CTranslate2 converts its own copy."""
     from evalkit.backends.langcodes import resolve_codes
@@ -281,13 +313,27 @@ def transformers_rows(folder: Path, texts: list[str], naive_texts: list[str], ne
     load = time.perf_counter() - clock
     codes = resolve_codes(translator._tokenizer, str(folder), "vi", target)
     model, tokenizer = translator._model, translator._tokenizer
-    naive = best(repeats, lambda: run_naive(model, tokenizer, codes, naive_texts, new_tokens))
-    if len(naive_texts) < len(texts):
+    if codes.tokenizer_src_lang:
+        tokenizer.src_lang = codes.tokenizer_src_lang
+    # Untimed warm-up: the first call pages the weights in (from_pretrained maps the file; ~2 s for the 600M
+    # model's output projection alone), which would otherwise be charged to whichever path runs first.
+    warm_up = tokenizer(codes.source_prefix + texts[0], return_tensors="pt")
+    model.generate(**warm_up, max_new_tokens=2, min_new_tokens=2)
+    lengths = [len(tokenizer(codes.source_prefix + t)["input_ids"]) for t in texts]
+    # Every k-th of the length-sorted list, from the middle of each stratum of k: short to long paragraphs alike.
+    by_length = sorted(range(len(texts)), key=lambda i: (lengths[i], i))
+    indices = sorted(by_length[naive_every // 2 :: naive_every]) if naive_every > 1 else list(range(len(texts)))
+    naive = best(repeats, lambda: run_naive(model, tokenizer, codes, [texts[i] for i in indices], new_tokens))
+    naive.indices = indices
+    if len(indices) < len(texts):
         naive.extrapolated_to = len(texts)
+        mean = lambda values: sum(values) / len(values)  # noqa: E731
+        naive.note = (f"every {naive_every}-th by input length; mean input {mean([lengths[i] for i in indices]):.0f} "
+                      f"tokens vs {mean(lengths):.0f} for all {len(texts)} ({min(lengths)}-{max(lengths)})")
     return [naive, best(repeats, lambda: run_seq2seq(translator, texts, new_tokens, target))], load
 
 
-def benchmark(title: str, folder: Path, texts: list[str], naive_texts: list[str], new_tokens: int, threads: int,
+def benchmark(title: str, folder: Path, texts: list[str], naive_every: int, new_tokens: int, threads: int,
               batch_size: int, target: str, work: Path, repeats: int = 1) -> None:
     import torch
 
@@ -297,7 +343,7 @@ def benchmark(title: str, folder: Path, texts: list[str], naive_texts: list[str]
     print(f"   {len(texts)} paragraphs ({sum(map(len, texts))} characters) x {new_tokens} output tokens, forced;"
           f" torch threads {torch.get_num_threads()}, CTranslate2 intra_threads {threads}, inter_threads 1")
     print(f"   before: {machine_state()}")
-    rows, hf_load = transformers_rows(folder, texts, naive_texts, new_tokens, batch_size, target, repeats)
+    rows, hf_load = transformers_rows(folder, texts, naive_every, new_tokens, batch_size, target, repeats)
     loads = {"transformers": hf_load}
     conversions = {}
     for quantization in ("int8", "float32"):
@@ -314,10 +360,10 @@ def benchmark(title: str, folder: Path, texts: list[str], naive_texts: list[str]
     invariance, _ = run_ct2(work / f"{folder.name}-ct2-int8", "int8", texts, new_tokens, target, threads, other_batch,
                             f"CTranslate2 int8, batch {other_batch}")
     print(f"   after:  {machine_state()}")
-    report(rows, texts, loads, conversions, invariance)
+    report(rows, texts, new_tokens, loads, conversions, invariance)
 
 
-def report(rows: list[Row], texts: list[str], loads: dict[str, float], conversions: dict[str, float],
+def report(rows: list[Row], texts: list[str], new_tokens: int, loads: dict[str, float], conversions: dict[str, float],
            invariance: Row) -> None:
     naive = rows[0]
     header = (f"   {'path':<42} {'paras':>5} {'wall s':>8} {'CPU s':>8} {'CPU s/para':>10} {'x naive CPU':>11}"
@@ -340,16 +386,19 @@ def report(rows: list[Row], texts: list[str], loads: dict[str, float], conversio
         print(f"   {row.path:<42} {paragraphs} {wall} {cpu} {row.cpu_per_paragraph:10.3f} {by_cpu:10.1f}x"
               f" {by_wall:11.1f}x {row.engine_seconds:9.2f} {overhead:>17}")
     if naive.extrapolated_to:
-        print(f"   * naive timed on the first {naive.paragraphs} paragraphs (sorted order irrelevant: one call each) and "
-              f"extrapolated linearly to {naive.extrapolated_to}; x naive compares seconds per paragraph")
+        print(f"   * naive timed on {naive.paragraphs} paragraphs ({naive.note}) and extrapolated linearly to"
+              f" {naive.extrapolated_to}; x naive compares seconds per paragraph")
+    print("   CPU ms per token-row (CPU s / paragraphs / output tokens): "
+          + " · ".join(f"{row.path.split(',')[0]} {1000 * row.cpu_per_paragraph / new_tokens:.2f}" for row in rows))
     print("   CPU s: this process's CPU time (1 thread per engine), which other processes on the machine do not inflate;"
           " wall s: elapsed time; in engine and overhead: wall time")
     print("   load: " + ", ".join(f"{k} {v:.1f} s" for k, v in loads.items())
           + " · conversion: " + ", ".join(f"{k} {v:.1f} s" for k, v in conversions.items()) + " (not in the table)")
     hf, ct2_int8, ct2_f32 = rows[1].outputs, rows[2].outputs, rows[3].outputs
     n_naive = naive.paragraphs
+    sampled = [hf[i] for i in naive.indices] if naive.indices is not None else hf
     agree = [
-        ("naive = Seq2SeqTranslator", sum(a == b for a, b in zip(naive.outputs, hf[:n_naive])), n_naive),
+        ("naive = Seq2SeqTranslator", sum(a == b for a, b in zip(naive.outputs, sampled)), n_naive),
         ("CT2 float32 = Seq2SeqTranslator", sum(a == b for a, b in zip(ct2_f32, hf)), len(texts)),
         ("CT2 int8 = CT2 float32", sum(a == b for a, b in zip(ct2_int8, ct2_f32)), len(texts)),
         (f"CT2 int8 batch {rows[2].path.split()[-1]} = batch {invariance.path.split()[-1]}",
@@ -361,10 +410,11 @@ def report(rows: list[Row], texts: list[str], loads: dict[str, float], conversio
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--paragraphs", type=int, default=16, help="paragraphs for (b)")
-    parser.add_argument("--naive-paragraphs", type=int, default=4, help="paragraphs the naive loop runs on (b)")
+    parser.add_argument("--paragraphs", type=int, default=32, help="paragraphs for (b)")
+    parser.add_argument("--naive-every", type=int, default=8,
+                        help="(b): the naive loop runs on every N-th paragraph by input length (1 = all)")
     parser.add_argument("--tiny-paragraphs", type=int, default=32, help="paragraphs for (a), naive included")
-    parser.add_argument("--new-tokens", type=int, default=32)
+    parser.add_argument("--new-tokens", type=int, default=64)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--threads", type=int, default=1, help="torch threads and CTranslate2 intra_threads")
     parser.add_argument("--tiny-repeats", type=int, default=3, help="(a) is fast: best of this many runs per path")
@@ -397,7 +447,7 @@ def main() -> None:
 
         tokenizer = AutoTokenizer.from_pretrained(tiny)
         short = [t for t in texts if len(tokenizer(t)["input_ids"]) <= 200][: args.tiny_paragraphs]  # its limit: 256
-        benchmark("(a) tiny MarianMT (2+2 layers, d_model 64), vi->th", tiny, short, short, args.new_tokens,
+        benchmark("(a) tiny MarianMT (2+2 layers, d_model 64), vi->th", tiny, short, 1, args.new_tokens,
                   args.threads, args.batch_size, "th", work, repeats=args.tiny_repeats)
         if not args.skip_large:
             clock = time.perf_counter()
@@ -406,7 +456,7 @@ def main() -> None:
                   f"{json.loads((folder / 'config.json').read_text())['vocab_size']:,} vocabulary")
             large = texts[: args.paragraphs]
             benchmark("(b) NLLB-200-distilled-600M architecture (random weights), vie_Latn->tha_Thai", folder, large,
-                      large[: args.naive_paragraphs], args.new_tokens, args.threads, args.batch_size, "th", work)
+                      args.naive_every, args.new_tokens, args.threads, args.batch_size, "th", work)
     finally:
         if args.workdir is None:
             shutil.rmtree(work, ignore_errors=True)

@@ -110,3 +110,23 @@ def test_token_budget_batches_give_the_same_outputs(tiny_marian):
     small = Seq2SeqTranslator("tiny", tiny_marian, Seq2SeqOptions(max_new_tokens=6, max_batch_tokens=64))
     large = Seq2SeqTranslator("tiny", tiny_marian, Seq2SeqOptions(max_new_tokens=6, max_batch_tokens=None))
     assert small.translate(PARAGRAPHS, "vi", "th") == large.translate(PARAGRAPHS, "vi", "th")
+
+
+def test_onednn_linear_layers_change_no_output_and_are_restored(tiny_marian, monkeypatch):
+    import torch
+
+    from evalkit.backends import seq2seq
+
+    monkeypatch.setattr(seq2seq, "_ONEDNN_MIN_MACS", 0)  # the tiny model's products are all under the threshold
+    fast = Seq2SeqTranslator("tiny", tiny_marian, Seq2SeqOptions(batch_size=4, max_new_tokens=12))
+    fast.load()
+    if not fast._onednn_works(torch):
+        pytest.skip("this torch build has no working oneDNN linear")
+    calls = []
+    real = torch.ops.mkldnn._linear_pointwise
+    monkeypatch.setattr(torch.ops.mkldnn, "_linear_pointwise", lambda *args: calls.append(1) or real(*args))
+    plain = Seq2SeqTranslator("tiny", tiny_marian, Seq2SeqOptions(batch_size=1, max_new_tokens=12, cpu_kernels="default"))
+    assert fast.translate(PARAGRAPHS, "vi", "th") == plain.translate(PARAGRAPHS, "vi", "th")
+    assert calls  # the oneDNN path did run
+    assert not any("forward" in vars(module) for module in fast._model.modules())  # every layer restored
+    assert fast.cache_identity() == plain.cache_identity()  # a speed option: cached outputs stay valid
