@@ -30,3 +30,14 @@ def test_batches_respect_count_and_token_budget_longest_first():
     assert plan_batches(lengths, batch_size=2, max_batch_tokens=None) == [[1, 3], [2, 4], [0]]
     assert plan_batches(lengths, batch_size=10, max_batch_tokens=100) == [[1, 3], [2, 4, 0]]
     assert sorted(i for b in plan_batches(lengths, 3, 60) for i in b) == [0, 1, 2, 3, 4]
+
+
+def test_pieces_reassemble_in_order_and_count_finished_paragraphs():
+    from evalkit.backends.batching import Pieces
+
+    work = Pieces(["a b c d", "e"], words, 2)
+    assert work.pieces == ["a b", "c d", "e"] and work.owner == [0, 0, 1] and work.split == {"a b c d": 2}
+    assert work.put(2, "E") == 1  # the short paragraph is done
+    assert work.put(1, "CD") == 0  # order of arrival does not matter
+    assert work.put(0, "AB") == 1
+    assert work.joined() == ["AB CD", "E"]

@@ -67,3 +67,40 @@ def plan_batches(lengths: Sequence[int], batch_size: int, max_batch_tokens: int 
                 continue
         batches.append([index])
     return batches
+
+
+class Pieces:
+    """Paragraphs cut into pieces that fit the model, translated in any order, reassembled in order.
+
+    `pieces[k]` belongs to paragraph `owner[k]`; `split` maps each paragraph
+    that needed cutting to its number of pieces (reported, never hidden).
+    `put` returns how many paragraphs its output completed, which is what a
+    progress bar counts.
+    """
+
+    def __init__(self, texts: Sequence[str], count: Callable[[str], int], limit: int) -> None:
+        self.pieces: list[str] = []
+        self.owner: list[int] = []
+        self.split: dict[str, int] = {}
+        for index, text in enumerate(texts):
+            parts = split_to_fit(text, count, limit)
+            if len(parts) > 1:
+                self.split[text] = len(parts)
+            self.pieces += parts
+            self.owner += [index] * len(parts)
+        self._remaining = [0] * len(texts)
+        for index in self.owner:
+            self._remaining[index] += 1
+        self._outputs = [""] * len(self.pieces)
+
+    def put(self, k: int, output: str) -> int:
+        self._outputs[k] = output
+        self._remaining[self.owner[k]] -= 1
+        return int(self._remaining[self.owner[k]] == 0)
+
+    def joined(self) -> list[str]:
+        parts: list[list[str]] = [[] for _ in self._remaining]
+        for k, index in enumerate(self.owner):
+            if self._outputs[k]:
+                parts[index].append(self._outputs[k])
+        return [" ".join(p) for p in parts]

@@ -58,7 +58,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from evalkit.backends.base import BackendOptions, ProgressCallback, Translator
-from evalkit.backends.batching import plan_batches, split_to_fit
+from evalkit.backends.batching import Pieces, plan_batches
 from evalkit.backends.hf import _first_line, _quiet_transformers
 from evalkit.backends.langcodes import LanguageCodes, resolve_codes
 from evalkit.errors import EvalkitError, ModelUnavailableError, TranslationError
@@ -333,17 +333,9 @@ class CTranslate2Translator(Translator):
                 encoded[text] = tokenizer.convert_ids_to_tokens(tokenizer(codes.source_prefix + text)["input_ids"])
             return encoded[text]
 
-        # Over-long paragraphs become several pieces; `owner` maps each piece back to its paragraph.
-        pieces: list[str] = []
-        owner: list[int] = []
-        for index, text in enumerate(texts):
-            parts = split_to_fit(text, lambda t: len(encode(t)), limit)
-            if len(parts) > 1:
-                self.split_texts[text] = len(parts)
-            pieces += parts
-            owner += [index] * len(parts)
-        sources = [encode(piece) for piece in pieces]
-        remaining = [owner.count(i) for i in range(len(texts))]
+        work = Pieces(texts, lambda t: len(encode(t)), limit)  # over-long paragraphs become several pieces
+        self.split_texts.update(work.split)
+        sources = [encode(piece) for piece in work.pieces]
 
         prefix = [codes.forced_bos_token] if codes.forced_bos_token else None
         decoding = dict(
@@ -356,7 +348,6 @@ class CTranslate2Translator(Translator):
             batches = [[k] for k in sorted(range(len(sources)), key=lambda k: -len(sources[k]))]
         else:
             batches = plan_batches([len(tokens) for tokens in sources], o.batch_size, o.max_batch_tokens)
-        outputs: list[str] = [""] * len(pieces)
         # One call per `inter_threads` planned batches: CTranslate2 splits the call again
         # into rows of at most `max_batch_size` and translates those batches in parallel.
         for start in range(0, len(batches), o.inter_threads):
@@ -379,15 +370,11 @@ class CTranslate2Translator(Translator):
                 tokens = result.hypotheses[0]
                 if prefix and tokens[: len(prefix)] == prefix:
                     tokens = tokens[len(prefix) :]
-                outputs[k] = tokenizer.decode(tokenizer.convert_tokens_to_ids(tokens), skip_special_tokens=True).strip()
-                remaining[owner[k]] -= 1
-                finished += remaining[owner[k]] == 0
+                text = tokenizer.decode(tokenizer.convert_tokens_to_ids(tokens), skip_special_tokens=True).strip()
+                finished += work.put(k, text)
             if progress and finished:
                 progress(finished)
-        joined: list[list[str]] = [[] for _ in texts]
-        for k, index in enumerate(owner):
-            joined[index].append(outputs[k])
-        return [" ".join(part for part in parts if part) for parts in joined]
+        return work.joined()
 
     # -- provenance ----------------------------------------------------------------
     def signature(self) -> str:

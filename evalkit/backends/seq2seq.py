@@ -43,7 +43,7 @@ from typing import Literal
 from pydantic import Field
 
 from evalkit.backends.base import BackendOptions, ProgressCallback, Translator
-from evalkit.backends.batching import plan_batches, split_to_fit
+from evalkit.backends.batching import Pieces, plan_batches
 from evalkit.backends.hf import _first_line, _how_to_provide, _quiet_transformers, hub_availability, loaded_model_info  # noqa: F401 (re-exported)
 from evalkit.backends.langcodes import LanguageCodes, resolve_codes
 from evalkit.errors import ModelUnavailableError, TranslationError
@@ -186,19 +186,11 @@ class Seq2SeqTranslator(Translator):
         def count(text: str) -> int:
             return len(ids(text))
 
-        # Over-long paragraphs become several pieces; `owner` maps each piece back to its paragraph.
-        pieces: list[str] = []
-        owner: list[int] = []
-        for index, text in enumerate(texts):
-            parts = split_to_fit(text, count, limit)
-            if len(parts) > 1:
-                self.split_texts[text] = len(parts)
-            pieces += parts
-            owner += [index] * len(parts)
+        work = Pieces(texts, count, limit)  # over-long paragraphs become several pieces
+        self.split_texts.update(work.split)
+        pieces = work.pieces
         lengths = [count(piece) for piece in pieces]
-        remaining = [owner.count(i) for i in range(len(texts))]
 
-        outputs: list[str] = [""] * len(pieces)
         with self._fast_linear_layers(torch):
             for batch in plan_batches(lengths, self.options.batch_size, self.options.max_batch_tokens):
                 clock = time.perf_counter()
@@ -211,17 +203,11 @@ class Seq2SeqTranslator(Translator):
                 except RuntimeError as exc:
                     raise TranslationError(f"generation failed: {_first_line(exc)}") from None
                 self.seconds["generate"] = self.seconds.get("generate", 0.0) + time.perf_counter() - clock
-                finished = 0
-                for k, text in zip(batch, tokenizer.batch_decode(generated, skip_special_tokens=True)):
-                    outputs[k] = text.strip()
-                    remaining[owner[k]] -= 1
-                    finished += remaining[owner[k]] == 0
+                decoded = tokenizer.batch_decode(generated, skip_special_tokens=True)
+                finished = sum(work.put(k, text.strip()) for k, text in zip(batch, decoded))
                 if progress and finished:
                     progress(finished)
-        joined: list[list[str]] = [[] for _ in texts]
-        for k, index in enumerate(owner):
-            joined[index].append(outputs[k])
-        return [" ".join(part for part in parts if part) for parts in joined]
+        return work.joined()
 
     def _encode(self, torch, rows: list[list[int]]):
         """The encoder's states for a batch, each row padded only to its group's longest, then masked into one batch.
