@@ -44,7 +44,15 @@ from pydantic import Field
 
 from evalkit.backends.base import BackendOptions, ProgressCallback, Translator
 from evalkit.backends.batching import Pieces, plan_batches
-from evalkit.backends.hf import _first_line, _how_to_provide, _quiet_transformers, hub_availability, loaded_model_info  # noqa: F401 (re-exported)
+from evalkit.backends.hf import (  # noqa: F401 (re-exported)
+    _first_line,
+    _how_to_provide,
+    _quiet_transformers,
+    hub_availability,
+    loaded_model_info,
+    pick_device,
+    pick_dtype,
+)
 from evalkit.backends.langcodes import LanguageCodes, resolve_codes
 from evalkit.errors import ModelUnavailableError, TranslationError
 
@@ -88,7 +96,6 @@ class Seq2SeqTranslator(Translator):
 
     # -- loading -----------------------------------------------------------------
     def load(self) -> None:
-        import torch
         from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
         if self.model is None:
@@ -101,13 +108,13 @@ class Seq2SeqTranslator(Translator):
                 f"point `model:` at a folder saved with save_pretrained"
             )
         kwargs = {"revision": self.options.revision, "local_files_only": not self.options.download}
-        self._device = self._pick_device(torch)
+        self._device = pick_device(self.options.device)
         clock = time.perf_counter()
         try:
             with _quiet_transformers():
                 self._tokenizer = AutoTokenizer.from_pretrained(self.model, **kwargs)
                 self._model = AutoModelForSeq2SeqLM.from_pretrained(
-                    self.model, dtype=self._pick_dtype(torch), **kwargs
+                    self.model, dtype=pick_dtype(self.options.dtype, self._device), **kwargs
                 )
         except OSError as exc:
             if is_local:
@@ -125,19 +132,6 @@ class Seq2SeqTranslator(Translator):
 
     def availability(self) -> tuple[bool | None, str]:
         return hub_availability(self.model, self.options.revision)
-
-    def _pick_device(self, torch) -> str:
-        if self.options.device != "auto":
-            return self.options.device
-        return "cuda" if torch.cuda.is_available() else "cpu"
-
-    def _pick_dtype(self, torch):
-        if self.options.dtype != "auto":
-            return getattr(torch, self.options.dtype)
-        # Half precision only where it is fast and safe: CUDA with bf16 support.
-        if self._device.startswith("cuda") and torch.cuda.is_bf16_supported():
-            return torch.bfloat16
-        return torch.float32
 
     # -- translation ---------------------------------------------------------------
     def _language_codes(self, source_lang: str, target_lang: str) -> LanguageCodes:
