@@ -100,6 +100,7 @@ def run(config: RunConfig, observer: RunObserver | None = None) -> RunResult:
         target=document_record(target, config.target.lang, paired.target_lang),
         alignment=alignment_record(pivot, target, alignment, verdict),
         systems=systems,
+        baseline=config.baseline_system,
         unavailable_metrics=unavailable_metrics,
         seconds={"pairing": pairing_seconds, "total": time.perf_counter() - clock},
     )
@@ -194,7 +195,7 @@ def _run_system(
         # One extraction of sufficient statistics serves the corpus score (identical to
         # sacrebleu's corpus_score) and its bootstrap interval, and later the significance tests.
         stats = statistics[system.name][scorer.name] = scorer.statistics(candidates, references, sources)
-        score = Score(scorer.score_from_statistics(stats), scorer.signature())
+        score = Score(scorer.score_from_statistics(stats), scorer.signature(), higher_is_better=scorer.higher_is_better)
         if settings.bootstrap_resamples:
             interval = bootstrap_ci(scorer, stats, n_resamples=settings.bootstrap_resamples, seed=settings.seed)
             score.ci_low, score.ci_high = interval.low, interval.high

@@ -21,6 +21,9 @@ class Score:
     signature: str
     ci_low: float | None = None  # 95% bootstrap interval over paragraphs (percentile method)
     ci_high: float | None = None
+    # TER: False. Recorded so readers of run.json need no evalkit code; None in run.json files written
+    # before it was recorded (readers then ask the metric registry).
+    higher_is_better: bool | None = None
 
     @property
     def half_width(self) -> float | None:
@@ -114,6 +117,7 @@ class RunResult:
     target: DocumentRecord
     alignment: AlignmentRecord
     systems: list[SystemResult]
+    baseline: str | None = None  # the system every other one was tested against
     unavailable_metrics: dict[str, str] = field(default_factory=dict)  # metric → why it was not computed
     seconds: dict[str, float] = field(default_factory=dict)  # pairing (read, clean, align), total
     schema_version: int = SCHEMA_VERSION
@@ -154,6 +158,7 @@ def run_from_dict(data: dict[str, Any], source: str = "run.json") -> RunResult:
             target=DocumentRecord(**data["target"]),
             alignment=AlignmentRecord(**data["alignment"]),
             systems=systems,
+            baseline=data.get("baseline"),
             unavailable_metrics=data.get("unavailable_metrics", {}),
             seconds=data.get("seconds", {}),
             schema_version=version,

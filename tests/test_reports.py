@@ -31,3 +31,12 @@ def test_run_json_round_trips_and_reports_are_rerendered(tmp_path):
 def test_report_of_a_missing_run_is_one_line(tmp_path):
     proc = run_cli("report", tmp_path / "nope")
     assert proc.returncode == 2 and "no run.json here" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_metric_direction_and_baseline_are_recorded(tmp_path):
+    config = load_config(make_config(tmp_path, target_lang="ms", target_file=MALAY,
+                                     systems=[{"name": "copy", "backend": "copy"}], metrics=["chrf", "ter"]))
+    data = json.loads((write_results(run(config), tmp_path / "out") / "run.json").read_text(encoding="utf-8"))
+    scores = data["systems"][0]["corpus_scores"]
+    assert scores["chrf"]["higher_is_better"] is True and scores["ter"]["higher_is_better"] is False
+    assert data["baseline"] == "copy"

@@ -118,7 +118,9 @@ def _revision(system: SystemResult) -> str | None:
 
 def _baseline(result: RunResult) -> str | None:
     """The system the others were tested against: as recorded, else the config's rule (copy, else the first)."""
-    for system in result.systems:
+    if result.baseline:
+        return result.baseline
+    for system in result.systems:  # run.json written before `baseline` was recorded
         if system.significance and system.significance.get("baseline"):
             return system.significance["baseline"]
     named = (result.config.get("statistics") or {}).get("baseline")
@@ -135,7 +137,9 @@ class _View:
     def __init__(self, result: RunResult) -> None:
         self.result = result
         self.metrics = [m for m in result.config.get("metrics", []) if m not in result.unavailable_metrics]
-        self.higher = {m: _higher_is_better(m) for m in self.metrics}
+        recorded = {m: s.higher_is_better for system in result.systems for m, s in system.corpus_scores.items()
+                    if s.higher_is_better is not None}
+        self.higher = {m: recorded[m] if m in recorded else _higher_is_better(m) for m in self.metrics}
         self.scored = [s for s in result.systems if s.status == "ok"]
         self.colour = {s.name: PALETTE[i % len(PALETTE)] for i, s in enumerate(self.scored)}
         self.baseline = _baseline(result)
