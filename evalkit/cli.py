@@ -267,7 +267,7 @@ def check(
     outcome = gate(before, after, max_drop=drops, max_paragraph_drop=paragraph_drops,
                    significance=settings.significance and not no_significance,
                    alpha=alpha if alpha is not None else settings.alpha,
-                   resamples=max(cfg.statistics.bootstrap_resamples, 1), trials=cfg.statistics.randomization_trials,
+                   resamples=cfg.statistics.paired_resamples, trials=cfg.statistics.randomization_trials,
                    seed=cfg.statistics.seed)
     if output_format is OutputFormat.json:
         print(json.dumps({**outcome.to_dict(), "run": str(folder), "baseline": str(baseline)}, ensure_ascii=False, indent=2))

@@ -94,6 +94,9 @@ class StatisticsConfig(_Closed):
 
     baseline: str | None = Field(None, description="system every other is tested against; default: the copy system, else the first")
     bootstrap_resamples: int = Field(1000, ge=0, description="paragraph resamples for 95% CIs; 0 = no CIs")
+    # The paired tests have their own count: with too few resamples a bootstrap p-value
+    # cannot fall below alpha, and a regression gate built on it could never fail.
+    paired_resamples: int = Field(1000, ge=100, description="paired-bootstrap resamples for significance")
     randomization_trials: int = Field(10000, ge=0, description="approximate-randomisation trials; 0 = skip")
     seed: int = 12345
     alpha: float = Field(0.05, gt=0, lt=1)

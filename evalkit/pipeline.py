@@ -230,7 +230,7 @@ def _test_against_baseline(
         metrics = {}
         for scorer in scorers:
             own, base = statistics[result.name][scorer.name], statistics[baseline][scorer.name]
-            boot = paired_bootstrap(scorer, own, base, n_resamples=max(settings.bootstrap_resamples, 1),
+            boot = paired_bootstrap(scorer, own, base, n_resamples=settings.paired_resamples,
                                     seed=settings.seed, alpha=settings.alpha)
             entry = {
                 "delta": boot.delta,

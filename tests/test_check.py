@@ -72,6 +72,15 @@ def test_a_drop_within_noise_passes_unless_significance_is_off(tmp_path, baselin
     assert paragraph.returncode == 1 and "pivot line(s) [11] dropped" in paragraph.stdout
 
 
+def test_the_gate_still_trips_when_confidence_intervals_are_off(tmp_path, baseline):
+    config = _setup(tmp_path, "noci", BAD)
+    text = config.read_text(encoding="utf-8").replace("bootstrap_resamples: 300", "bootstrap_resamples: 0")
+    assert "bootstrap_resamples: 0" in text
+    config.write_text(text, encoding="utf-8")
+    proc = run_cli("check", config, "--baseline", baseline)
+    assert proc.returncode == 1 and "mt chrf: 100.00 →" in proc.stdout
+
+
 def test_thresholds_from_the_config_per_language(tmp_path, baseline):
     noisy = list(GOOD)
     noisy[5] = BAD[5]

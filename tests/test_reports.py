@@ -40,3 +40,25 @@ def test_metric_direction_and_baseline_are_recorded(tmp_path):
     scores = data["systems"][0]["corpus_scores"]
     assert scores["chrf"]["higher_is_better"] is True and scores["ter"]["higher_is_better"] is False
     assert data["baseline"] == "copy"
+
+
+def test_concurrent_writers_of_the_same_run_id_get_distinct_folders(tmp_path):
+    import threading
+
+    config = load_config(make_config(tmp_path, target_lang="ms", target_file=MALAY,
+                                     systems=[{"name": "copy", "backend": "copy"}], metrics=["chrf"]))
+    result = run(config)
+    folders, errors = [], []
+
+    def write():
+        try:
+            folders.append(write_results(result, tmp_path / "same"))
+        except Exception as exc:  # noqa: BLE001 - the test reports any failure
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and len({f.name for f in folders}) == 6

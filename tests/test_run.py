@@ -109,7 +109,8 @@ def test_scores_match_sacrebleu_called_directly(thai_run):
 def test_corpus_scores_have_confidence_intervals_and_systems_are_tested_against_the_baseline(thai_run):
     proc, _, data = thai_run
     systems = {s["name"]: s for s in data["systems"]}
-    assert data["config"]["statistics"] == {"baseline": None, "bootstrap_resamples": 200, "randomization_trials": 500,
+    assert data["config"]["statistics"] == {"baseline": None, "bootstrap_resamples": 200, "paired_resamples": 1000,
+                                            "randomization_trials": 500,
                                             "seed": 12345, "alpha": 0.05}
     for name in ("copy", "tiny", "tiny-nllb"):
         for metric, score in systems[name]["corpus_scores"].items():

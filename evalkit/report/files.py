@@ -60,12 +60,15 @@ def write_reports(result: RunResult, folder: Path) -> list[Path]:
 
 def write_results(result: RunResult, output_dir: Path) -> Path:
     """Create output_dir/<run_id>/ with run.json and its reports; return the folder."""
-    folder = output_dir / result.run_id
-    suffix = 1
-    while folder.exists():  # two runs started in the same second
-        suffix += 1
-        folder = output_dir / f"{result.run_id}-{suffix}"
-    folder.mkdir(parents=True)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    folder, suffix = output_dir / result.run_id, 1
+    while True:  # two runs finishing in the same second: claim the name atomically, else take the next
+        try:
+            folder.mkdir()
+            break
+        except FileExistsError:
+            suffix += 1
+            folder = output_dir / f"{result.run_id}-{suffix}"
     if folder.name != result.run_id:
         result.run_id = folder.name
     _write_atomic(folder / "run.json", json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
