@@ -71,9 +71,11 @@ def run(
     folder = write_results(result, cfg.output_dir)
     render_run(console, result, folder)
     problems = [s for s in result.systems if s.status != "ok"]
-    for system in problems:
-        if quiet:
+    if quiet:
+        for system in problems:
             stderr.print(f"{system.name}: {system.status}: {system.reason}", soft_wrap=True)
+        for metric, reason in result.unavailable_metrics.items():
+            stderr.print(f"metric {metric}: unavailable: {reason}", soft_wrap=True)
     if quiet:
         print(folder)
     if strict and problems:

@@ -64,3 +64,17 @@ def test_scorers_refuse_unaligned_or_empty_input(name):
         scorer.paragraph_scores(["a"], [" "])
     with pytest.raises(ScoringError, match="nothing to score"):
         scorer.corpus_score([], [])
+
+
+def test_bleu_for_japanese_without_mecab_is_unavailable_not_a_crash():
+    try:
+        import MeCab  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip("MeCab is installed here: sacrebleu's ja-mecab tokenizer works")
+    from evalkit.errors import MetricUnavailableError
+
+    scorer = METRICS.get("bleu")("ja")  # constructing (as config loading does) must not raise
+    with pytest.raises(MetricUnavailableError, match=r"bleu for 'ja' needs sacrebleu\[ja\] \(pip install 'sacrebleu\[ja\]'\)"):
+        scorer.load()

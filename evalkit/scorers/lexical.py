@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from evalkit import __version__
+from evalkit.errors import MetricUnavailableError
 from evalkit.scorers.base import Scorer
 from evalkit.scorers.segment import SACREBLEU_TOKENIZERS, segmenter
 
@@ -31,11 +32,24 @@ class _SacrebleuScorer(Scorer):
         super().__init__(target_lang, options, source_lang)
         found = segmenter(target_lang) if self.word_based else None
         self._segment, self._segment_signature = found if found else (None, None)
-        self._metric = self._make(sentence=False)
-        self._sentence_metric = self._make(sentence=True)
+        self._unavailable: str | None = None
+        try:
+            self._metric = self._make(sentence=False)
+            self._sentence_metric = self._make(sentence=True)
+        except (RuntimeError, ImportError) as exc:
+            # sacrebleu's Japanese/Korean tokenizers need MeCab extras; without them the
+            # metric is unavailable for this language and the run goes on without it.
+            extra = {"ja": "sacrebleu[ja]", "ko": "sacrebleu[ko]"}.get(target_lang, "sacrebleu's tokenizer extras")
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            self._unavailable = f"{self.name} for {target_lang!r} needs {extra} (pip install '{extra}'): {first}"
+            return
         # sacrebleu learns the reference count on first use; evalkit always scores
         # against exactly one human reference, so the signature is known up front.
         self._metric.num_refs = self._sentence_metric.num_refs = 1
+
+    def load(self) -> None:
+        if self._unavailable:
+            raise MetricUnavailableError(self._unavailable)
 
     def _make(self, sentence: bool):
         raise NotImplementedError
