@@ -73,9 +73,9 @@ def run(
     problems = [s for s in result.systems if s.status != "ok"]
     if quiet:
         for system in problems:
-            stderr.print(f"{system.name}: {system.status}: {system.reason}", soft_wrap=True)
+            stderr.print(f"{system.name}: {system.status}: {system.reason}", soft_wrap=True, markup=False)
         for metric, reason in result.unavailable_metrics.items():
-            stderr.print(f"metric {metric}: unavailable: {reason}", soft_wrap=True)
+            stderr.print(f"metric {metric}: unavailable: {reason}", soft_wrap=True, markup=False)
     if quiet:
         print(folder)
     if strict and problems:
@@ -115,6 +115,7 @@ def models(
     """List each system, whether its weights are available here, and how many of its translations are cached."""
     from dataclasses import asdict
 
+    from rich.markup import escape
     from rich.table import Table
 
     from evalkit.config import load_config
@@ -130,10 +131,10 @@ def models(
         table.add_column(column, overflow="fold")
     for r in rows:
         weights = {True: "[green]available[/green]", False: "[red]missing[/red]", None: "not checked"}[r.available]
-        table.add_row(r.name, r.backend, r.model or "", f"{weights}: {r.detail}", r.cache_note)
+        table.add_row(escape(r.name), r.backend, escape(r.model or ""), f"{weights}: {escape(r.detail)}", escape(r.cache_note))
     console.print(table)
     if stats:
-        console.print(f"cache {stats['path']}: {stats['entries']} translations, {stats['identities']} model settings, "
+        console.print(f"cache {escape(str(stats['path']))}: {stats['entries']} translations, {stats['identities']} model settings, "
                       f"{int(stats['file_bytes']) / 1e6:.1f} MB", highlight=False, soft_wrap=True)
 
 
@@ -285,5 +286,5 @@ def main() -> None:
     try:
         app()
     except EvalkitError as exc:
-        stderr.print(f"error: {exc}", soft_wrap=True)
+        stderr.print(f"error: {exc}", soft_wrap=True, markup=False)
         sys.exit(exc.exit_code)

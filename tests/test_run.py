@@ -240,3 +240,22 @@ def test_models_command_reports_weights_and_cache_state(tiny_marian, tmp_path):
     assert after["tiny"]["cached"] == 17 and after["nllb"]["cached"] == 0
     table = run_cli("models", config)
     assert table.returncode == 0 and "17 translations cached for these exact settings" in table.stdout
+
+
+def test_brackets_in_names_and_text_are_shown_literally_not_as_markup(tmp_path):
+    """rich would swallow [tags] and crash on a stray [/closing] tag; every user string is escaped."""
+    from evalkit.corpus import load_document
+    from conftest import CORPUS, PIVOT
+
+    candidates = [f"[/bold] [iklan_2] {text}" for text in load_document(CORPUS / PIVOT).texts]
+    (tmp_path / "mt.txt").write_text("\n".join(candidates) + "\n", encoding="utf-8")
+    config = make_config(tmp_path, target_lang="ms", target_file=MALAY, metrics=["chrf"], systems=[
+        {"name": "copy", "backend": "copy"},
+        {"name": "mt [/x]", "backend": "precomputed", "options": {"path": "mt.txt"}},
+        {"name": "gone [red]", "backend": "precomputed", "options": {"path": "missing [/x].txt"}},
+    ])
+    proc = run_cli("run", config)
+    assert proc.returncode == 0, proc.stderr
+    assert "mt [/x]" in proc.stdout and "gone [red]: unavailable" in proc.stdout and "missing [/x].txt" in proc.stdout
+    align = run_cli("align", ROOT / "configs" / "vi-id.yaml")
+    assert align.returncode == 0 and "[iklan_2]" in align.stdout  # a dropped template placeholder, shown as text

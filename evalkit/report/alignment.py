@@ -12,6 +12,8 @@ from rich.console import Console
 from rich.table import Table
 
 from evalkit.pairing import PairedDocuments
+from rich.markup import escape
+
 from evalkit.report.console import excerpt
 
 SIDES = (("pivot", "source"), ("reference", "target"))
@@ -83,13 +85,14 @@ def _runs(
 def render_alignment(console: Console, paired: PairedDocuments, width: int = 56) -> None:
     pivot, target, alignment, verdict = paired.pivot, paired.target, paired.alignment, paired.verdict
     mark = "[green]a translation[/green]" if verdict.is_translation else "[red]NOT a translation[/red]"
-    console.print(f"{target.path.name} is {mark} of {pivot.path.name}: {verdict.reason}", soft_wrap=True)
+    console.print(f"{escape(target.path.name)} is {mark} of {escape(pivot.path.name)}: {escape(verdict.reason)}",
+                  soft_wrap=True)
 
     table = Table(title="aligned pairs", title_justify="left")
     table.add_column("pivot", justify="right", no_wrap=True)
-    table.add_column(f"{pivot.path.name}", overflow="ellipsis", no_wrap=True, max_width=width)
+    table.add_column(escape(pivot.path.name), overflow="ellipsis", no_wrap=True, max_width=width)
     table.add_column("ref", justify="right", no_wrap=True)
-    table.add_column(f"{target.path.name}", overflow="ellipsis", no_wrap=True, max_width=width)
+    table.add_column(escape(target.path.name), overflow="ellipsis", no_wrap=True, max_width=width)
     table.add_column("conf", justify="right", no_wrap=True)
     for bead in alignment.pairs:
         table.add_row(
@@ -115,11 +118,11 @@ def render_alignment(console: Console, paired: PairedDocuments, width: int = 56)
         target.path.name: {target.paragraphs[j].line for bead in alignment.pairs for j in bead.target},
     }
     for name, lines, why, text in _runs(sorted(rows, key=lambda r: (r[0] != pivot.path.name, r[1])), aligned):
-        leftovers.add_row(name, lines, why, excerpt(text.strip(), width))
+        leftovers.add_row(escape(name), lines, escape(why), excerpt(text.strip(), width))
     console.print(leftovers)
 
     if paired.survey:
-        survey = Table(title=f"other documents of the corpus against {pivot.path.name}", title_justify="left")
+        survey = Table(title=escape(f"other documents of the corpus against {pivot.path.name}"), title_justify="left")
         survey.add_column("file", no_wrap=True)
         survey.add_column("language", no_wrap=True)
         survey.add_column("verdict", no_wrap=True)
@@ -127,7 +130,7 @@ def render_alignment(console: Console, paired: PairedDocuments, width: int = 56)
         survey.add_column("reason", overflow="fold")
         for s in paired.survey:
             survey.add_row(
-                s.path.name, f"{s.detected_lang or '?'} ({s.lang_confidence:.2f})",
-                "translation" if s.is_translation else "[red]not a translation[/red]", f"{s.score:.2f}", s.reason,
+                escape(s.path.name), f"{s.detected_lang or '?'} ({s.lang_confidence:.2f})",
+                "translation" if s.is_translation else "[red]not a translation[/red]", f"{s.score:.2f}", escape(s.reason),
             )
         console.print(survey)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from evalkit.compare import GateResult, ParagraphDelta, SystemComparison
@@ -13,7 +14,7 @@ from evalkit.report.console import excerpt
 
 def _paragraphs(console: Console, title: str, rows: list[ParagraphDelta], metric: str) -> None:
     if not rows:
-        console.print(f"{title}: none", highlight=False)
+        console.print(f"{title}: none", highlight=False, markup=False)
         return
     table = Table(title=title, title_justify="left")
     table.add_column("pivot", justify="right", no_wrap=True)
@@ -29,7 +30,7 @@ def _paragraphs(console: Console, title: str, rows: list[ParagraphDelta], metric
 
 def render_comparison(console: Console, c: SystemComparison) -> None:
     left = f"; {c.left_out} paragraphs aligned in only one run were left out" if c.left_out else ""
-    table = Table(title=f"{c.candidate_label} against {c.baseline_label} ({c.paragraphs} paragraphs{left})",
+    table = Table(title=escape(f"{c.candidate_label} against {c.baseline_label} ({c.paragraphs} paragraphs{left})"),
                   title_justify="left")
     for column in ("metric", "baseline", "candidate", "Δ", "p bootstrap", "p randomisation", "significant"):
         table.add_column(column, justify="left" if column == "metric" else "right", no_wrap=True)
@@ -46,12 +47,12 @@ def render_gate(console: Console, outcome: GateResult, folder: Path | None) -> N
     for comparison in outcome.comparisons:
         render_comparison(console, comparison)
     for note in outcome.notes:
-        console.print(f"note: {note}", highlight=False, soft_wrap=True)
+        console.print(f"note: {note}", highlight=False, soft_wrap=True, markup=False)
     if outcome.passed:
         console.print("[green]check passed[/green]: no regression beyond its margin", highlight=False)
     else:
         console.print(f"[red]check failed[/red]: {len(outcome.failures)} regression(s)", highlight=False)
         for failure in outcome.failures:
-            console.print(f"  {failure}", highlight=False, soft_wrap=True)
+            console.print(f"  {failure}", highlight=False, soft_wrap=True, markup=False)
     if folder is not None:
-        console.print(f"results: {folder}", highlight=False)
+        console.print(f"results: {folder}", highlight=False, markup=False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape  # corpus, model and config text may contain [brackets]: never markup
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -19,7 +20,8 @@ EXCERPT = 48
 
 
 def excerpt(text: str, width: int = EXCERPT) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+    """A shortened, markup-escaped copy of user text for a rich table cell."""
+    return escape(text if len(text) <= width else text[: width - 1] + "…")
 
 
 class ProgressObserver:
@@ -41,7 +43,7 @@ class ProgressObserver:
         self.progress.stop()
 
     def system_started(self, system: SystemConfig, paragraphs: int) -> None:
-        self.task = self.progress.add_task(f"translating with {system.name}", total=paragraphs)
+        self.task = self.progress.add_task(f"translating with {escape(system.name)}", total=paragraphs)
 
     def advanced(self, paragraphs: int) -> None:
         if self.task is not None:
@@ -49,7 +51,7 @@ class ProgressObserver:
 
     def system_finished(self, result: SystemResult) -> None:
         if result.status != "ok" and self.task is not None:
-            self.progress.update(self.task, description=f"{result.name}: {result.status}")
+            self.progress.update(self.task, description=f"{escape(result.name)}: {result.status}")
         self.task = None
 
 
@@ -59,9 +61,10 @@ def _fmt(value: float | None) -> str:
 
 def render_system(console: Console, system: SystemResult, metrics: list[str]) -> None:
     if system.status != "ok":
-        console.print(f"[bold]{system.name}[/bold]: [yellow]{system.status}[/yellow] — {system.reason}", soft_wrap=True)
+        console.print(f"[bold]{escape(system.name)}[/bold]: [yellow]{system.status}[/yellow] — {escape(str(system.reason))}",
+                      soft_wrap=True)
         return
-    table = Table(title=f"{system.name} ({system.backend}{', ' + system.model if system.model else ''})",
+    table = Table(title=escape(f"{system.name} ({system.backend}{', ' + system.model if system.model else ''})"),
                   title_justify="left", show_lines=False)
     # Numbers are never truncated; the excerpt takes whatever width is left.
     table.add_column("#", justify="right", no_wrap=True, min_width=2)
@@ -87,7 +90,8 @@ def render_system(console: Console, system: SystemResult, metrics: list[str]) ->
         style="dim", soft_wrap=True,
     )
     for metric in metrics:
-        console.print(f"  {metric:7} {system.corpus_scores[metric].signature}", style="dim", highlight=False, soft_wrap=True)
+        console.print(f"  {metric:7} {system.corpus_scores[metric].signature}", style="dim", highlight=False,
+                      soft_wrap=True, markup=False)
 
 
 def _lines(numbers: list[int], limit: int = 8) -> str:
@@ -122,7 +126,7 @@ def render_summary(console: Console, result: RunResult, metrics: list[str]) -> N
     for metric in metrics:
         table.add_column(metric + (" ↓" if metric == "ter" else ""), justify="right", no_wrap=True)
     for system in scored:
-        label = system.name + (" (baseline)" if system.name == baseline else "")
+        label = escape(system.name) + (" (baseline)" if system.name == baseline else "")
         table.add_row(label, *(_cell(system, m) for m in metrics))
     console.print(table)
 
@@ -130,8 +134,8 @@ def render_summary(console: Console, result: RunResult, metrics: list[str]) -> N
 def render_run(console: Console, result: RunResult, folder: Path | None) -> None:
     a = result.alignment
     console.print(
-        f"[bold]{result.config['name']}[/bold]: {Path(result.pivot.path).name} ({result.pivot.lang}) → "
-        f"{Path(result.target.path).name} ({result.target.lang}): {a.pairing_reason}",
+        f"[bold]{escape(result.config['name'])}[/bold]: {escape(Path(result.pivot.path).name)} ({result.pivot.lang}) → "
+        f"{escape(Path(result.target.path).name)} ({result.target.lang}): {escape(a.pairing_reason)}",
         soft_wrap=True,
     )
     console.print(
@@ -142,11 +146,11 @@ def render_run(console: Console, result: RunResult, folder: Path | None) -> None
     )
     metrics = [m for m in result.config["metrics"] if m not in result.unavailable_metrics]
     for name, reason in result.unavailable_metrics.items():
-        console.print(f"metric {name}: unavailable — {reason}", soft_wrap=True)
+        console.print(f"metric {name}: unavailable — {reason}", soft_wrap=True, markup=False)
     for system in result.systems:
         console.print()
         render_system(console, system, metrics)
     console.print()
     render_summary(console, result, metrics)
     if folder is not None:
-        console.print(f"\nresults: {folder}", highlight=False)
+        console.print(f"\nresults: {folder}", highlight=False, markup=False)
