@@ -211,7 +211,8 @@ def compare(
     if run_b is None:
         if system is None:
             raise ResultsError("comparing within one run needs --system NAME (and optionally --against NAME)")
-        baseline_name = against or next((s.significance["baseline"] for s in base_run.systems if s.significance), None)
+        baseline_name = against or base_run.baseline or next(
+            (s.significance["baseline"] for s in base_run.systems if s.significance), None)
         if baseline_name is None:
             raise ResultsError(f"{base_run.run_id}: no baseline recorded; name one with --against")
         pairs = [(find(base_run, baseline_name), find(base_run, system))]

@@ -106,6 +106,15 @@ class GateThresholds(_Closed):
     max_drop: dict[str, float] = Field(default_factory=dict, description="metric → largest tolerated corpus drop")
     max_paragraph_drop: dict[str, float] = Field(default_factory=dict, description="metric → largest tolerated paragraph drop")
 
+    @field_validator("max_drop", "max_paragraph_drop")
+    @classmethod
+    def _known_metric_names(cls, values: dict[str, float]) -> dict[str, float]:
+        # A misspelt metric here would silently leave the default margin in force.
+        for name in values:
+            if name not in METRICS:
+                raise ValueError(METRICS.unknown_message(name))
+        return values
+
 
 class CheckConfig(GateThresholds):
     """`evalkit check` settings: margins per metric, optionally per target language."""
@@ -113,6 +122,14 @@ class CheckConfig(GateThresholds):
     alpha: float = Field(0.05, gt=0, lt=1)
     significance: bool = Field(True, description="fail only when a paired test also says the drop is real")
     per_language: dict[str, GateThresholds] = Field(default_factory=dict)
+
+    @field_validator("per_language")
+    @classmethod
+    def _known_languages(cls, values: dict[str, GateThresholds]) -> dict[str, GateThresholds]:
+        for code in values:
+            if code not in LANGUAGES:
+                raise ValueError(f"unknown language code {code!r}; expected one of {', '.join(sorted(LANGUAGES))}")
+        return values
 
 
 class RunConfig(_Closed):

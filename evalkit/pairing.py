@@ -100,7 +100,9 @@ def pair_documents(config: RunConfig, survey: bool = False) -> PairedDocuments:
     if config.target.file is not None:
         target = load_document(config.target.file)
     else:
-        candidates = [s for s in surveyed if s.is_translation and s.detected_lang == tgt]
+        # lingua knows ~75 languages; for others (Lao, Khmer, Burmese) any translation not in the pivot's language qualifies.
+        candidates = [s for s in surveyed if s.is_translation
+                      and (s.detected_lang == tgt if supported(tgt) else s.detected_lang != src)]
         if not candidates:
             listing = "; ".join(
                 f"{s.path.name}: {_name(s.detected_lang)}, {'translation' if s.is_translation else 'not a translation'}"

@@ -223,7 +223,11 @@ def _test_against_baseline(
     """
     settings, baseline = config.statistics, config.baseline_system
     if baseline not in statistics:
-        return  # the baseline produced no scores; nothing to compare against
+        # The baseline produced no scores: say so on every scored system instead of silently omitting the tests.
+        for result in systems:
+            if result.name != baseline and result.name in statistics:
+                result.significance = {"baseline": baseline, "skipped": f"baseline {baseline!r} produced no scores"}
+        return
     for result in systems:
         if result.name == baseline or result.name not in statistics:
             continue

@@ -74,3 +74,11 @@ def test_metric_entries_take_options_and_reject_unknown_ones(tmp_path):
     assert config.to_record()["metrics"] == ["chrf", "bleu"]
     message = _error(tmp_path, BASE + "systems: [{name: a, backend: copy}]\nmetrics: [chrf, {name: bleu, smoothing: none}]")
     assert "metrics[1].smoothing: unknown option; bleu accepts: no options" in message
+
+
+def test_check_thresholds_name_real_metrics_and_languages(tmp_path):
+    body = "systems: [{name: a, backend: copy}]\n"
+    assert "check.max_drop: unknown metric 'blue'; did you mean 'bleu'?" in _error(tmp_path, BASE + body + "check: {max_drop: {blue: 1}}")
+    assert "check.per_language: unknown language code 'xx'" in _error(
+        tmp_path, BASE + body + "check: {per_language: {xx: {max_drop: {chrf: 1}}}}")
+    assert "unknown metric 'chrF'" in _error(tmp_path, BASE + body + "check: {per_language: {th: {max_paragraph_drop: {chrF: 1}}}}")

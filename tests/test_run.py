@@ -259,3 +259,22 @@ def test_brackets_in_names_and_text_are_shown_literally_not_as_markup(tmp_path):
     assert "mt [/x]" in proc.stdout and "gone [red]: unavailable" in proc.stdout and "missing [/x].txt" in proc.stdout
     align = run_cli("align", ROOT / "configs" / "vi-id.yaml")
     assert align.returncode == 0 and "[iklan_2]" in align.stdout  # a dropped template placeholder, shown as text
+
+
+def test_an_unavailable_baseline_is_reported_not_silently_skipped(tmp_path):
+    config = make_config(tmp_path, target_lang="ms", target_file=MALAY, metrics=["chrf"], systems=[
+        {"name": "copy", "backend": "copy"},
+        {"name": "gone", "backend": "precomputed", "options": {"path": "missing.txt"}},
+    ], statistics={"baseline": "gone"})
+    proc = run_cli("run", config)
+    assert proc.returncode == 0, proc.stderr
+    assert "no significance tests: baseline 'gone' produced no scores" in proc.stdout
+    data = json.loads((_only_run(tmp_path / "results") / "run.json").read_text(encoding="utf-8"))
+    assert data["systems"][0]["significance"] == {"baseline": "gone", "skipped": "baseline 'gone' produced no scores"}
+
+
+def test_reference_detection_for_a_language_lingua_does_not_know(tmp_path):
+    # lingua has no Lao: any document that translates the pivot and is not in the pivot's language qualifies
+    result = run(load_config(make_config(tmp_path, target_lang="lo", target_file=None, metrics=["chrf"])))
+    assert Path(result.target.path).name in {"000_04e105a6d28e593c.txt", MALAY}
+    assert result.alignment.is_translation

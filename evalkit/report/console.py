@@ -115,6 +115,9 @@ def render_summary(console: Console, result: RunResult, metrics: list[str]) -> N
     scored = [s for s in result.systems if s.status == "ok"]
     if not scored:
         return
+    skipped = next((s.significance["skipped"] for s in scored if s.significance and "skipped" in s.significance), None)
+    if skipped:
+        console.print(f"no significance tests: {skipped}", markup=False)
     stats = result.config.get("statistics", {})
     baseline = next((s.significance["baseline"] for s in scored if s.significance), None)
     title = "document scores, ± half-width of the 95% bootstrap interval"

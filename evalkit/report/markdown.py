@@ -48,6 +48,9 @@ def render_markdown(result: RunResult) -> str:
     for s in result.systems:
         cells = [_cell(s, m) for m in metrics] if s.status == "ok" else ["–"] * len(metrics)
         lines.append(f"| {s.name} | {s.status} | " + " | ".join(cells) + " |")
+    skipped = next((s.significance["skipped"] for s in result.systems if s.significance and "skipped" in s.significance), None)
+    if skipped:
+        lines += ["", f"No significance tests: {skipped}."]
     problems = [s for s in result.systems if s.status != "ok"]
     if problems or result.unavailable_metrics:
         lines += ["", "## Not scored", ""]
