@@ -167,7 +167,7 @@ def _run_system(
     result.from_cache, result.translated = hits, len(needed) - hits
 
     candidate_of = dict(zip(needed, outputs))
-    split = getattr(getattr(translator, "inner", translator), "split_texts", {})
+    split = getattr(translator, "split_texts", {})
     for bead in pairs:
         notes = [
             f"pivot line {pivot.paragraphs[i].line} exceeded the model's input limit: "

@@ -269,3 +269,22 @@ def test_stats_and_identities_describe_the_file(tiny_marian, tmp_path):
     assert row["entries"] == 2 and row["signature"].startswith("backend:seq2seq")
     assert row["identity"]["model"]["path"] == str(tiny_marian.resolve()) and len(row["identity"]["model"]["fingerprint"]) == 64
     assert TranslationCache(tmp_path / "none.sqlite").stats()["entries"] == 0
+
+
+def test_paragraphs_translated_in_pieces_stay_marked_when_served_from_the_cache(tiny_marian, tmp_path):
+    from evalkit.backends.cache import CachedTranslator, TranslationCache
+    from evalkit.backends.seq2seq import Seq2SeqOptions, Seq2SeqTranslator
+    from evalkit.corpus import load_document
+    from conftest import CORPUS, PIVOT
+
+    texts = load_document(CORPUS / PIVOT).texts
+    long_text = " ".join(texts[:6] * 3)
+    options = Seq2SeqOptions(max_new_tokens=3)
+    first = CachedTranslator(Seq2SeqTranslator("tiny", tiny_marian, options), TranslationCache(tmp_path / "c.sqlite"))
+    out = first.translate([texts[1], long_text], "vi", "th")
+    pieces = first.split_texts[long_text]
+    assert pieces >= 2 and texts[1] not in first.split_texts
+    second = CachedTranslator(Seq2SeqTranslator("tiny", tiny_marian, options), TranslationCache(tmp_path / "c.sqlite"))
+    assert second.translate([texts[1], long_text], "vi", "th") == out
+    assert second.hits == 2 and not second.model_loaded
+    assert second.split_texts == {long_text: pieces}

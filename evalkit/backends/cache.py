@@ -279,7 +279,13 @@ CREATE TABLE IF NOT EXISTS translations (
     created_at    TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS translations_by_identity ON translations (identity_hash);
+CREATE TABLE IF NOT EXISTS split_pieces (
+    key           TEXT PRIMARY KEY,
+    pieces        INTEGER NOT NULL
+) WITHOUT ROWID;
 """
+# split_pieces: a source over the model's input limit was translated in this many pieces and joined;
+# kept so a run served from the cache still marks it (added in place: older files gain the table on open).
 
 _LOOKUP_CHUNK = 500  # bound parameters per SELECT, well under SQLite's limit
 
@@ -385,6 +391,23 @@ class TranslationCache:
             raise CacheError(f"{self.path}: cannot read the translation cache ({exc})") from None
         return found
 
+    def split_counts(self, identity: str, source_lang: str, target_lang: str, texts: Iterable[str]) -> dict[str, int]:
+        """For each text that was translated in pieces, how many."""
+        conn = self._connection()
+        wanted = {request_key(identity, source_lang, target_lang, t): t for t in texts}
+        keys = list(wanted)
+        found: dict[str, int] = {}
+        try:
+            for start in range(0, len(keys), _LOOKUP_CHUNK):
+                part = keys[start : start + _LOOKUP_CHUNK]
+                rows = conn.execute(
+                    f"SELECT key, pieces FROM split_pieces WHERE key IN ({','.join('?' * len(part))})", part
+                )
+                found.update((wanted[key], pieces) for key, pieces in rows)
+        except sqlite3.Error as exc:
+            raise CacheError(f"{self.path}: cannot read the translation cache ({exc})") from None
+        return found
+
     def put_many(
         self,
         identity: str,
@@ -394,6 +417,7 @@ class TranslationCache:
         *,
         signature: str | None = None,
         info: Mapping[str, object] | None = None,
+        pieces: Mapping[str, int] | None = None,
     ) -> int:
         """Store (source text, translation) pairs in one transaction; existing keys are kept. Returns rows added.
 
@@ -423,6 +447,10 @@ class TranslationCache:
                 before = conn.total_changes
                 conn.executemany("INSERT OR IGNORE INTO translations VALUES (?, ?, ?, ?, ?, ?)", rows)
                 added = conn.total_changes - before
+                conn.executemany(
+                    "INSERT OR IGNORE INTO split_pieces VALUES (?, ?)",
+                    [(request_key(identity, source_lang, target_lang, t), n) for t, n in (pieces or {}).items()],
+                )
         except sqlite3.Error as exc:
             raise CacheError(f"{self.path}: cannot write the translation cache ({exc})") from None
         return added
@@ -494,6 +522,7 @@ class CachedTranslator(Translator):
         self.bypass_reason = bypass_reason(inner)
         self.hits = self.misses = self.translated = 0
         self.model_loaded = False
+        self._cached_split: dict[str, int] = {}  # paragraphs served from the cache that were translated in pieces
         self._identity: str | None = None
 
     @property
@@ -546,6 +575,8 @@ class CachedTranslator(Translator):
         hit_positions = sum(counts[t] for t in found)
         self.hits += hit_positions
         self.misses += len(texts) - hit_positions
+        if found:
+            self._cached_split.update(self.cache.split_counts(identity, source_lang, target_lang, found))
         if progress and hit_positions:
             progress(hit_positions)
 
@@ -558,9 +589,11 @@ class CachedTranslator(Translator):
                 raise TranslationError(
                     f"system {self.name!r}: returned {len(outputs)} translations for {len(chunk)} paragraphs"
                 )
+            split = getattr(self.inner, "split_texts", {})
             self.cache.put_many(
                 identity, source_lang, target_lang, zip(chunk, outputs),
                 signature=self.inner.signature(), info=self.inner.info,
+                pieces={t: split[t] for t in chunk if t in split},
             )
             found.update(zip(chunk, outputs))
             self.translated += len(chunk)
@@ -568,6 +601,11 @@ class CachedTranslator(Translator):
             if progress and extra:
                 progress(extra)
         return [found[t] for t in texts]
+
+    @property
+    def split_texts(self) -> dict[str, int]:
+        """Paragraphs translated in pieces (over the model's input limit), in this run or when cached."""
+        return {**self._cached_split, **getattr(self.inner, "split_texts", {})}
 
     def signature(self) -> str:
         """The wrapped backend's; when it was never loaded, the one recorded with the cached outputs.
