@@ -267,10 +267,10 @@ def load_config(path: str | Path) -> RunConfig:
 
     base = path.resolve().parent
     config.source_path = path
-    config.corpus = (base / config.corpus).resolve()
-    config.output_dir = (base / config.output_dir).resolve()
+    config.corpus = (base / config.corpus.expanduser()).resolve()
+    config.output_dir = (base / config.output_dir.expanduser()).resolve()
     if not isinstance(config.cache, bool):
-        config.cache = (base / config.cache).resolve()
+        config.cache = (base / config.cache.expanduser()).resolve()
     if not config.corpus.is_dir():
         raise ConfigError(f"{path}: corpus: folder {config.corpus} does not exist")
     for role in ("pivot", "target"):

@@ -136,8 +136,8 @@ def run_from_dict(data: dict[str, Any], source: str = "run.json") -> RunResult:
     from evalkit.errors import ResultsError
 
     version = data.get("schema_version") if isinstance(data, dict) else None
-    if version is None:
-        raise ResultsError(f"{source}: not an evalkit run.json (no schema_version)")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise ResultsError(f"{source}: not an evalkit run.json (expected an integer schema_version)")
     if version > SCHEMA_VERSION:
         raise ResultsError(f"{source}: schema_version {version} is newer than this evalkit reads ({SCHEMA_VERSION}); upgrade evalkit")
     try:
@@ -165,7 +165,7 @@ def run_from_dict(data: dict[str, Any], source: str = "run.json") -> RunResult:
         )
     except KeyError as exc:
         raise ResultsError(f"{source}: missing field {exc.args[0]!r}") from None
-    except TypeError as exc:
+    except (TypeError, AttributeError, ValueError) as exc:
         raise ResultsError(f"{source}: unexpected structure ({exc})") from None
 
 

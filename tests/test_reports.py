@@ -62,3 +62,18 @@ def test_concurrent_writers_of_the_same_run_id_get_distinct_folders(tmp_path):
     for t in threads:
         t.join()
     assert errors == [] and len({f.name for f in folders}) == 6
+
+
+def test_odd_run_json_contents_are_one_line_errors(tmp_path):
+    from evalkit.errors import ResultsError
+    import pytest
+
+    for content, expected in [('{"schema_version": "1"}', "expected an integer schema_version"),
+                              ('[1, 2]', "expected an integer schema_version"),
+                              ('{"schema_version": 1, "systems": "x"}', "unexpected structure"),
+                              ('{"schema_version": 1, "run_id": "r", "created": "c", "evalkit_version": "v", "config": {},'
+                               ' "pivot": {}, "target": {}, "alignment": {}, "systems": [1]}', "unexpected structure")]:
+        path = tmp_path / "run.json"
+        path.write_text(content, encoding="utf-8")
+        with pytest.raises(ResultsError, match=expected):
+            load_run(path)
