@@ -376,34 +376,23 @@ class TranslationCache:
     # -- reads and writes --------------------------------------------------------------
     def get_many(self, identity: str, source_lang: str, target_lang: str, texts: Iterable[str]) -> dict[str, str]:
         """The cached translation of each text that has one (texts without one are absent)."""
-        conn = self._connection()
-        wanted = {request_key(identity, source_lang, target_lang, t): t for t in texts}
-        keys = list(wanted)
-        found: dict[str, str] = {}
-        try:
-            for start in range(0, len(keys), _LOOKUP_CHUNK):
-                part = keys[start : start + _LOOKUP_CHUNK]
-                rows = conn.execute(
-                    f"SELECT key, translation FROM translations WHERE key IN ({','.join('?' * len(part))})", part
-                )
-                found.update((wanted[key], translation) for key, translation in rows)
-        except sqlite3.Error as exc:
-            raise CacheError(f"{self.path}: cannot read the translation cache ({exc})") from None
-        return found
+        return self._lookup("SELECT key, translation FROM translations", identity, source_lang, target_lang, texts)
 
     def split_counts(self, identity: str, source_lang: str, target_lang: str, texts: Iterable[str]) -> dict[str, int]:
         """For each text that was translated in pieces, how many."""
+        return self._lookup("SELECT key, pieces FROM split_pieces", identity, source_lang, target_lang, texts)
+
+    def _lookup(self, select: str, identity: str, source_lang: str, target_lang: str, texts: Iterable[str]) -> dict:
+        """`select` (key, value) rows for these texts, in chunks of bound parameters; text → value."""
         conn = self._connection()
         wanted = {request_key(identity, source_lang, target_lang, t): t for t in texts}
         keys = list(wanted)
-        found: dict[str, int] = {}
+        found: dict = {}
         try:
             for start in range(0, len(keys), _LOOKUP_CHUNK):
                 part = keys[start : start + _LOOKUP_CHUNK]
-                rows = conn.execute(
-                    f"SELECT key, pieces FROM split_pieces WHERE key IN ({','.join('?' * len(part))})", part
-                )
-                found.update((wanted[key], pieces) for key, pieces in rows)
+                rows = conn.execute(f"{select} WHERE key IN ({','.join('?' * len(part))})", part)
+                found.update((wanted[key], value) for key, value in rows)
         except sqlite3.Error as exc:
             raise CacheError(f"{self.path}: cannot read the translation cache ({exc})") from None
         return found
