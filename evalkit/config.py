@@ -284,16 +284,9 @@ def load_config(path: str | Path) -> RunConfig:
         system.model = _resolve_model(system.model, base)
         if backend.needs_model and system.model is None:
             raise ConfigError(f"{path}: systems[{index}].model: backend {system.backend!r} needs a hub id or local folder")
-        try:
-            options = {k: _resolve_option_path(k, v, base) for k, v in system.options.items()}
-            system._parsed_options = backend.Options.model_validate(options)
-        except ValidationError as exc:
-            raise _config_error(
-                path,
-                [(f"systems[{index}].options.{_field_path(e['loc'])}",
-                  f"unknown option; {backend.__name__} accepts: {', '.join(backend.Options.model_fields)}"
-                  if e["type"] == "extra_forbidden" else _describe(e)) for e in exc.errors()],
-            ) from None
+        system._parsed_options = _parse_options(
+            path, base, system.options, backend.Options, f"systems[{index}].options.", backend.__name__
+        )
     _check_metrics_support(config, path)
     return config
 
@@ -304,20 +297,28 @@ def _check_metrics_support(config: RunConfig, path: Path) -> None:
     base = path.resolve().parent
     for index, metric in enumerate(config.metrics):
         scorer_class = METRICS.get(metric.name)
-        options = {k: _resolve_option_path(k, v, base) for k, v in metric.options.items()}
-        try:
-            metric._parsed_options = scorer_class.Options.model_validate(options)
-        except ValidationError as exc:
-            raise _config_error(
-                path,
-                [(f"metrics[{index}].{_field_path(e['loc'])}",
-                  f"unknown option; {metric.name} accepts: {', '.join(scorer_class.Options.model_fields) or 'no options'}"
-                  if e["type"] == "extra_forbidden" else _describe(e)) for e in exc.errors()],
-            ) from None
+        metric._parsed_options = _parse_options(
+            path, base, metric.options, scorer_class.Options, f"metrics[{index}].", metric.name
+        )
         try:
             scorer_class(config.target.lang, metric._parsed_options, config.pivot.lang)
         except EvalkitError as exc:
             raise ConfigError(f"{path}: metrics[{index}] ({metric.name}): {exc}") from None
+
+
+def _parse_options(path: Path, base: Path, raw: dict[str, Any], options_class, where: str, owner: str):
+    """A backend's or metric's options: file paths resolved against the config, validated, errors in one line."""
+    options = {k: _resolve_option_path(k, v, base) for k, v in raw.items()}
+    try:
+        return options_class.model_validate(options)
+    except ValidationError as exc:
+        accepted = ", ".join(options_class.model_fields) or "no options"
+        raise _config_error(
+            path,
+            [(f"{where}{_field_path(e['loc'])}",
+              f"unknown option; {owner} accepts: {accepted}" if e["type"] == "extra_forbidden" else _describe(e))
+             for e in exc.errors()],
+        ) from None
 
 
 _FILE_OPTIONS = {"spm_model", "path"}  # always files
