@@ -244,7 +244,8 @@ def check(
     output_format: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
 ) -> None:
     """Run CONFIG (reusing cached translations) and fail (exit 1) if it regressed against the baseline run."""
-    from evalkit.compare import DEFAULT_MAX_DROP, check_baseline_fits, check_comparable, gate
+    from evalkit.compare import check_baseline_fits, check_comparable, gate
+    from evalkit.scorers import default_gate_margins
     from evalkit.config import load_config
     from evalkit.pipeline import run as run_pipeline
     from evalkit.report.comparison import render_gate
@@ -259,7 +260,7 @@ def check(
         cfg.output_dir = output_dir.resolve()
     settings = cfg.check
     language = settings.per_language.get(cfg.target.lang)
-    drops = {**DEFAULT_MAX_DROP, **settings.max_drop, **(language.max_drop if language else {}),
+    drops = {**default_gate_margins(), **settings.max_drop, **(language.max_drop if language else {}),
              **_parse_limits(max_drop, "--max-drop")}
     paragraph_drops = {**settings.max_paragraph_drop, **(language.max_paragraph_drop if language else {}),
                        **_parse_limits(max_paragraph_drop, "--max-paragraph-drop")}

@@ -24,8 +24,6 @@ from evalkit.results import ParagraphResult, RunResult, SystemResult
 from evalkit.scorers import METRICS
 from evalkit.scorers.stats import approximate_randomization, paired_bootstrap
 
-# A drop smaller than this is noise in any CI this project has seen; configs and flags override.
-DEFAULT_MAX_DROP = {"chrf": 0.5, "chrf++": 0.5, "bleu": 1.0, "ter": 1.0}
 
 
 @dataclass(frozen=True)

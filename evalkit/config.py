@@ -18,9 +18,7 @@ from evalkit.backends import BACKENDS
 from evalkit.backends.base import BackendOptions
 from evalkit.errors import ConfigError, EvalkitError
 from evalkit.languages import LANGUAGES
-from evalkit.scorers import METRICS
-
-DEFAULT_METRICS = ["chrf", "chrf++", "bleu", "ter"]
+from evalkit.scorers import METRICS, default_metric_names
 
 
 class _Closed(BaseModel):
@@ -138,7 +136,7 @@ class RunConfig(_Closed):
     pivot: DocumentConfig
     target: DocumentConfig
     systems: list[SystemConfig] = Field(min_length=1)
-    metrics: list[MetricConfig] = Field(default_factory=lambda: [MetricConfig(name=m) for m in DEFAULT_METRICS], min_length=1)
+    metrics: list[MetricConfig] = Field(default_factory=lambda: [MetricConfig(name=m) for m in default_metric_names()], min_length=1)
     output_dir: Path = Path("results")
     statistics: StatisticsConfig = Field(default_factory=StatisticsConfig)
     check: CheckConfig = Field(default_factory=CheckConfig)

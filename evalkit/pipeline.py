@@ -203,6 +203,10 @@ def _run_system(
         result.paragraph_signatures[scorer.name] = scorer.paragraph_signature()
         for paragraph, value in zip(result.paragraphs, scorer.paragraph_scores(candidates, references, sources)):
             paragraph.scores[scorer.name] = value
+        details = scorer.paragraph_details(candidates, references, sources)
+        if details is not None:
+            for paragraph, found in zip(result.paragraphs, details):
+                paragraph.details[scorer.name] = found
     result.seconds["score"] = time.perf_counter() - clock
     observer.system_finished(result)
     return result

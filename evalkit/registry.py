@@ -29,6 +29,10 @@ class Registry(Generic[T]):
     def names(self) -> list[str]:
         return sorted(self._targets)
 
+    def registered(self) -> list[str]:
+        """Names in registration order."""
+        return list(self._targets)
+
     def __contains__(self, name: object) -> bool:
         return name in self._targets
 

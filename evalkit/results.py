@@ -43,6 +43,7 @@ class ParagraphResult:
     alignment_confidence: float
     scores: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # e.g. a source paragraph split to fit the model's input limit
+    details: dict[str, Any] = field(default_factory=dict)  # metric → its per-paragraph findings (Scorer.paragraph_details)
 
     @property
     def source_line(self) -> int:

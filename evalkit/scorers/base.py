@@ -17,7 +17,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
@@ -45,6 +45,10 @@ class Scorer(ABC):
     higher_is_better: ClassVar[bool] = True
     needs_sources: ClassVar[bool] = False  # COMET-style metrics read the source paragraph too
     Options: ClassVar[type[ScorerOptions]] = ScorerOptions
+    in_default_set: ClassVar[bool] = False
+    """Scored when a config lists no metrics."""
+    gate_margin: ClassVar[float | None] = None
+    """The corpus drop `evalkit check` tolerates by default, in the metric's points; None: not gated unless configured."""
 
     def __init__(self, target_lang: str, options: ScorerOptions | None = None, source_lang: str | None = None) -> None:
         self.target_lang = target_lang
@@ -123,6 +127,16 @@ class Scorer(ABC):
 
     def _score_from_statistics(self, summed: np.ndarray) -> float:
         raise ScoringError(f"{self.name}: this metric cannot compute a score from sufficient statistics")
+
+    def paragraph_details(
+        self, candidates: Sequence[str], references: Sequence[str], sources: Sources = None
+    ) -> list[dict[str, Any]] | None:
+        """Per-paragraph findings beyond the score (JSON-able), stored in run.json; None when a metric has none.
+
+        Why a separate hook: a checker such as `numbers` explains *which* items
+        were lost, which a reader needs beside the number.
+        """
+        return None
 
     @abstractmethod
     def signature(self) -> str:

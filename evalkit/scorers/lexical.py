@@ -86,6 +86,8 @@ class _SacrebleuScorer(Scorer):
 
 class ChrfScorer(_SacrebleuScorer):
     name = "chrf"
+    in_default_set = True
+    gate_margin = 0.5
     word_based = False
 
     def _make(self, sentence: bool):
@@ -96,6 +98,8 @@ class ChrfScorer(_SacrebleuScorer):
 
 class ChrfPlusPlusScorer(_SacrebleuScorer):
     name = "chrf++"
+    in_default_set = True
+    gate_margin = 0.5
 
     def _make(self, sentence: bool):
         from sacrebleu.metrics import CHRF
@@ -105,6 +109,8 @@ class ChrfPlusPlusScorer(_SacrebleuScorer):
 
 class BleuScorer(_SacrebleuScorer):
     name = "bleu"
+    in_default_set = True
+    gate_margin = 1.0
 
     def _make(self, sentence: bool):
         from sacrebleu.metrics import BLEU
@@ -116,6 +122,8 @@ class BleuScorer(_SacrebleuScorer):
 class TerScorer(_SacrebleuScorer):
     name = "ter"
     higher_is_better = False
+    in_default_set = True
+    gate_margin = 1.0
 
     def _make(self, sentence: bool):
         from sacrebleu.metrics import TER

@@ -1,0 +1,120 @@
+(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("evalkit-data").textContent);
+  var table = document.getElementById("paragraph-table");
+  if (!table || !data.systems.length) return;
+  var tbody = table.tBodies[0];
+  var rows = Array.prototype.slice.call(tbody.rows);
+  var texts = rows.map(function (row) { return row.textContent.toLowerCase(); });
+  var headRows = table.tHead.rows;
+  var $ = function (id) { return document.getElementById(id); };
+  var sysA = $("sys-a"), sysB = $("sys-b"), metricSel = $("metric"), filter = $("filter"), count = $("count");
+  var metrics = data.metrics;
+
+  data.systems.forEach(function (name, i) {
+    sysA.appendChild(new Option(name, String(i)));
+    sysB.appendChild(new Option(name, String(i)));
+  });
+  metrics.forEach(function (m, j) { metricSel.appendChild(new Option(m.name, String(j))); });
+  var base = data.systems.indexOf(data.baseline);
+  sysB.value = String(base >= 0 ? base : 0);
+  sysA.value = String(data.systems.length > 1 && (base === 0 || base < 0) ? 1 : 0);
+
+  // The difference column: created here, so the page without script has no empty column.
+  var deltaHead = document.createElement("th");
+  deltaHead.rowSpan = 2;
+  deltaHead.className = "num";
+  deltaHead.setAttribute("data-sort", "delta");
+  headRows[0].appendChild(deltaHead);
+  var deltaCells = rows.map(function (row) {
+    var td = document.createElement("td");
+    td.className = "num";
+    row.appendChild(td);
+    return td;
+  });
+
+  function score(r, i, j) {
+    var v = data.scores[i][j][r];
+    return v === null || v === undefined ? null : v;
+  }
+  function delta(r) {
+    var a = score(r, +sysA.value, +metricSel.value), b = score(r, +sysB.value, +metricSel.value);
+    return a === null || b === null ? null : a - b;
+  }
+  function value(row, key) {
+    var r = +row.getAttribute("data-r");
+    if (key === "idx") return r;
+    if (key === "conf") return data.confidence[r];
+    if (key === "delta") return delta(r);
+    var parts = key.split(":");
+    return score(r, +parts[1], +parts[2]);
+  }
+  function updateDelta() {
+    var m = metrics[+metricSel.value];
+    deltaHead.textContent = "Δ " + data.systems[+sysA.value] + " − " + data.systems[+sysB.value] + " (" + m.name + ")";
+    rows.forEach(function (row, k) {
+      var d = delta(+row.getAttribute("data-r"));
+      var td = deltaCells[k];
+      td.textContent = d === null ? "" : (d > 0 ? "+" : "") + d.toFixed(2);
+      td.style.background = d === null || d === 0 ? "" : ((d > 0) === m.higher_is_better ? "#d7f0dc" : "#f6d6d3");
+    });
+  }
+
+  var sortable = Array.prototype.slice.call(table.querySelectorAll("th[data-sort]"));
+  var current = {key: "idx", dir: 1};
+  function sortBy(key, dir) {
+    var keyed = rows.map(function (row) { return [value(row, key), +row.getAttribute("data-r"), row]; });
+    keyed.sort(function (a, b) {
+      if (a[0] === null || b[0] === null) return a[0] === null ? (b[0] === null ? a[1] - b[1] : 1) : -1;
+      return (a[0] - b[0]) * dir || a[1] - b[1];
+    });
+    var fragment = document.createDocumentFragment();
+    keyed.forEach(function (k) { fragment.appendChild(k[2]); });
+    tbody.appendChild(fragment);
+    current = {key: key, dir: dir};
+    sortable.forEach(function (th) {
+      if (th.getAttribute("data-sort") === key) th.setAttribute("aria-sort", dir > 0 ? "ascending" : "descending");
+      else th.removeAttribute("aria-sort");
+    });
+  }
+  sortable.forEach(function (th) {
+    th.tabIndex = 0;
+    var go = function () {
+      var key = th.getAttribute("data-sort");
+      sortBy(key, current.key === key ? -current.dir : 1);
+    };
+    th.addEventListener("click", go);
+    th.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" || event.key === " ") { event.preventDefault(); go(); }
+    });
+  });
+
+  function refresh() {
+    updateDelta();
+    if (current.key === "delta") sortBy("delta", current.dir);
+  }
+  [sysA, sysB, metricSel].forEach(function (el) { el.addEventListener("change", refresh); });
+  $("sort-delta").addEventListener("click", function () {
+    sortBy("delta", current.key === "delta" ? -current.dir : 1);
+  });
+  $("worst").addEventListener("click", function () {
+    var j = +metricSel.value;
+    sortBy("s:" + sysA.value + ":" + j, metrics[j].higher_is_better ? 1 : -1);
+  });
+  $("reset").addEventListener("click", function () { sortBy("idx", 1); });
+
+  function applyFilter() {
+    var q = filter.value.trim().toLowerCase(), shown = 0;
+    rows.forEach(function (row, k) {
+      var keep = !q || texts[k].indexOf(q) >= 0;
+      row.hidden = !keep;
+      if (keep) shown++;
+    });
+    count.textContent = shown + " of " + rows.length + " pairs shown";
+  }
+  filter.addEventListener("input", applyFilter);
+
+  updateDelta();
+  applyFilter();
+  $("controls").hidden = false;
+})();
