@@ -30,7 +30,7 @@ import pytest
 from conftest import CORPUS, make_config
 from evalkit.config import load_config
 from evalkit.pipeline import run
-from evalkit.report.html import JS, render_html
+from evalkit.report.html_page import JS, render_html
 from evalkit.results import (
     AlignmentRecord,
     DocumentRecord,

@@ -48,7 +48,7 @@ def paragraphs_csv(result: RunResult) -> str:
 
 def write_reports(result: RunResult, folder: Path) -> list[Path]:
     """The views of a run (everything but run.json), written atomically; `evalkit report` calls this alone."""
-    from evalkit.report.html import render_html
+    from evalkit.report.html_page import render_html
     from evalkit.report.markdown import render_markdown
 
     views = {"paragraphs.csv": paragraphs_csv(result), "summary.md": render_markdown(result),
