@@ -28,8 +28,6 @@ from pathlib import Path
 import pytest
 
 from conftest import CORPUS, make_config
-from evalkit.config import load_config
-from evalkit.pipeline import run
 from evalkit.report.html_page import JS, render_html
 from evalkit.results import (
     AlignmentRecord,
@@ -266,6 +264,9 @@ def test_result_without_scores_still_renders():
 @pytest.fixture(scope="module")
 def real_report(tmp_path_factory) -> tuple[RunResult, Path]:
     """A real run on the vi-th corpus: the copy baseline, precomputed candidates carrying the payloads, a missing file."""
+    from evalkit.config import load_config
+    from evalkit.pipeline import run
+
     tmp = tmp_path_factory.mktemp("html-report")
     (tmp / "floor").mkdir()
     floor = run(load_config(make_config(tmp / "floor", cache=False, statistics={"bootstrap_resamples": 0,
@@ -311,7 +312,6 @@ def test_real_run_report(real_report):
 CHROMIUM = Path("/usr/bin/chromium") if Path("/usr/bin/chromium").exists() else shutil.which("chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
          "--disable-sync", "--no-first-run", "--disable-quic", "--disable-dev-shm-usage", "--no-default-browser-check"]
-SCREENSHOT = Path("/tmp/evalkit-report.png")
 LAUNCH = ("import os, sys; a, b = int(sys.argv[1]), int(sys.argv[2]); os.dup2(a, 3); os.dup2(b, 4); os.close(a); "
           "os.close(b); os.execv(sys.argv[3], sys.argv[3:])")
 
@@ -399,70 +399,239 @@ class DevTools:
         os.close(self._out)
 
 
+
 ROWS = "Array.from(document.querySelectorAll('#paragraph-table tbody tr'))"
+
+
+class Tab:
+    """One page loaded in headless Chromium, with what a user does to it: evaluate, click, pick from a <select>."""
+
+    def __init__(self, browser: DevTools, path: Path) -> None:
+        self.browser = browser
+        self.url = path.resolve().as_uri()
+        target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+        self.session = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+        for domain in ("Page", "Network", "Runtime", "Log"):
+            browser.send(f"{domain}.enable", session=self.session)
+        browser.send("Emulation.setDeviceMetricsOverride",
+                     {"width": 1400, "height": 1000, "deviceScaleFactor": 1, "mobile": False}, self.session)
+        browser.send("Page.navigate", {"url": self.url}, self.session)
+        browser.wait_for("Page.loadEventFired")
+
+    def __call__(self, expression: str):
+        return self.browser.evaluate(expression, self.session)
+
+    def click(self, selector: str) -> None:
+        """A real mouse click (pressed and released) at the element's centre, after scrolling it into view."""
+        element = f"document.querySelector({json.dumps(selector)})"
+        box = self(f"{element}.scrollIntoView({{block: 'center', inline: 'center'}});"
+                   f"(b => [b.x + b.width / 2, b.y + b.height / 2])({element}.getBoundingClientRect())")
+        for kind in ("mousePressed", "mouseReleased"):
+            self.browser.send("Input.dispatchMouseEvent",
+                              {"type": kind, "x": box[0], "y": box[1], "button": "left", "clickCount": 1}, self.session)
+
+    def choose(self, select_id: str, label: str) -> None:
+        """Pick the option with this visible label, as the browser does: set the value, fire `change`."""
+        found = self(f"(s => {{ const o = Array.from(s.options).find(o => o.text === {json.dumps(label)});"
+                     f"if (!o) return false; s.value = o.value; s.dispatchEvent(new Event('change')); return true; }})"
+                     f"(document.getElementById({json.dumps(select_id)}))")
+        assert found, (select_id, label)
+
+    def order(self) -> list[int]:
+        """The paragraph rows as displayed, top to bottom, by their document index."""
+        return self(f"{ROWS}.map(r => +r.dataset.r)")
+
+    def problems(self) -> list[dict]:
+        return [e for e in self.browser.events
+                if e.get("method") in ("Runtime.exceptionThrown", "Page.javascriptDialogOpening")
+                or (e.get("method") == "Log.entryAdded" and e["params"]["entry"]["level"] == "error")]
+
+
+@pytest.fixture
+def chromium(tmp_path):
+    browser = DevTools(CHROMIUM, tmp_path / "profile", tmp_path / "chromium.log")
+    try:
+        yield browser
+    finally:
+        browser.close()
 
 
 @pytest.mark.browser
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install -y chromium)")
-def test_report_in_headless_chromium(real_report, tmp_path):
+def test_report_in_headless_chromium(real_report, chromium, tmp_path):
     result, path = real_report
-    url = path.resolve().as_uri()
-    browser = DevTools(CHROMIUM, tmp_path / "profile", tmp_path / "chromium.log")
-    try:
-        target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-        session = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
-        for domain in ("Page", "Network", "Runtime", "Log"):
-            browser.send(f"{domain}.enable", session=session)
-        browser.send("Emulation.setDeviceMetricsOverride",
-                     {"width": 1400, "height": 1000, "deviceScaleFactor": 1, "mobile": False}, session)
-        browser.send("Page.navigate", {"url": url}, session)
-        browser.wait_for("Page.loadEventFired")
+    tab = Tab(chromium, path)
+    text = tab("document.body.innerText")
+    assert EVIL_IMG in text and EVIL_SCRIPT in text
+    assert tab("[document.images.length, document.scripts.length]") == [0, 2]
+    assert tab("document.getElementById('controls').hidden") is False  # the script ran
 
-        text = browser.evaluate("document.body.innerText", session)
-        assert EVIL_IMG in text and EVIL_SCRIPT in text
-        assert browser.evaluate("[document.images.length, document.scripts.length]", session) == [0, 2]
-        assert browser.evaluate("document.getElementById('controls').hidden", session) is False  # the script ran
+    # Sort by one system's chrF: click its header as a user would.
+    column = "s:1:0"  # the second scored system (post-edit), first metric (chrf)
+    header = f"document.querySelector('th[data-sort=\"{column}\"]')"
+    assert tab(f"{header}.dataset.system + ' ' + {header}.dataset.metric") == "post-edit chrf"
+    before = tab.order()
+    tab.click(f'th[data-sort="{column}"]')
+    after = tab.order()
+    values = tab(f"{ROWS}.map(r => parseFloat(r.querySelector('td[data-col=\"{column}\"]').dataset.v))")
+    assert after != before and sorted(after) == sorted(before)
+    assert values == sorted(values)
+    assert tab(f"{header}.getAttribute('aria-sort')") == "ascending"
 
-        # Sort by one system's chrF: click its header as a user would.
-        column = "s:1:0"  # the second scored system (post-edit), first metric (chrf)
-        header = f"document.querySelector('th[data-sort=\"{column}\"]')"
-        assert browser.evaluate(f"{header}.dataset.system + ' ' + {header}.dataset.metric", session) == "post-edit chrf"
-        before = browser.evaluate(f"{ROWS}.map(r => r.dataset.r)", session)
-        box = browser.evaluate(f"{header}.scrollIntoView({{block: 'center', inline: 'center'}});"
-                               f"(b => [b.x + b.width / 2, b.y + b.height / 2])({header}.getBoundingClientRect())", session)
-        for kind in ("mousePressed", "mouseReleased"):
-            browser.send("Input.dispatchMouseEvent",
-                         {"type": kind, "x": box[0], "y": box[1], "button": "left", "clickCount": 1}, session)
-        after = browser.evaluate(f"{ROWS}.map(r => r.dataset.r)", session)
-        values = browser.evaluate(f"{ROWS}.map(r => parseFloat(r.querySelector('td[data-col=\"{column}\"]').dataset.v))",
-                                  session)
-        assert after != before and sorted(after) == sorted(before)
-        assert values == sorted(values)
-        assert browser.evaluate(f"{header}.getAttribute('aria-sort')", session) == "ascending"
+    # The filter hides the rows that do not contain the text.
+    shown = tab("const f = document.getElementById('filter'); f.value = 'onerror';"
+                "f.dispatchEvent(new Event('input')); " + ROWS + ".filter(r => !r.hidden).length")
+    assert shown == 1
+    assert tab("document.getElementById('count').textContent") == f"1 of {len(after)} pairs shown"
+    tab("const g = document.getElementById('filter'); g.value = ''; g.dispatchEvent(new Event('input'));"
+        "document.querySelector('.scroll').scrollLeft = 0; window.scrollTo(0, 0)")
 
-        # The filter hides the rows that do not contain the text.
-        shown = browser.evaluate(
-            "const f = document.getElementById('filter'); f.value = 'onerror';"
-            "f.dispatchEvent(new Event('input')); " + ROWS + ".filter(r => !r.hidden).length", session)
-        assert shown == 1
-        browser.evaluate("const g = document.getElementById('filter'); g.value = ''; g.dispatchEvent(new Event('input'));"
-                         "document.querySelector('.scroll').scrollLeft = 0; window.scrollTo(0, 0)", session)
+    size = chromium.send("Page.getLayoutMetrics", session=tab.session)["cssContentSize"]
+    shot = chromium.send("Page.captureScreenshot", {
+        "format": "png", "captureBeyondViewport": True,
+        "clip": {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 5000), "scale": 1},
+    }, tab.session)
+    png = base64.b64decode(shot["data"])
+    assert png.startswith(b"\x89PNG")
+    (tmp_path / "report.png").write_bytes(png)
+    if os.environ.get("EVALKIT_REPORT_SCREENSHOT"):  # to look at the page: EVALKIT_REPORT_SCREENSHOT=report.png pytest …
+        Path(os.environ["EVALKIT_REPORT_SCREENSHOT"]).write_bytes(png)
 
-        size = browser.send("Page.getLayoutMetrics", session=session)["cssContentSize"]
-        shot = browser.send("Page.captureScreenshot", {
-            "format": "png", "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 5000), "scale": 1},
-        }, session)
-        png = base64.b64decode(shot["data"])
-        assert png.startswith(b"\x89PNG")
-        (tmp_path / "report.png").write_bytes(png)
-        SCREENSHOT.write_bytes(png)
+    requests = [e["params"]["request"]["url"] for e in chromium.events if e.get("method") == "Network.requestWillBeSent"]
+    assert tab.url in requests  # the recorder saw the document itself, so an empty list below means something
+    assert [u for u in requests if u != tab.url and not u.startswith("data:")] == []
+    assert tab.problems() == []
 
-        requests = [e["params"]["request"]["url"] for e in browser.events if e.get("method") == "Network.requestWillBeSent"]
-        assert url in requests  # the recorder saw the document itself, so an empty list below means something
-        assert [u for u in requests if u != url and not u.startswith("data:")] == []
-        problems = [e for e in browser.events if e.get("method") in ("Runtime.exceptionThrown", "Page.javascriptDialogOpening")
-                    or (e.get("method") == "Log.entryAdded" and e["params"]["entry"]["level"] == "error")]
-        assert problems == []
-    finally:
-        browser.close()
+
+# ---------------------------------------------------------------- the paragraph controls, on known numbers
+
+# Three scored systems, five paragraphs; every order below is worked out by hand from these numbers,
+# and no two values the script compares are equal, so each expected order is the only right one.
+CONTROL_SYSTEMS = ["copy", "post-edit", EVIL_NAME]
+CONTROL_SCORES = {  # system → metric → score of paragraphs 0..4 (document order)
+    "copy": {"chrf": [10, 20, 30, 40, 50], "ter": [70, 60, 50, 40, 30]},
+    "post-edit": {"chrf": [60, 15, 45, 36, 52], "ter": [20, 65, 30, 55, 47]},
+    EVIL_NAME: {"chrf": [20, 80, 25, 41, 49], "ter": [90, 10, 35, 42, 51]},
+}
+GREEN, RED = "rgb(215, 240, 220)", "rgb(246, 214, 211)"  # the difference cell's better / worse backgrounds
+
+
+def controls_result() -> RunResult:
+    result = hand_made_result()
+    result.config["metrics"] = ["chrf", "ter"]
+    result.unavailable_metrics = {}
+    result.baseline = "copy"
+    result.alignment.pairs = [{"source_lines": [2 * r + 1], "target_lines": [2 * r + 11], "confidence": 0.9}
+                              for r in range(5)]
+    result.systems = []
+    for name in CONTROL_SYSTEMS:
+        scores = CONTROL_SCORES[name]
+        paragraphs = [_paragraph(2 * r + 1, f"{name} candidate {r}", {"chrf": scores["chrf"][r], "ter": scores["ter"][r]},
+                                 source=f"source {r}") for r in range(5)]
+        result.systems.append(SystemResult(
+            name=name, backend="copy", model=None, status="ok", paragraphs=paragraphs,
+            corpus_scores={"chrf": Score(30.0, "chrf-sig", higher_is_better=True),
+                           "ter": Score(50.0, "ter-sig", higher_is_better=False)}))
+    return result
+
+
+@pytest.fixture
+def controls_tab(chromium, tmp_path) -> Tab:
+    path = tmp_path / "controls.html"
+    path.write_text(render_html(controls_result()), encoding="utf-8")
+    tab = Tab(chromium, path)
+    assert tab("document.getElementById('controls').hidden") is False  # the script ran to its end
+    yield tab
+    assert tab.problems() == []
+
+
+def _delta_column(tab: Tab) -> tuple[str, list[str], list[str]]:
+    """The difference column as displayed: its header, then each row's text and background, top to bottom."""
+    header = tab("document.querySelector('th[data-sort=\"delta\"]').textContent")
+    cells = tab(f"{ROWS}.map(r => [r.lastElementChild.innerText, getComputedStyle(r.lastElementChild).backgroundColor])")
+    return header, [text for text, _ in cells], [colour for _, colour in cells]
+
+
+def _expected_delta(a: str, b: str, metric: str, order=range(5)) -> list[str]:
+    return [f"{CONTROL_SCORES[a][metric][r] - CONTROL_SCORES[b][metric][r]:+.2f}" for r in order]
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install -y chromium)")
+def test_selectors_list_systems_and_metrics_and_start_on_a_system_against_the_baseline(controls_tab):
+    tab = controls_tab
+    names = "id => Array.from(document.getElementById(id).options).map(o => o.text)"
+    assert tab(f"({names})('sys-a')") == CONTROL_SYSTEMS and tab(f"({names})('sys-b')") == CONTROL_SYSTEMS
+    assert tab(f"({names})('metric')") == ["chrf", "ter"]
+    header, texts, colours = _delta_column(tab)
+    assert header == "Δ post-edit − copy (chrf)"
+    assert texts == ["+50.00", "-5.00", "+15.00", "-4.00", "+2.00"] == _expected_delta("post-edit", "copy", "chrf")
+    assert colours == [GREEN, RED, GREEN, RED, GREEN]  # chrF: higher is better
+    assert tab.order() == [0, 1, 2, 3, 4]
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install -y chromium)")
+def test_changing_the_selectors_recomputes_the_difference_column(controls_tab):
+    tab = controls_tab
+    tab.choose("metric", "ter")
+    header, texts, colours = _delta_column(tab)
+    assert header == "Δ post-edit − copy (ter)"
+    assert texts == ["-50.00", "+5.00", "-20.00", "+15.00", "+17.00"]
+    assert colours == [GREEN, RED, GREEN, RED, RED]  # TER: lower is better, so a rise is red
+    tab.choose("metric", "chrf")
+    tab.choose("sys-a", EVIL_NAME)  # a name full of markup arrives as text
+    tab.choose("sys-b", "post-edit")
+    header, texts, colours = _delta_column(tab)
+    assert header == f"Δ {EVIL_NAME} − post-edit (chrf)"
+    assert texts == ["-40.00", "+65.00", "-20.00", "+5.00", "-3.00"] == _expected_delta(EVIL_NAME, "post-edit", "chrf")
+    assert colours == [RED, GREEN, RED, GREEN, RED]
+    tab.choose("sys-b", EVIL_NAME)  # a system against itself: no difference, no colour
+    header, texts, colours = _delta_column(tab)
+    assert texts == ["0.00"] * 5 and len(set(colours)) == 1 and GREEN not in colours and RED not in colours
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install -y chromium)")
+def test_sort_by_difference_orders_rows_and_follows_the_selectors(controls_tab):
+    tab = controls_tab
+    tab.click("#sort-delta")
+    assert tab.order() == [1, 3, 4, 2, 0]  # post-edit − copy on chrF, most negative first
+    assert _delta_column(tab)[1] == ["-5.00", "-4.00", "+2.00", "+15.00", "+50.00"]
+    assert tab("document.querySelector('th[data-sort=\"delta\"]').getAttribute('aria-sort')") == "ascending"
+    tab.click("#sort-delta")  # again: the other way round
+    assert tab.order() == [0, 2, 4, 3, 1]
+    assert tab("document.querySelector('th[data-sort=\"delta\"]').getAttribute('aria-sort')") == "descending"
+    tab.click("#sort-delta")
+    tab.choose("sys-a", EVIL_NAME)  # while sorted by difference, a new pair of systems re-sorts the rows
+    tab.choose("sys-b", "post-edit")
+    assert tab.order() == [0, 2, 4, 3, 1]  # −40, −20, −3, +5, +65
+    assert _delta_column(tab)[1] == ["-40.00", "-20.00", "-3.00", "+5.00", "+65.00"]
+    tab.choose("metric", "ter")  # evil − post-edit on TER: +70, −55, +5, −13, +4
+    assert tab.order() == [1, 3, 4, 2, 0]
+    tab.click("#reset")
+    assert tab.order() == [0, 1, 2, 3, 4]
+    assert tab("document.querySelector('th[data-sort=\"delta\"]').getAttribute('aria-sort')") is None
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install -y chromium)")
+def test_worst_first_sorts_by_the_left_system_in_the_metric_direction(controls_tab):
+    tab = controls_tab
+
+    def shown(system: int, metric: int) -> list[str]:
+        return tab(f"{ROWS}.map(r => r.querySelector('td[data-col=\"s:{system}:{metric}\"]').innerText)")
+
+    tab.click("#worst")  # post-edit on chrF, higher is better: lowest first
+    assert tab.order() == [1, 3, 2, 4, 0]
+    assert shown(1, 0) == ["15.00", "36.00", "45.00", "52.00", "60.00"]
+    tab.choose("metric", "ter")
+    tab.click("#worst")  # TER, lower is better: highest first
+    assert tab.order() == [1, 3, 4, 2, 0]
+    assert shown(1, 1) == ["65.00", "55.00", "47.00", "30.00", "20.00"]
+    tab.choose("sys-a", EVIL_NAME)
+    tab.click("#worst")
+    assert tab.order() == [0, 4, 3, 2, 1]
+    assert shown(2, 1) == ["90.00", "51.00", "42.00", "35.00", "10.00"]
+    tab.click("#reset")
+    assert tab.order() == [0, 1, 2, 3, 4]
