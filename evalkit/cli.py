@@ -165,19 +165,23 @@ def convert(
     print(convert_to_ct2(model_dir, output_dir, quantization=quantization, force=force))
 
 
-def _parse_limits(values: list[str] | None, flag: str) -> dict[str, float]:
+def _parse_limits(values: list[str] | None, flag: str, count: bool = False) -> dict[str, float]:
     from evalkit.errors import ConfigError
     from evalkit.scorers import METRICS
 
     limits = {}
+    what = "COUNT" if count else "NUMBER"
     for value in values or []:
         name, sep, number = value.partition("=")
         if not sep or name not in METRICS:
-            raise ConfigError(f"{flag} {value!r}: expected METRIC=NUMBER with METRIC one of {', '.join(METRICS.names())}")
+            raise ConfigError(f"{flag} {value!r}: expected METRIC={what} with METRIC one of {', '.join(METRICS.names())}")
         try:
-            limits[name] = float(number)
+            limits[name] = float(int(number)) if count else float(number)
         except ValueError:
-            raise ConfigError(f"{flag} {value!r}: {number!r} is not a number") from None
+            kind = "a whole number" if count else "a number"
+            raise ConfigError(f"{flag} {value!r}: {number!r} is not {kind}") from None
+        if count and limits[name] < 0:
+            raise ConfigError(f"{flag} {value!r}: a paragraph count is 0 or more")
     return limits
 
 
@@ -236,7 +240,8 @@ def check(
     config: Annotated[Path, typer.Argument(help="YAML run config")],
     baseline: Annotated[Path, typer.Option("--baseline", "-b", help="Baseline results folder or run.json.")],
     max_drop: Annotated[Optional[list[str]], typer.Option("--max-drop", help="METRIC=POINTS tolerated corpus drop (repeatable).")] = None,
-    max_paragraph_drop: Annotated[Optional[list[str]], typer.Option("--max-paragraph-drop", help="METRIC=POINTS tolerated drop of any one paragraph.")] = None,
+    max_paragraph_drop: Annotated[Optional[list[str]], typer.Option("--max-paragraph-drop", help="METRIC=POINTS tolerated drop of any one paragraph (default chrf=30).")] = None,
+    max_paragraphs_worse: Annotated[Optional[list[str]], typer.Option("--max-paragraphs-worse", help="METRIC=COUNT paragraphs that may score lower than in the baseline (default numbers=0).")] = None,
     alpha: Annotated[Optional[float], typer.Option("--alpha", help="Significance level (default 0.05 or the config's).")] = None,
     no_significance: Annotated[bool, typer.Option("--no-significance", help="Plain thresholds: fail on any drop beyond the margin.")] = False,
     output_dir: Annotated[Optional[Path], typer.Option("--output-dir", "-o", help="Where the new run folder goes.")] = None,
@@ -244,7 +249,7 @@ def check(
     output_format: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
 ) -> None:
     """Run CONFIG (reusing cached translations) and fail (exit 1) if it regressed against the baseline run."""
-    from evalkit.compare import check_baseline_fits, check_comparable, gate
+    from evalkit.compare import check_baseline_fits, check_comparable, default_paragraph_rules, gate
     from evalkit.scorers import default_gate_margins
     from evalkit.config import load_config
     from evalkit.pipeline import run as run_pipeline
@@ -262,14 +267,18 @@ def check(
     language = settings.per_language.get(cfg.target.lang)
     drops = {**default_gate_margins(), **settings.max_drop, **(language.max_drop if language else {}),
              **_parse_limits(max_drop, "--max-drop")}
-    paragraph_drops = {**settings.max_paragraph_drop, **(language.max_paragraph_drop if language else {}),
+    default_paragraph_drops, default_worse = default_paragraph_rules()
+    paragraph_drops = {**default_paragraph_drops, **settings.max_paragraph_drop,
+                       **(language.max_paragraph_drop if language else {}),
                        **_parse_limits(max_paragraph_drop, "--max-paragraph-drop")}
+    worse = {**default_worse, **settings.paragraphs_worse(), **(language.paragraphs_worse() if language else {}),
+             **{m: int(n) for m, n in _parse_limits(max_paragraphs_worse, "--max-paragraphs-worse", count=True).items()}}
     console = make_console(quiet or output_format is OutputFormat.json)
     with ProgressObserver(console) as observer:
         after = run_pipeline(cfg, observer)
     check_comparable(before, after)
     folder = write_results(after, cfg.output_dir)
-    outcome = gate(before, after, max_drop=drops, max_paragraph_drop=paragraph_drops,
+    outcome = gate(before, after, max_drop=drops, max_paragraph_drop=paragraph_drops, max_paragraphs_worse=worse,
                    significance=settings.significance and not no_significance,
                    alpha=alpha if alpha is not None else settings.alpha,
                    resamples=cfg.statistics.paired_resamples, trials=cfg.statistics.randomization_trials,

@@ -22,7 +22,13 @@ from typing import Any
 from evalkit.errors import ResultsError
 from evalkit.results import ParagraphResult, RunResult, SystemResult
 from evalkit.scorers import METRICS
-from evalkit.scorers.stats import approximate_randomization, paired_bootstrap
+from evalkit.scorers.stats import (
+    approximate_randomization,
+    bootstrap_p_floor,
+    changed_paragraphs,
+    paired_bootstrap,
+    randomization_p_floor,
+)
 
 
 
@@ -36,6 +42,13 @@ class MetricDelta:
     p_bootstrap: float
     p_randomization: float | None
     significant: bool
+    # What the tests could decide at all (see `evalkit.scorers.stats`, "p-value floors"):
+    changed: int = 0  # paragraphs whose statistics differ between the two systems
+    effective_changed: float = 0.0  # how many equal changes the corpus difference amounts to (<= changed)
+    p_floor_bootstrap: float = 1.0  # smallest p the paired bootstrap can reach with these changes
+    p_floor_randomization: float | None = None  # the same for approximate randomisation (None: not run)
+    p_floor: float = 1.0  # the larger of the two: both tests must agree for `significant`
+    underpowered: bool = False  # p_floor >= alpha: no test could call this drop significant
 
 
 @dataclass(frozen=True)
@@ -136,10 +149,16 @@ def compare_systems(
         boot = paired_bootstrap(scorer, cand_stats, base_stats, n_resamples=resamples, seed=seed, alpha=alpha)
         ar = approximate_randomization(scorer, cand_stats, base_stats, n_trials=trials, seed=seed, alpha=alpha) if trials else None
         sign = 1 if scorer.higher_is_better else -1
+        changed, effective = effective_changes(scorer, cand_stats, base_stats)
+        floor_bs = bootstrap_p_floor(len(pairs), min(len(pairs), effective), resamples)
+        floor_ar = randomization_p_floor(effective, trials) if trials else None
+        floor = max(floor_bs, floor_ar or 0.0)
         result.metrics.append(MetricDelta(
             metric=m, baseline=boot.baseline_score, candidate=boot.system_score, delta=boot.delta,
             drop=-sign * boot.delta, p_bootstrap=boot.p_value, p_randomization=ar.p_value if ar else None,
             significant=boot.significant and (ar.significant if ar else True),
+            changed=changed, effective_changed=effective, p_floor_bootstrap=floor_bs, p_floor_randomization=floor_ar,
+            p_floor=floor, underpowered=floor >= alpha,
         ))
     focus = result.focus_metric
     sign = 1 if METRICS.get(focus).higher_is_better else -1
@@ -155,11 +174,99 @@ def compare_systems(
     return result
 
 
+def effective_changes(scorer, system_stats, baseline_stats) -> tuple[int, float]:
+    """(k, k_eff): paragraphs whose statistics differ, and how many equal changes the difference amounts to.
+
+    Each changed paragraph's own effect w_i is the corpus-score change from
+    swapping only that paragraph's statistics into the baseline. k_eff is the
+    participation ratio (sum |w_i|)**2 / sum w_i**2: k when the k changes are
+    equal, about 1 when one paragraph carries the drop and the rest moved by
+    crumbs. The tests' floors are computed at k_eff, because a test cannot do
+    better than it would with k_eff equal changes: a regression in 3 paragraphs
+    amid tiny changes everywhere else is as hard to call significant as 3 alone.
+    """
+    import numpy as np
+
+    system_stats = np.asarray(system_stats, dtype=np.float64)
+    baseline_stats = np.asarray(baseline_stats, dtype=np.float64)
+    k = changed_paragraphs(system_stats, baseline_stats)
+    if k == 0:
+        return 0, 0.0
+    rows = np.flatnonzero(np.any(system_stats != baseline_stats, axis=1))
+    total = baseline_stats.sum(axis=0)
+    base_score = scorer.score_from_statistics(total)
+    effects = np.array([scorer.score_from_statistics(total - baseline_stats[i] + system_stats[i]) - base_score
+                        for i in rows])
+    squares = float(np.sum(effects ** 2))
+    if squares == 0.0:
+        return k, 0.0
+    return k, float(min(k, np.sum(np.abs(effects)) ** 2 / squares))
+
+
+# Magnitude rules on by default (see README "Regression gate for CI" and
+# benchmarks/gate_calibration.py for how they were chosen). A metric class may
+# declare its own with `gate_paragraph_drop` / `gate_paragraphs_worse`.
+DEFAULT_PARAGRAPH_DROP: dict[str, float] = {"chrf": 30.0}
+"""Any one paragraph falling by more than this many points fails the gate, whatever the tests say."""
+DEFAULT_PARAGRAPHS_WORSE: dict[str, int] = {"numbers": 0}
+"""More than this many paragraphs scoring lower than in the baseline fails (numbers: any number lost)."""
+
+
+def default_paragraph_rules() -> tuple[dict[str, float], dict[str, int]]:
+    """(max_paragraph_drop, max_paragraphs_worse) defaults for every registered metric that has them."""
+    drops, worse = dict(DEFAULT_PARAGRAPH_DROP), dict(DEFAULT_PARAGRAPHS_WORSE)
+    for name in METRICS.registered():
+        try:
+            cls = METRICS.get(name)
+        except ImportError:  # an optional metric whose package is not installed
+            continue
+        if getattr(cls, "gate_paragraph_drop", None) is not None:
+            drops[name] = cls.gate_paragraph_drop
+        if getattr(cls, "gate_paragraphs_worse", None) is not None:
+            worse[name] = cls.gate_paragraphs_worse
+    return drops, worse
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    """How the gate judged one metric of one system, and why (one per system and metric)."""
+
+    system: str
+    metric: str
+    failed: bool
+    decided_by: list[str]  # the rules that failed it, or the one that let it pass (see RULES)
+    reason: str  # one line: what a CI log shows
+    baseline: float
+    candidate: float
+    drop: float
+    margin: float | None
+    p: float | None  # the larger of the two tests' p-values (both must agree); None: not tested
+    p_floor: float  # the smallest p the tests could reach with these changes
+    changed: int
+    effective_changed: float
+    underpowered: bool
+    paragraph_failures: list[dict[str, Any]]  # paragraphs beyond a paragraph rule
+    worst_paragraphs: list[dict[str, Any]]  # this metric's largest paragraph drops
+
+
+RULES = {
+    "within margin": "the document drop is within its margin",
+    "no margin": "no document margin is set for this metric",
+    "within noise": "beyond the margin, but the paired tests (which could have decided) call it noise",
+    "significance": "beyond the margin and significant in both paired tests",
+    "magnitude": "beyond the margin, and too few paragraphs changed for a test to decide",
+    "threshold": "beyond the margin; significance testing is off",
+    "paragraph drop": "a paragraph fell by more than the paragraph limit",
+    "paragraphs worse": "more paragraphs scored lower than the baseline than allowed (numbers: a number lost)",
+}
+
+
 @dataclass
 class GateResult:
     comparisons: list[SystemComparison]
     failures: list[str]  # one line per reason the gate fails
-    notes: list[str]
+    notes: list[str]  # one line per metric that moved but passed, and why
+    decisions: list[GateDecision] = field(default_factory=list)  # per system and metric: numbers and rule
 
     @property
     def passed(self) -> bool:
@@ -167,6 +274,7 @@ class GateResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {"passed": self.passed, "failures": self.failures, "notes": self.notes,
+                "decisions": [asdict(d) for d in self.decisions],
                 "comparisons": [asdict(c) for c in self.comparisons]}
 
 
@@ -176,17 +284,29 @@ def gate(
     *,
     max_drop: dict[str, float],
     max_paragraph_drop: dict[str, float] | None = None,
+    max_paragraphs_worse: dict[str, int] | None = None,
     significance: bool = True,
     alpha: float = 0.05,
     resamples: int = 1000,
     trials: int = 10000,
     seed: int = 12345,
+    worst: int = 3,
 ) -> GateResult:
-    """Fail on a drop beyond its margin that a paired test also calls real (unless significance=False)."""
+    """Judge every system of `candidate_run` against the same system in `baseline_run`.
+
+    Per metric, the document drop is judged against its margin: where the paired
+    tests could reach `alpha` with the paragraphs that changed, a drop beyond the
+    margin fails only if both tests call it significant (unless significance=False);
+    where they could not (their p-value floor is >= alpha), it fails on magnitude
+    alone. Independently, a paragraph falling by more than `max_paragraph_drop`
+    fails, and more than `max_paragraphs_worse[m]` paragraphs scoring lower than
+    before fails. Callers pass the defaults (`default_paragraph_rules`) explicitly.
+    """
     check_comparable(baseline_run, candidate_run)
     failures: list[str] = []
     notes: list[str] = []
     comparisons = []
+    decisions: list[GateDecision] = []
     baseline_systems = {s.name: s for s in baseline_run.systems}
     for system in candidate_run.systems:
         before = baseline_systems.get(system.name)
@@ -200,29 +320,102 @@ def gate(
         comparison = compare_systems(baseline_run, before, candidate_run, system, metrics=metrics, alpha=alpha,
                                      resamples=resamples, trials=trials if significance else 0, seed=seed)
         comparisons.append(comparison)
+        before_by_key = {_key(p): p for p in before.paragraphs}
+        pairs = [(before_by_key[_key(p)], p) for p in system.paragraphs if _key(p) in before_by_key]
         for d in comparison.metrics:
-            margin = max_drop.get(d.metric, 0.0)
-            if d.drop <= margin:
-                continue
-            p = max(d.p_bootstrap, d.p_randomization or 0.0)
-            if significance and not d.significant:
-                notes.append(f"{system.name} {d.metric}: dropped {d.drop:.2f} (> {margin}), but p = {p:.3f} ≥ {alpha}: "
-                             f"within noise")
-                continue
-            why = f"p = {p:.3f} < {alpha}" if significance else "significance not tested"
-            failures.append(f"{system.name} {d.metric}: {d.baseline:.2f} → {d.candidate:.2f} "
-                            f"(worse by {d.drop:.2f}, margin {margin}; {why})")
-        for metric, limit in (max_paragraph_drop or {}).items():
-            if metric not in metrics:
-                continue
-            sign = 1 if METRICS.get(metric).higher_is_better else -1
-            before_by_key = {_key(p): p for p in before.paragraphs}
-            for p in system.paragraphs:
-                old = before_by_key.get(_key(p))
-                if old is None:
-                    continue
-                drop = -sign * (p.scores[metric] - old.scores[metric])
-                if drop > limit:
-                    failures.append(f"{system.name} {metric}: pivot line(s) {p.source_lines} dropped {drop:.1f} "
-                                    f"(paragraph limit {limit})")
-    return GateResult(comparisons, failures, notes)
+            decision = _decide(system.name, d, pairs, max_drop.get(d.metric), (max_paragraph_drop or {}).get(d.metric),
+                               (max_paragraphs_worse or {}).get(d.metric), significance, alpha, worst)
+            decisions.append(decision)
+            if decision.failed:
+                failures.extend(decision.reason.split("\n"))
+            elif d.drop > 0 or decision.decided_by != ["within margin"]:
+                notes.append(decision.reason)
+    return GateResult(comparisons, failures, notes, decisions)
+
+
+def _power_phrase(d: MetricDelta) -> str:
+    if d.changed == 0:
+        return "no paragraph changed"
+    count = f"{d.changed} paragraph{'s' if d.changed != 1 else ''} changed"
+    if d.effective_changed < d.changed - 0.5:
+        count += f", the change carried by about {d.effective_changed:.1f}"
+    return count
+
+
+def _decide(system: str, d: MetricDelta, pairs: list[tuple[ParagraphResult, ParagraphResult]], margin: float | None,
+            paragraph_limit: float | None, worse_limit: int | None, significance: bool, alpha: float,
+            worst: int) -> GateDecision:
+    metric = d.metric
+    sign = 1 if METRICS.get(metric).higher_is_better else -1
+    rows = []
+    for old, new in pairs:
+        a, b = old.scores.get(metric), new.scores.get(metric)
+        if a is None or b is None:
+            continue
+        rows.append({"source_lines": new.source_lines, "baseline": a, "score": b, "drop": -sign * (b - a),
+                     **({"details": new.details[metric]} if metric in new.details else {})})
+    rows.sort(key=lambda r: -r["drop"])
+    p = max(d.p_bootstrap, d.p_randomization or 0.0) if significance else None
+    head = f"{system} {metric}: {d.baseline:.2f} → {d.candidate:.2f}"
+    lines: list[str] = []
+    decided: list[str] = []
+    # The document drop.
+    if margin is None:
+        doc_rule, doc_failed = "no margin", False
+    elif d.drop <= margin:
+        doc_rule, doc_failed = "within margin", False
+    elif not significance:
+        doc_rule, doc_failed = "threshold", True
+    elif d.underpowered:
+        doc_rule, doc_failed = "magnitude", True
+    elif d.significant:
+        doc_rule, doc_failed = "significance", True
+    else:
+        doc_rule, doc_failed = "within noise", False
+    power = (f"{_power_phrase(d)}: a significance test cannot decide (best reachable p {d.p_floor:.3f} ≥ {alpha}); "
+             f"judged on magnitude")
+    if doc_rule == "threshold":
+        why = "significance not tested"
+    elif doc_rule == "magnitude":
+        why = power
+    elif doc_rule == "significance":
+        why = f"p = {p:.3f} < {alpha}, floor {d.p_floor:.3f}; {_power_phrase(d)}"
+    elif doc_rule == "within noise":
+        why = f"p = {p:.3f} ≥ {alpha} (floor {d.p_floor:.3f}; {_power_phrase(d)}): within noise"
+    else:
+        why = ""
+    if doc_failed:
+        decided.append(doc_rule)
+        lines.append(f"{head} (worse by {d.drop:.2f}, margin {margin}; {why})")
+    # Paragraph rules: on whatever the tests say.
+    beyond = [r for r in rows if paragraph_limit is not None and r["drop"] > paragraph_limit]
+    if beyond:
+        decided.append("paragraph drop")
+        listed = ", ".join(f"{r['source_lines']} {r['baseline']:.1f} → {r['score']:.1f}" for r in beyond[:5])
+        more = f" and {len(beyond) - 5} more" if len(beyond) > 5 else ""
+        lines.append(f"{system} {metric}: {len(beyond)} paragraph(s) dropped more than {paragraph_limit:g} points "
+                     f"(paragraph limit): pivot line(s) {listed}{more}")
+    worse = [r for r in rows if r["drop"] > 1e-9]
+    if worse_limit is not None and len(worse) > worse_limit:
+        decided.append("paragraphs worse")
+        listed = ", ".join(f"{r['source_lines']} {r['baseline']:.1f} → {r['score']:.1f}" for r in worse[:5])
+        lines.append(f"{system} {metric}: {len(worse)} paragraph(s) scored lower than in the baseline "
+                     f"(at most {worse_limit} allowed): pivot line(s) {listed}")
+    failed = bool(decided)
+    if not failed:
+        decided = [doc_rule]
+        if doc_rule == "within noise":
+            lines.append(f"{system} {metric}: dropped {d.drop:.2f} (> {margin}), but {why}")
+        elif doc_rule == "within margin" and d.drop > 0:
+            extra = f"; p = {p:.3f}, floor {d.p_floor:.3f}" if p is not None else ""
+            lines.append(f"{head}: dropped {d.drop:.2f} (≤ margin {margin}{extra}; {_power_phrase(d)}): passes")
+        elif doc_rule == "no margin":
+            lines.append(f"{head}: no margin set for {metric}; not gated on the document score")
+        else:
+            lines.append(f"{head}: passes")
+    return GateDecision(
+        system=system, metric=metric, failed=failed, decided_by=decided, reason="\n".join(lines),
+        baseline=d.baseline, candidate=d.candidate, drop=d.drop, margin=margin, p=p, p_floor=d.p_floor,
+        changed=d.changed, effective_changed=d.effective_changed, underpowered=d.underpowered,
+        paragraph_failures=beyond if beyond else [], worst_paragraphs=[r for r in rows[:worst] if r["drop"] > 0],
+    )

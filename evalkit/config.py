@@ -101,17 +101,30 @@ class StatisticsConfig(_Closed):
 
 
 class GateThresholds(_Closed):
+    """Margins and magnitude rules; unset entries keep the defaults (metric classes, `evalkit.compare`)."""
+
     max_drop: dict[str, float] = Field(default_factory=dict, description="metric → largest tolerated corpus drop")
     max_paragraph_drop: dict[str, float] = Field(default_factory=dict, description="metric → largest tolerated paragraph drop")
+    max_paragraphs_worse: dict[str, int] = Field(
+        default_factory=dict, description="metric → how many paragraphs may score lower than in the baseline")
+    max_new_number_errors: int | None = Field(
+        None, ge=0, description="paragraphs that may newly lose a number (max_paragraphs_worse for `numbers`)")
 
-    @field_validator("max_drop", "max_paragraph_drop")
+    @field_validator("max_drop", "max_paragraph_drop", "max_paragraphs_worse")
     @classmethod
-    def _known_metric_names(cls, values: dict[str, float]) -> dict[str, float]:
+    def _known_metric_names(cls, values: dict[str, float], info) -> dict[str, float]:
         # A misspelt metric here would silently leave the default margin in force.
-        for name in values:
+        for name, value in values.items():
             if name not in METRICS:
                 raise ValueError(METRICS.unknown_message(name))
+            if info.field_name == "max_paragraphs_worse" and value < 0:
+                raise ValueError(f"{name}: {value} is negative; a paragraph count is 0 or more")
         return values
+
+    def paragraphs_worse(self) -> dict[str, int]:
+        """max_paragraphs_worse with max_new_number_errors folded in (it is the `numbers` entry)."""
+        extra = {} if self.max_new_number_errors is None else {"numbers": self.max_new_number_errors}
+        return {**self.max_paragraphs_worse, **extra}
 
 
 class CheckConfig(GateThresholds):

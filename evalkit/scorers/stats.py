@@ -326,3 +326,85 @@ def _as_pair(scorer: Scorer, system: np.ndarray, baseline: np.ndarray) -> tuple[
 def _check_count(value: int, name: str) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ScoringError(f"{name} must be a positive integer, got {value}")
+
+
+# --- what a paired test can reach: p-value floors ---------------------------------
+#
+# Only paragraphs whose statistics differ between the two systems can move either
+# test: swapping or resampling identical rows changes nothing. With k such
+# paragraphs among n, both tests have a smallest p-value they can return however
+# large the change is, and a regression confined to a few paragraphs may be unable
+# to reach `alpha` by construction. `evalkit check` compares these floors with
+# alpha and judges on magnitude where the test cannot decide.
+
+
+def changed_paragraphs(system_stats: np.ndarray, baseline_stats: np.ndarray) -> int:
+    """How many paragraphs have different sufficient statistics in the two systems (the k below)."""
+    system_stats = np.asarray(system_stats, dtype=np.float64)
+    baseline_stats = np.asarray(baseline_stats, dtype=np.float64)
+    if system_stats.shape != baseline_stats.shape or system_stats.ndim != 2:
+        raise ScoringError(f"statistics of shapes {system_stats.shape} and {baseline_stats.shape} are not paired rows")
+    return int(np.count_nonzero(np.any(system_stats != baseline_stats, axis=1)))
+
+
+def randomization_p_floor(k: float, n_trials: int = 10000) -> float:
+    """The smallest p-value approximate randomisation can be expected to return with k changed paragraphs.
+
+    Swapping an unchanged paragraph's pair does nothing, so there are only 2**k
+    distinct shuffles, and two of them -- no swap and swapping all k -- reproduce
+    the observed |difference| exactly (they give the two systems back, possibly
+    exchanged). So at least a fraction q = 2 / 2**k of the trials count as "at least
+    as extreme" whatever the scores are: the exact permutation p-value can never
+    be below q (k = 3: 0.25, k = 5: 0.0625, k = 6: 0.031). With N Monte Carlo
+    trials the p-value (1 + c) / (N + 1) has expectation (1 + N q) / (N + 1),
+    which also caps the resolution at 1 / (N + 1) for large k.
+    """
+    _check_count(n_trials, "n_trials")
+    if k < 0:
+        raise ScoringError(f"k must be >= 0, got {k}")
+    q = 1.0 if k <= 1 else 2.0 ** (1 - k)
+    return (1.0 + n_trials * q) / (n_trials + 1.0)
+
+
+def bootstrap_p_floor(n: int, k: float, n_resamples: int = 1000) -> float:
+    """The smallest p-value the paired bootstrap can be expected to return with k of n paragraphs changed.
+
+    Derivation (first order: a corpus score difference is close to a sum of
+    per-paragraph contributions w_i, zero for unchanged paragraphs). A resample
+    draws paragraph i c_i times, (c_1..c_n) ~ Multinomial(n, 1/n), so
+    d_b = |sum w_i c_i| and the observed d = |sum w_i|. The test centres the
+    resampled differences, e_b = d_b - mean(d_b), and counts e_b >= d. The p-value
+    is smallest when every change points the same way (otherwise mean(d_b)
+    exceeds d, raising the bar) and the k contributions are equal (unequal ones
+    make sum w_i c_i more spread out, so it crosses the bar more often). Then
+    d_b = w S_b with S_b = sum of the k counts ~ Binomial(n, k/n), mean(d_b) = w k = d,
+    and e_b >= d  <=>  S_b >= 2k. So
+
+        q = P(Binomial(n, k/n) >= 2k)     (k = 1: ~0.26, k = 3: ~0.08, k = 5: ~0.03 for n = 16)
+
+    and with B resamples the expected p-value is (1 + B q) / (B + 1). One paragraph,
+    or none changed, gives 1 (the test returns p = 1 there).
+    """
+    _check_count(n_resamples, "n_resamples")
+    if not 0 <= k <= n:
+        raise ScoringError(f"k must be between 0 and n = {n}, got {k}")
+    if n <= 1 or k == 0:
+        return 1.0
+    # k may be an effective (fractional) count; the binomial count is an integer.
+    q = _binomial_upper_tail(n, k / n, math.ceil(2 * k - 1e-9))
+    return (1.0 + n_resamples * q) / (n_resamples + 1.0)
+
+
+def _binomial_upper_tail(n: int, prob: float, at_least: int) -> float:
+    """P(Binomial(n, prob) >= at_least), summed in log space (no scipy needed)."""
+    if at_least <= 0:
+        return 1.0
+    if at_least > n or prob <= 0.0:
+        return 0.0
+    if prob >= 1.0:
+        return 1.0
+    log_p, log_q = math.log(prob), math.log1p(-prob)
+    log_terms = [math.lgamma(n + 1) - math.lgamma(j + 1) - math.lgamma(n - j + 1) + j * log_p + (n - j) * log_q
+                 for j in range(at_least, n + 1)]
+    top = max(log_terms)
+    return min(1.0, math.exp(top) * sum(math.exp(t - top) for t in log_terms))
