@@ -11,6 +11,7 @@ METRICS.register("spbleu", "evalkit.scorers.spbleu:SpBleuScorer")
 METRICS.register("comet", "evalkit.scorers.neural:CometScorer")
 METRICS.register("cometkiwi", "evalkit.scorers.neural:CometKiwiScorer")
 METRICS.register("bertscore", "evalkit.scorers.neural:BertScoreScorer")
+METRICS.register("numbers", "evalkit.scorers.numbers:NumbersScorer")
 
 
 def default_metric_names() -> list[str]:
