@@ -1,35 +1,37 @@
-"""Paragraph alignment: parameter estimation, DP, confidences, parallelism test.
+"""Paragraph alignment: parameter estimation, banded DP, confidences, parallelism evidence.
 
 Pipeline (everything deterministic and I/O free):
 
-1. Extract features (:mod:`evalkit.align.text`) and precompute the parts of
-   every bead cost that do not depend on length parameters
-   (:mod:`evalkit.align.costs`).
-2. Estimate the target/source length ratio from the documents themselves:
+1. Extract features (:mod:`evalkit.align.text`); a :class:`~evalkit.align.costs.CostModel`
+   computes bead costs on demand, so nothing of size n x m is built.
+2. Choose the band the DP runs in.  Small documents (up to
+   ``FULL_CELLS`` DP cells) get the full DP.  Larger ones are aligned the way
+   vecalign does (Thompson & Koehn 2019): merge every ``COARSE_FACTOR``
+   consecutive paragraphs into one, align the coarse documents (recursively,
+   so 100,000 paragraphs take a few levels), and run the fine DP in a
+   corridor of ``BAND_MARGIN`` paragraphs around the coarse path.  If the
+   fine path touches the corridor's edge the band did not hold: it is
+   widened and the DP rerun, so where the result comes back it is the full
+   DP's.  Memory and time grow with n x width, not n x m.
+3. Estimate the target/source length ratio from the documents themselves:
    start from the ratio of typical paragraph lengths with a deliberately wide
    variance, align, re-estimate ``c`` and the variance from the 1-1 beads
-   (trimmed around the median ratio), realign; repeat until stable.  This
-   bootstrap replaces a table of language-pair ratios and still works when
-   one side carries extra paragraphs or boilerplate, which is exactly when a
-   ratio of total lengths would be wrong.
-3. Final Viterbi path plus forward–backward posteriors per bead
-   (:mod:`evalkit.align.dp`).
-4. Document-level evidence that the two texts are parallel at all:
-
-   * the *order test*: a real translation aligns much better in its own
-     paragraph order than with its paragraphs shuffled, while an unrelated
-     text — even one on the same event, sharing names and dates — aligns
-     about equally badly in any order.  We take the z-score of the real
-     order's gain against K deterministic shuffles.  This is the
-     document-level analogue of the diagonal-continuity heuristics of
-     Bleualign/hunalign and needs no language resources;
-   * the *anchor agreement* of the aligned pairs (mean anchor bonus per
-     pair), which is what tells a 2-paragraph translation from a
-     2-paragraph coincidence, where order carries no information.
-
-   The two are combined as independent log-odds (naive Bayes) into
-   P(parallel).  Bead confidences are P(parallel) x posterior, so a pair in a
-   non-parallel document is never confident however well its lengths fit.
+   (trimmed around the median ratio), realign; repeat until stable.
+4. Final Viterbi path plus forward–backward posteriors per bead
+   (:mod:`evalkit.align.dp`).  A pair's confidence is its posterior: how sure
+   the aligner is that *this* pair is right given that the documents are
+   parallel.  It is deliberately not scaled by the document evidence (step 5),
+   which is a different question with its own answer.
+5. Document-level evidence that the two texts are parallel at all, the
+   *order test*: a real translation aligns much better in its own paragraph
+   order than with its paragraphs shuffled, while an unrelated text — even
+   one on the same event, sharing names and dates — aligns about equally
+   badly in any order.  Both orders are aligned with the same bead types as
+   the aligner (1-1, 1-2, 2-1, 1-0, 0-1), so merges and splits do not count
+   against parallelism.  Long documents are tested on a few windows along the
+   path (``ORDER_WINDOW`` paragraphs each), so the shuffles cost a bounded
+   amount however long the documents are.  Plus the *anchor agreement* of
+   the aligned pairs.  :mod:`evalkit.align.verdict` turns these into P(parallel).
 """
 
 from __future__ import annotations
@@ -41,9 +43,9 @@ from typing import Sequence
 
 import numpy as np
 
-from .costs import GAP_OPEN, GC_VARIANCE, LENGTH_FLOOR, SKIP_COST, BeadCosts, LengthParams, build_bead_costs
-from .dp import Posteriors, Step, best_cost_batch, viterbi
-from .text import document_features
+from .costs import GAP_OPEN, GC_VARIANCE, LENGTH_FLOOR, SKIP_COST, BandCosts, CostModel, LengthParams
+from .dp import Band, BandedPosteriors, Step, best_cost_batch_moves, viterbi_banded
+from .text import DocumentFeatures, coarsen, document_features
 from .types import Alignment, Bead
 
 # Re-estimation of the length parameters.
@@ -54,36 +56,36 @@ VARIANCE_PRIOR_WEIGHT = 4.0  # pseudo-count of Gale & Church's 6.8 in the estima
 MIN_PAIRS_FOR_ESTIMATE = 3
 MIN_VARIANCE, MAX_VARIANCE = 1.0, 40.0
 
-# Order test.  Measured on the development corpus: translations z = 8.2..16.2,
-# other documents z = -1.0..3.8 (Malay vs the Indonesian interview on the
-# same visit is the highest).
+# Band (vecalign-style recursive downsampling).
+FULL_CELLS = 250_000  # (n+1)(m+1) up to which the full DP runs
+COARSE_FACTOR = 8  # paragraphs per coarse unit
+BAND_MARGIN = 24  # paragraphs each side of the coarse path
+MAX_WIDENINGS = 3
+
+# Order test.
 N_SHUFFLES = 32
 SHUFFLE_SEED = 20231128
 MIN_SHUFFLE_SD = 1.0  # nats; keeps z finite when every shuffle scores the same
 MIN_ORDER_TEST = 3  # paragraphs per side below which order says nothing
-ORDER_Z_MIDPOINT = 5.0
-ORDER_Z_SLOPE = 1.5
-# Anchor agreement (mean anchor bonus per aligned pair, nats).  Measured:
-# translations 0.8..1.7, other documents -1.4..0.2.
-ANCHOR_MIDPOINT = 0.5
-ANCHOR_SLOPE = 1.0
-# Without an order test (1-2 paragraphs) anchors alone must carry the
-# decision, so they must clearly agree: one shared number or name is not enough.
-SMALL_DOC_ANCHOR_MIDPOINT = 1.5
+ORDER_WINDOW = 64  # source paragraphs per window of the order test
+ORDER_WINDOWS = 3  # windows for documents longer than one window
 
 
 @dataclass(frozen=True)
 class ParallelEvidence:
     """Document-level evidence that source and target are parallel."""
 
-    gain: float  # nats saved by the best 1-1/1-0/0-1 path vs leaving all unmatched
+    gain: float  # nats saved by the best path in document order vs leaving all unmatched (tested windows)
     shuffled_mean: float  # the same for shuffled target orders
     shuffled_sd: float
     z: float  # (gain - shuffled_mean) / shuffled_sd; 0 when not testable
     order_testable: bool  # False when a side has too few paragraphs
     anchor_mean: float  # mean anchor bonus of the aligned pairs (nats, >0 = agreement)
     n_pairs: int
-    p_parallel: float
+    p_parallel: float  # filled by the verdict's calibration
+    tested: int = 0  # source paragraphs inside the tested windows
+    excess: float = 0.0  # (gain - shuffled_mean) per tested paragraph of the shorter side
+    coverage: float = 0.0  # share of the better-covered side's characters inside pairs
 
 
 @dataclass(frozen=True)
@@ -93,13 +95,16 @@ class AlignmentAnalysis:
     evidence: ParallelEvidence
     n_source: int
     n_target: int
+    band_width: int = 0
+    full_band: bool = True
 
 
-def _sigmoid(x: float) -> float:
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
+class AlignmentResourceError(MemoryError):
+    """The alignment needs more memory than is available; carries the sizes."""
+
+    def __init__(self, n: int, m: int, cells: int):
+        super().__init__(f"aligning {n} x {m} paragraphs ({cells:,} DP cells) ran out of memory")
+        self.n, self.m, self.cells = n, m, cells
 
 
 def _initial_params(src_median: float, tgt_median: float) -> LengthParams:
@@ -107,12 +112,12 @@ def _initial_params(src_median: float, tgt_median: float) -> LengthParams:
     return LengthParams(ratio=ratio, variance=GC_VARIANCE * INITIAL_VARIANCE_FACTOR)
 
 
-def _reestimate(bc: BeadCosts, steps: list[Step], fallback: LengthParams) -> LengthParams:
+def _reestimate(bc: BandCosts, steps: list[Step], fallback: LengthParams) -> LengthParams:
     """Ratio and variance from the 1-1 beads of a path (trimmed around the
     median log-ratio so mismatched or boilerplate pairs do not drag it)."""
-    ones = [(i, j) for i, j, di, dj in steps if (di, dj) == (1, 1)]
-    ls = np.array([bc.ls[(1, 1)][i, j] for i, j in ones])
-    lt = np.array([bc.lt[(1, 1)][i, j] for i, j in ones])
+    ones = [bc.lengths(s) for s in steps if (s[2], s[3]) == (1, 1)]
+    ls = np.array([a for a, _ in ones])
+    lt = np.array([b for _, b in ones])
     keep = (ls > 0) & (lt > 0)
     ls, lt = ls[keep], lt[keep]
     if len(ls) < MIN_PAIRS_FOR_ESTIMATE:
@@ -129,44 +134,9 @@ def _reestimate(bc: BeadCosts, steps: list[Step], fallback: LengthParams) -> Len
     return LengthParams(ratio=c, variance=float(min(MAX_VARIANCE, max(MIN_VARIANCE, s2))))
 
 
-def _parallel_evidence(pair_costs: np.ndarray, anchor_bonuses: list[float]) -> ParallelEvidence:
-    n, m = pair_costs.shape
-    baseline = (n + m) * SKIP_COST + GAP_OPEN
-    gain = baseline - float(best_cost_batch(pair_costs[None], SKIP_COST, GAP_OPEN)[0])
-    k = len(anchor_bonuses)
-    anchor_mean = float(np.mean(anchor_bonuses)) if k else 0.0
-    if k == 0:
-        return ParallelEvidence(gain, 0.0, 0.0, 0.0, False, 0.0, 0, 0.0)
-    if min(n, m) < MIN_ORDER_TEST:
-        p = _sigmoid(ANCHOR_SLOPE * (anchor_mean - SMALL_DOC_ANCHOR_MIDPOINT))
-        return ParallelEvidence(gain, 0.0, 0.0, 0.0, False, anchor_mean, k, p)
-    rng = np.random.default_rng(SHUFFLE_SEED)
-    perms = np.stack([rng.permutation(m) for _ in range(N_SHUFFLES)])
-    shuffled = pair_costs[:, perms].transpose(1, 0, 2)  # (K, n, m)
-    gains = baseline - best_cost_batch(shuffled, SKIP_COST, GAP_OPEN)
-    mean, sd = float(gains.mean()), float(gains.std())
-    z = (gain - mean) / max(sd, MIN_SHUFFLE_SD)
-    logit = ORDER_Z_SLOPE * (z - ORDER_Z_MIDPOINT) + ANCHOR_SLOPE * (anchor_mean - ANCHOR_MIDPOINT)
-    return ParallelEvidence(gain, mean, sd, z, True, anchor_mean, k, _sigmoid(logit))
-
-
-@lru_cache(maxsize=16)
-def _analyse_cached(
-    source: tuple[str, ...], target: tuple[str, ...], source_lang: str, target_lang: str
-) -> AlignmentAnalysis:
-    n, m = len(source), len(target)
-    if n == 0 or m == 0:
-        beads = tuple(Bead((i,), (), 1.0) for i in range(n)) + tuple(Bead((), (j,), 1.0) for j in range(m))
-        evidence = ParallelEvidence(0.0, 0.0, 0.0, 0.0, False, 0.0, 0, 0.0)
-        return AlignmentAnalysis(Alignment(beads), LengthParams(1.0, GC_VARIANCE), evidence, n, m)
-
-    src = document_features(source, source_lang)
-    tgt = document_features(target, target_lang)
-    bc = build_bead_costs(src, tgt)
-
-    params = _initial_params(src.content_median, tgt.content_median)
+def _fit(bc: BandCosts, params: LengthParams) -> tuple[LengthParams, list[Step]]:
     for _ in range(MAX_PASSES):
-        _, steps = viterbi(bc.with_lengths(params), n, m, GAP_OPEN)
+        _, steps = viterbi_banded(bc.with_lengths(params), bc.band, GAP_OPEN)
         new = _reestimate(bc, steps, params)
         stable = (
             abs(math.log(new.ratio / params.ratio)) < 0.005
@@ -175,25 +145,157 @@ def _analyse_cached(
         params = new
         if stable:
             break
+    _, steps = viterbi_banded(bc.with_lengths(params), bc.band, GAP_OPEN)
+    return params, steps
 
-    costs = bc.with_lengths(params)
-    _, steps = viterbi(costs, n, m, GAP_OPEN)
-    post = Posteriors(costs, n, m, GAP_OPEN)
-    bonuses = [-float(bc.anchor[(di, dj)][i, j]) for i, j, di, dj in steps if di and dj]
-    evidence = _parallel_evidence(costs[(1, 1)][:n, :m], bonuses)
-    p_doc = evidence.p_parallel
+
+def _band_around(coarse: list[Step], n: int, m: int, factor: int, margin: int) -> Band:
+    """Fine band: every cell within ``margin`` paragraphs of the projected coarse path."""
+    lo = np.full(n + 1, m, dtype=np.int64)
+    hi = np.zeros(n + 1, dtype=np.int64)
+    for ci, cj, di, dj in coarse:
+        r0, r1 = ci * factor, min(n, (ci + di) * factor)
+        c0, c1 = cj * factor, min(m, (cj + dj) * factor)
+        lo[r0 : r1 + 1] = np.minimum(lo[r0 : r1 + 1], c0 - margin)
+        hi[r0 : r1 + 1] = np.maximum(hi[r0 : r1 + 1], c1 + margin)
+    lo = np.clip(lo, 0, m)
+    hi = np.clip(hi, 0, m)
+    # spread the corridor over `margin` rows as well (a skip in one side shifts the path sideways)
+    lo = np.array([lo[max(0, r - margin) : r + margin + 1].min() for r in range(n + 1)], dtype=np.int64)
+    hi = np.array([hi[max(0, r - margin) : r + margin + 1].max() for r in range(n + 1)], dtype=np.int64)
+    lo = np.minimum.accumulate(lo[::-1])[::-1]
+    hi = np.maximum.accumulate(hi)
+    lo[0], hi[n] = 0, m
+    hi = np.maximum(hi, lo)
+    return Band(n, m, lo, hi)
+
+
+def _touches_edge(steps: list[Step], band: Band) -> bool:
+    for i, j, di, dj in steps:
+        for r, c in ((i, j), (i + di, j + dj)):
+            if (band.lo[r] > 0 and c <= band.lo[r] + 1) or (band.hi[r] < band.m and c >= band.hi[r] - 1):
+                return True
+    return False
+
+
+def _solve(src: DocumentFeatures, tgt: DocumentFeatures) -> tuple[CostModel, BandCosts, LengthParams, list[Step]]:
+    n, m = len(src.paragraphs), len(tgt.paragraphs)
+    cm = CostModel(src, tgt)
+    params = _initial_params(src.content_median, tgt.content_median)
+    if (n + 1) * (m + 1) <= FULL_CELLS:
+        bc = cm.full_costs()
+        params, steps = _fit(bc, params)
+        return cm, bc, params, steps
+    _, _, coarse_params, coarse_steps = _solve(coarsen(src, COARSE_FACTOR), coarsen(tgt, COARSE_FACTOR))
+    params = LengthParams(coarse_params.ratio, GC_VARIANCE * INITIAL_VARIANCE_FACTOR)
+    margin = BAND_MARGIN
+    for attempt in range(MAX_WIDENINGS + 1):
+        band = _band_around(coarse_steps, n, m, COARSE_FACTOR, margin)
+        bc = cm.band_costs(band)
+        params, steps = _fit(bc, params)
+        if band.is_full or not _touches_edge(steps, band) or attempt == MAX_WIDENINGS:
+            return cm, bc, params, steps
+        margin *= 2
+    raise AssertionError("unreachable")
+
+
+def _windows(steps: list[Step], n: int, m: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(source window, target window) pairs for the order test."""
+    if n <= ORDER_WINDOW * ORDER_WINDOWS and m <= ORDER_WINDOW * ORDER_WINDOWS * 2 and n * m <= 160 * 160:
+        return [(np.arange(n), np.arange(m))]
+    row_col = np.zeros(n + 1, dtype=np.int64)  # target position of the path when it enters each source row
+    for i, j, di, dj in steps:
+        row_col[i : i + di + 1] = np.maximum(row_col[i : i + di + 1], j if di == 0 else j)
+    row_col = np.maximum.accumulate(row_col)
+    out = []
+    for k in range(ORDER_WINDOWS):
+        a = int(round((n - ORDER_WINDOW) * (k + 0.5) / ORDER_WINDOWS))
+        a = max(0, min(a, n - ORDER_WINDOW))
+        b = a + ORDER_WINDOW
+        t0, t1 = int(row_col[a]), int(row_col[b])
+        if t1 - t0 < ORDER_WINDOW // 2:  # no diagonal here: take the proportional region
+            mid = int((a + b) / 2 * m / n)
+            t0, t1 = max(0, mid - ORDER_WINDOW // 2), min(m, mid + ORDER_WINDOW // 2)
+        t1 = min(t1, t0 + 2 * ORDER_WINDOW)
+        out.append((np.arange(a, b), np.arange(t0, t1)))
+    return out
+
+
+def _order_test(cm: CostModel, steps: list[Step], params: LengthParams, n: int, m: int):
+    rng = np.random.default_rng(SHUFFLE_SEED)
+    gain = mean = var = 0.0
+    tested = tested_short = 0
+    for s_win, t_win in _windows(steps, n, m):
+        a, b = len(s_win), len(t_win)
+        if min(a, b) < MIN_ORDER_TEST:
+            continue
+        orders = [t_win] + [t_win[rng.permutation(b)] for _ in range(N_SHUFFLES)]
+        costs = cm.shuffled_costs(s_win, orders, params)
+        baseline = (a + b) * SKIP_COST + GAP_OPEN
+        gains = baseline - best_cost_batch_moves(costs, SKIP_COST, GAP_OPEN)
+        gain += float(gains[0])
+        mean += float(gains[1:].mean())
+        var += float(gains[1:].var())
+        tested += a
+        tested_short += min(a, b)
+    return gain, mean, math.sqrt(var), tested, tested_short
+
+
+def _chars(paragraph: str) -> int:
+    return max(1, len(paragraph) - sum(c.isspace() for c in paragraph))
+
+
+def _coverage(steps: list[Step], source: Sequence[str], target: Sequence[str]) -> float:
+    src_len = [_chars(p) for p in source]
+    tgt_len = [_chars(p) for p in target]
+    s = sum(src_len[i] for i, j, di, dj in steps if di and dj for i in range(i, i + di))
+    t = sum(tgt_len[j] for i, j, di, dj in steps if di and dj for j in range(j, j + dj))
+    return max(s / max(1, sum(src_len)), t / max(1, sum(tgt_len)))
+
+
+@lru_cache(maxsize=16)
+def _analyse_cached(
+    source: tuple[str, ...], target: tuple[str, ...], source_lang: str, target_lang: str
+) -> AlignmentAnalysis:
+    from .verdict import calibrated_p_parallel
+
+    n, m = len(source), len(target)
+    if n == 0 or m == 0:
+        beads = tuple(Bead((i,), (), 1.0) for i in range(n)) + tuple(Bead((), (j,), 1.0) for j in range(m))
+        evidence = ParallelEvidence(0.0, 0.0, 0.0, 0.0, False, 0.0, 0, 0.0)
+        return AlignmentAnalysis(Alignment(beads), LengthParams(1.0, GC_VARIANCE), evidence, n, m)
+
+    src = document_features(source, source_lang)
+    tgt = document_features(target, target_lang)
+    try:
+        cm, bc, params, steps = _solve(src, tgt)
+        costs = bc.with_lengths(params)
+        post = BandedPosteriors(costs, bc.band, GAP_OPEN)
+        src_unmatched, tgt_unmatched = post.unmatched()
+        gain, mean, sd, tested, tested_short = (
+            _order_test(cm, steps, params, n, m) if min(n, m) >= MIN_ORDER_TEST else (0.0, 0.0, 0.0, 0, 0)
+        )
+    except MemoryError:
+        raise AlignmentResourceError(n, m, (n + 1) * (m + 1)) from None
+    bonuses = [-cm.scorer.cost(range(i, i + di), range(j, j + dj)) for i, j, di, dj in steps if di and dj]
+    anchor_mean = float(np.mean(bonuses)) if bonuses else 0.0
+    testable = tested > 0
+    z = (gain - mean) / max(sd, MIN_SHUFFLE_SD) if testable else 0.0
+    excess = (gain - mean) / tested_short if testable else 0.0
+    evidence = ParallelEvidence(gain, mean, sd, z, testable, anchor_mean, len(bonuses), 0.0, tested, excess,
+                                _coverage(steps, source, target))
+    evidence = ParallelEvidence(**{**evidence.__dict__, "p_parallel": calibrated_p_parallel(evidence)})
 
     beads = []
     for step in steps:
         i, j, di, dj = step
         if di and dj:
-            conf = p_doc * post.bead(step)
+            conf = post.bead(step)
         else:
-            # P(paragraph unmatched), summed over every place its skip could happen
-            p_unmatched = post.source_unmatched(i) if di else post.target_unmatched(j)
-            conf = 1.0 - p_doc * (1.0 - p_unmatched)
+            conf = src_unmatched[i] if di else tgt_unmatched[j]
         beads.append(Bead(tuple(range(i, i + di)), tuple(range(j, j + dj)), float(min(1.0, max(0.0, conf)))))
-    return AlignmentAnalysis(Alignment(tuple(beads)), params, evidence, n, m)
+    band = bc.band
+    return AlignmentAnalysis(Alignment(tuple(beads)), params, evidence, n, m, band.width, band.is_full)
 
 
 def analyse(source: Sequence[str], target: Sequence[str], source_lang: str, target_lang: str) -> AlignmentAnalysis:
@@ -207,9 +309,12 @@ def align_paragraphs(source: Sequence[str], target: Sequence[str], source_lang: 
     ``source_lang``/``target_lang`` are ISO 639-1 codes; they only switch on
     script-specific number handling (Thai/Lao Buddhist-Era years, also
     triggered by Thai/Lao script), so unknown codes get generic behaviour.
-    Each bead carries a confidence in [0, 1] (see the module docstring).
+    Each pair's confidence is its posterior probability under the alignment
+    model (not scaled by the document verdict); a 1-0/0-1 bead's is the
+    probability that the paragraph has no counterpart.  Raises
+    :class:`AlignmentResourceError` (a ``MemoryError``) when memory runs out.
     """
     return analyse(source, target, source_lang, target_lang).alignment
 
 
-__all__ = ["align_paragraphs", "analyse", "AlignmentAnalysis", "ParallelEvidence"]
+__all__ = ["align_paragraphs", "analyse", "AlignmentAnalysis", "AlignmentResourceError", "ParallelEvidence"]

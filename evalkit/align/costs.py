@@ -43,6 +43,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .dp import Band
 from .text import DocumentFeatures, ParagraphFeatures, profile_distance
 
 # Bead types (source paragraphs, target paragraphs), as in Gale & Church.
@@ -137,10 +138,13 @@ class AnchorScorer:
     two documents' counts): a name that is in every paragraph ("Japan" in an
     article about Japan) says little about which paragraphs correspond.
 
-    Each paragraph is a 0/1 row over an anchor vocabulary, a group of
-    paragraphs (a 1-2/2-1 bead side) is the element-wise max of its rows, and
-    weighted overlaps of all group pairs are matrix products, so scoring every
-    possible bead is a handful of numpy operations.
+    A group of paragraphs (a 1-2/2-1 bead side) has the union of their
+    anchors.  :meth:`block` scores every bead over a source and a target
+    *sequence* of paragraphs (a contiguous window for the banded DP, a
+    shuffled order for the order test); the weighted overlaps are matrix
+    products over the anchors the two sequences share (anchors on one side
+    only add to the miss totals, which are sums), so the cost of a block does
+    not grow with the documents' vocabulary.
     """
 
     def __init__(self, src: DocumentFeatures, tgt: DocumentFeatures):
@@ -188,64 +192,90 @@ class AnchorScorer:
                 shared[word_vocab[x]] = 1.0
         self.w_name = self.w_word * shared
 
-        def rows(doc: DocumentFeatures) -> tuple[np.ndarray, np.ndarray]:
-            strong = np.zeros((len(doc.paragraphs), len(strong_vocab)))
-            words = np.zeros((len(doc.paragraphs), len(word_vocab)))
-            for r, p in enumerate(doc.paragraphs):
-                for x in p.numbers:
-                    strong[r, strong_vocab[("num", x)]] = 1.0
-                for x in p.acronyms:
-                    strong[r, strong_vocab[("acr", x)]] = 1.0
-                for x in p.marks:
-                    strong[r, strong_vocab[("mark", x)]] = 1.0
-                for x in p.words:
-                    if x in word_vocab:
-                        words[r, word_vocab[x]] = 1.0
-            return strong, words
+        def ids(doc: DocumentFeatures) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
+            strong, words, names = [], [], []
+            for p in doc.paragraphs:
+                s = [strong_vocab[("num", x)] for x in p.numbers] + [strong_vocab[("acr", x)] for x in p.acronyms]
+                s += [strong_vocab[("mark", x)] for x in p.marks]
+                w = sorted(word_vocab[x] for x in p.words if x in word_vocab)
+                strong.append(np.array(sorted(s), dtype=np.int64))
+                words.append(np.array(w, dtype=np.int64))
+                names.append(np.array([x for x in w if shared[x]], dtype=np.int64))
+            return strong, words, names
 
-        self.src_rows = rows(src)
-        self.tgt_rows = rows(tgt)
+        self.src_ids = ids(src)
+        self.tgt_ids = ids(tgt)
 
     @staticmethod
-    def _groups(mat: np.ndarray, size: int) -> np.ndarray:
-        """Rows for every run of ``size`` consecutive paragraphs (union = max)."""
-        out = mat[: len(mat) - size + 1]
-        for k in range(1, size):
-            out = np.maximum(out, mat[k : len(mat) - size + 1 + k])
+    def _groups(ids: list[np.ndarray], seq: np.ndarray, size: int) -> list[np.ndarray]:
+        """Anchor ids of every run of ``size`` consecutive entries of ``seq`` (union)."""
+        rows = [ids[x] for x in seq]
+        if size == 1:
+            return rows
+        out = []
+        for a in range(len(rows) - size + 1):
+            u = rows[a]
+            for b in range(1, size):
+                u = np.union1d(u, rows[a + b])
+            out.append(u)
         return out
 
-    def matrix(self, di: int, dj: int) -> np.ndarray:
-        """Anchor cost of every bead covering source ``i:i+di`` and target
-        ``j:j+dj``, shape (n-di+1, m-dj+1)."""
-        s_strong, s_words = (self._groups(x, di) for x in self.src_rows)
-        t_strong, t_words = (self._groups(x, dj) for x in self.tgt_rows)
-        ws, ww = self.w_strong, self.w_word
+    @staticmethod
+    def _overlap(sg: list[np.ndarray], tg: list[np.ndarray], w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Weighted overlap of every source group with every target group, and each group's total weight."""
+        s_tot = np.array([w[g].sum() for g in sg]) if len(w) else np.zeros(len(sg))
+        t_tot = np.array([w[g].sum() for g in tg]) if len(w) else np.zeros(len(tg))
+        s_all = np.concatenate(sg) if sg else np.zeros(0, dtype=np.int64)
+        t_all = np.concatenate(tg) if tg else np.zeros(0, dtype=np.int64)
+        common = np.intersect1d(s_all, t_all)
+        if not len(common):
+            return np.zeros((len(sg), len(tg))), s_tot, t_tot
 
-        match = (s_strong * ws) @ t_strong.T
-        miss = (s_strong @ ws)[:, None] + (t_strong @ ws)[None, :] - 2.0 * match
+        local = np.full(len(w), -1, dtype=np.int64)
+        local[common] = np.arange(len(common))
+
+        def dense(groups: list[np.ndarray]) -> np.ndarray:
+            mat = np.zeros((len(groups), len(common)))
+            for r, g in enumerate(groups):
+                lg = local[g]
+                mat[r, lg[lg >= 0]] = 1.0
+            return mat
+
+        return (dense(sg) * w[common]) @ dense(tg).T, s_tot, t_tot
+
+    def block(self, di: int, dj: int, s_seq: np.ndarray, t_seq: np.ndarray) -> np.ndarray:
+        """Anchor cost of every bead over the sequences: source ``s_seq[a:a+di]``
+        with target ``t_seq[b:b+dj]``, shape (len(s_seq)-di+1, len(t_seq)-dj+1)."""
+        s_strong, s_words, s_names = (self._groups(x, s_seq, di) for x in self.src_ids)
+        t_strong, t_words, t_names = (self._groups(x, t_seq, dj) for x in self.tgt_ids)
+        match, s_tot, t_tot = self._overlap(s_strong, t_strong, self.w_strong)
+        miss = s_tot[:, None] + t_tot[None, :] - 2.0 * match
         if self.src_foreign or self.tgt_foreign:
-            shared = (s_words * ww) @ t_words.T
+            shared, sw_tot, tw_tot = self._overlap(s_words, t_words, self.w_word)
             if self.tgt_foreign:  # target's Latin words must come from the source
                 match = match + shared
-                miss = miss + (t_words @ ww)[None, :] - shared
+                miss = miss + tw_tot[None, :] - shared
             if self.src_foreign:
                 match = match + shared
-                miss = miss + (s_words @ ww)[:, None] - shared
+                miss = miss + sw_tot[:, None] - shared
         cost = -np.minimum(MAX_ANCHOR_BONUS, ANCHOR_MATCH * match) + np.minimum(
             MAX_ANCHOR_PENALTY, ANCHOR_MISS * np.maximum(miss, 0.0)
         )
         if self.names:
-            wn = self.w_name
-            n_match = (s_words * wn) @ t_words.T
-            n_miss = (s_words @ wn)[:, None] + (t_words @ wn)[None, :] - 2.0 * n_match
+            n_match, ns_tot, nt_tot = self._overlap(s_names, t_names, self.w_name)
+            n_miss = ns_tot[:, None] + nt_tot[None, :] - 2.0 * n_match
             cost = cost - np.minimum(MAX_NAME_BONUS, NAME_MATCH * n_match)
             cost = cost + np.minimum(MAX_NAME_PENALTY, NAME_MISS * np.maximum(n_miss, 0.0))
         return cost
 
+    def matrix(self, di: int, dj: int) -> np.ndarray:
+        """Anchor cost of every bead covering source ``i:i+di`` and target
+        ``j:j+dj`` of the whole documents, shape (n-di+1, m-dj+1)."""
+        return self.block(di, dj, np.arange(len(self.src_ids[0])), np.arange(len(self.tgt_ids[0])))
+
     def cost(self, src_idx: Sequence[int], tgt_idx: Sequence[int]) -> float:
-        """Anchor cost of one bead (consecutive indices); for inspection."""
-        i, j = src_idx[0], tgt_idx[0]
-        return float(self.matrix(len(src_idx), len(tgt_idx))[i, j])
+        """Anchor cost of one bead (consecutive indices)."""
+        return float(self.block(len(src_idx), len(tgt_idx), np.asarray(src_idx), np.asarray(tgt_idx))[0, 0])
 
 
 def _doc_freq(paras: Sequence[ParagraphFeatures]) -> dict[tuple[str, str], int]:
@@ -263,65 +293,111 @@ def _doc_freq(paras: Sequence[ParagraphFeatures]) -> dict[tuple[str, str], int]:
     return df
 
 
-@dataclass(frozen=True)
-class BeadCosts:
-    """Precomputed costs of every bead that can start at (i, j).
+PAIR_MOVES: tuple[tuple[int, int], ...] = tuple(mv for mv in MOVES if mv[0] and mv[1])
+BAND_CHUNK = 64  # rows per block when filling a band (bounds the block's size and vocabulary)
 
-    ``static[move][i, j]`` holds everything except the length term (anchors,
-    boilerplate penalties, bead prior), which does not depend on the length
-    parameters and so is computed once; ``ls``/``lt`` hold the lengths the
-    length term needs.  Entries that would run past the end are +inf.
+
+def _group_sums(values: np.ndarray, seq: np.ndarray, size: int) -> np.ndarray:
+    v = values[seq]
+    return np.convolve(v, np.ones(size))[size - 1 : len(v)] if len(v) >= size else np.zeros(0)
+
+
+class CostModel:
+    """Every bead cost of one document pair, computed on demand for a block,
+    a band or a shuffled order (so nothing of size n x m is ever built).
+
+    A bead's cost is its *static* part (bead prior, anchors, boilerplate
+    penalties), which does not depend on the length parameters, plus the
+    length term of the group lengths (:func:`length_cost`).
     """
 
-    n: int
-    m: int
-    static: dict[tuple[int, int], np.ndarray]
-    anchor: dict[tuple[int, int], np.ndarray]  # the anchor part of ``static`` (pair beads only)
-    ls: dict[tuple[int, int], np.ndarray]
-    lt: dict[tuple[int, int], np.ndarray]
+    def __init__(self, src: DocumentFeatures, tgt: DocumentFeatures):
+        self.n, self.m = len(src.paragraphs), len(tgt.paragraphs)
+        self.scorer = AnchorScorer(src, tgt)
+        self.pen_s = pairing_penalties(src)
+        self.pen_t = pairing_penalties(tgt)
+        self.len_s = np.array([p.length for p in src.paragraphs], dtype=float)
+        self.len_t = np.array([p.length for p in tgt.paragraphs], dtype=float)
 
-    def with_lengths(self, params: LengthParams) -> dict[tuple[int, int], np.ndarray]:
+    def block(self, di: int, dj: int, s_seq: np.ndarray, t_seq: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(static, anchor, source group lengths, target group lengths) of every
+        bead over the sequences; static/anchor have shape (A, B) with
+        A = len(s_seq)-di+1, B = len(t_seq)-dj+1."""
+        prior = 0.0 if (di, dj) == (1, 1) else MERGE_PRIOR
+        an = self.scorer.block(di, dj, s_seq, t_seq)
+        static = prior + an + _group_sums(self.pen_s, s_seq, di)[:, None] + _group_sums(self.pen_t, t_seq, dj)[None, :]
+        return static, an, _group_sums(self.len_s, s_seq, di), _group_sums(self.len_t, t_seq, dj)
+
+    def band_costs(self, band: Band) -> "BandCosts":
+        n, m, w = band.n, band.m, band.width
+        static, ls, lt = {}, {}, {}
+        cols_all = band.columns()
+        for di, dj in PAIR_MOVES:
+            st = np.full((n + 1, w), np.inf)
+            for r0 in range(0, n - di + 1, BAND_CHUNK):
+                r1 = min(n - di + 1, r0 + BAND_CHUNK)  # bead start rows r0..r1-1
+                c0 = int(band.lo[r0])
+                cmax = min(m - dj, int(band.hi[r0:r1].max()))
+                if cmax < c0:
+                    continue
+                s_seq = np.arange(r0, r1 - 1 + di)
+                t_seq = np.arange(c0, cmax + dj)
+                blk = self.block(di, dj, s_seq, t_seq)[0]
+                cols = cols_all[r0:r1]
+                ok = (cols <= band.hi[r0:r1, None]) & (cols <= cmax)
+                bj = np.clip(cols - c0, 0, blk.shape[1] - 1)
+                st[r0:r1] = np.where(ok, blk[np.arange(r1 - r0)[:, None], bj], np.inf)
+            static[(di, dj)] = st
+            row_len = np.zeros(n + 1)
+            row_len[: n - di + 1] = np.convolve(self.len_s, np.ones(di))[di - 1 : n]
+            col_len = np.zeros(m + 1)
+            col_len[: m - dj + 1] = np.convolve(self.len_t, np.ones(dj))[dj - 1 : m]
+            ls[(di, dj)] = row_len
+            lt[(di, dj)] = col_len
+        return BandCosts(band, static, ls, lt)
+
+    def full_costs(self) -> "BandCosts":
+        return self.band_costs(Band.full(self.n, self.m))
+
+    def shuffled_costs(self, s_seq: np.ndarray, t_seqs: Sequence[np.ndarray], params: LengthParams) -> dict[tuple[int, int], np.ndarray]:
+        """Pair-bead costs ``(K, A+1, B+1)`` of the source window against K target orders (order test)."""
+        a, b = len(s_seq), len(t_seqs[0])
         out = {}
-        for mv in MOVES:
-            if mv[0] and mv[1]:
-                with np.errstate(invalid="ignore"):
-                    out[mv] = self.static[mv] + length_cost(self.ls[mv], self.lt[mv], params)
-            else:
-                out[mv] = self.static[mv]
+        for di, dj in PAIR_MOVES:
+            arr = np.full((len(t_seqs), a + 1, b + 1), np.inf)
+            if a >= di and b >= dj:
+                for k, t_seq in enumerate(t_seqs):
+                    st, _, gs, gt = self.block(di, dj, s_seq, t_seq)
+                    with np.errstate(invalid="ignore"):
+                        arr[k, : a - di + 1, : b - dj + 1] = st + length_cost(gs[:, None], gt[None, :], params)
+            out[(di, dj)] = arr
         return out
 
 
-def build_bead_costs(src: DocumentFeatures, tgt: DocumentFeatures) -> BeadCosts:
-    n, m = len(src.paragraphs), len(tgt.paragraphs)
-    scorer = AnchorScorer(src, tgt)
-    pen_s = pairing_penalties(src)
-    pen_t = pairing_penalties(tgt)
-    len_s = np.array([p.length for p in src.paragraphs], dtype=float)
-    len_t = np.array([p.length for p in tgt.paragraphs], dtype=float)
-    static, anchor, ls, lt = {}, {}, {}, {}
-    for di, dj in MOVES:
-        st = np.full((n + 1, m + 1), np.inf)
-        an = np.zeros((n + 1, m + 1))
-        a = np.zeros((n + 1, m + 1))
-        b = np.zeros((n + 1, m + 1))
-        if di and dj:
-            if n >= di and m >= dj:
-                prior = 0.0 if (di, dj) == (1, 1) else MERGE_PRIOR
-                ks, kt = np.ones(di), np.ones(dj)
-                pen_rows = np.convolve(pen_s, ks)[di - 1 : n]
-                pen_cols = np.convolve(pen_t, kt)[dj - 1 : m]
-                an[: n - di + 1, : m - dj + 1] = scorer.matrix(di, dj)
-                st[: n - di + 1, : m - dj + 1] = (
-                    prior + an[: n - di + 1, : m - dj + 1] + pen_rows[:, None] + pen_cols[None, :]
-                )
-                a[: n - di + 1, : m - dj + 1] = np.convolve(len_s, ks)[di - 1 : n][:, None]
-                b[: n - di + 1, : m - dj + 1] = np.convolve(len_t, kt)[dj - 1 : m][None, :]
-        elif di:
-            st[:n, :] = SKIP_COST
-        else:
-            st[:, :m] = SKIP_COST
-        static[(di, dj)] = st
-        anchor[(di, dj)] = an
-        ls[(di, dj)] = a
-        lt[(di, dj)] = b
-    return BeadCosts(n, m, static, anchor, ls, lt)
+@dataclass(frozen=True)
+class BandCosts:
+    """Static bead costs inside a band (``static[move][i, k]`` = bead starting at
+    ``(i, lo[i] + k)``) and the group lengths the length term needs."""
+
+    band: Band
+    static: dict[tuple[int, int], np.ndarray]
+    ls: dict[tuple[int, int], np.ndarray]  # (n+1,) source group length per start row
+    lt: dict[tuple[int, int], np.ndarray]  # (m+1,) target group length per start column
+
+    def with_lengths(self, params: LengthParams) -> dict[tuple[int, int], np.ndarray]:
+        band = self.band
+        cols = band.columns()
+        valid = band.valid()
+        safe = np.minimum(cols, band.m)
+        out = {}
+        for mv in PAIR_MOVES:
+            with np.errstate(invalid="ignore"):
+                out[mv] = self.static[mv] + length_cost(self.ls[mv][:, None], self.lt[mv][safe], params)
+        rows = np.arange(band.n + 1)[:, None]
+        out[(1, 0)] = np.where(valid & (rows < band.n), SKIP_COST, np.inf)
+        out[(0, 1)] = np.where(valid & (cols < band.m), SKIP_COST, np.inf)
+        return out
+
+    def lengths(self, step: tuple[int, int, int, int]) -> tuple[float, float]:
+        i, j, di, dj = step
+        return float(self.ls[(di, dj)][i]), float(self.lt[(di, dj)][j])

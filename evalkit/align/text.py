@@ -266,3 +266,34 @@ def document_features(paragraphs: Sequence[str], lang: str) -> DocumentFeatures:
     upper = lens[len(lens) // 2 :]
     content_median = float(upper[len(upper) // 2]) if upper else 0.0
     return DocumentFeatures(feats, doc_profile, script, dup, content_median)
+
+
+def merge_paragraphs(paras: Sequence[ParagraphFeatures]) -> ParagraphFeatures:
+    """Features of consecutive paragraphs taken as one unit (the coarse levels
+    of the banded aligner): lengths add, anchors unite, profiles average by length."""
+    total = sum(p.length for p in paras)
+    prof: Counter[str] = Counter()
+    for p in paras:
+        for k, v in p.profile.items():
+            prof[k] += v * p.length
+    profile = {k: v / total for k, v in prof.items()} if total else {}
+    return ParagraphFeatures(
+        text="",
+        length=total,
+        profile=profile,
+        numbers=frozenset().union(*(p.numbers for p in paras)),
+        acronyms=frozenset().union(*(p.acronyms for p in paras)),
+        words=frozenset().union(*(p.words for p in paras)),
+        names=frozenset().union(*(p.names for p in paras)),
+        marks=frozenset().union(*(p.marks for p in paras)),
+        key="\n".join(p.key for p in paras),
+    )
+
+
+def coarsen(doc: DocumentFeatures, factor: int) -> DocumentFeatures:
+    """Every ``factor`` consecutive paragraphs as one (vecalign's downsampling)."""
+    paras = tuple(merge_paragraphs(doc.paragraphs[k : k + factor]) for k in range(0, len(doc.paragraphs), factor))
+    lens = sorted(p.length for p in paras)
+    upper = lens[len(lens) // 2 :]
+    return DocumentFeatures(paras, doc.profile, doc.script, tuple(False for _ in paras),
+                            float(upper[len(upper) // 2]) if upper else 0.0)
