@@ -2,21 +2,37 @@
 
 Rich drops colour by itself when stdout is not a terminal, so piped output
 stays readable in CI logs.
+
+A big run must not flood the terminal (2,000 paragraphs printed 4,000 lines):
+each system's table shows at most `paragraphs` rows — the worst paragraphs on
+the first metric and, for a system tested against a baseline, the paragraphs
+that moved most against it — and says where the rest are (report.html,
+paragraphs.csv). `paragraphs=None` prints every paragraph, as before.
+
+This module is a view of a RunResult: it takes plain values (no run config).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol
 
 from rich.console import Console
 from rich.markup import escape  # corpus, model and config text may contain [brackets]: never markup
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from evalkit.config import SystemConfig
-from evalkit.results import RunResult, SystemResult
+from evalkit.results import ParagraphResult, RunResult, SystemResult
 
 EXCERPT = 48
+# Rows per table when a run is longer (None: all). 20 keeps a typical news article (the shipped
+# 17-paragraph demo) whole and a 2,000-paragraph run to a few dozen lines per system.
+DEFAULT_PARAGRAPHS = 20
+LOWER_IS_BETTER = frozenset({"ter"})  # only for run.json files written before each score recorded its direction
+
+
+class _Named(Protocol):
+    name: str
 
 
 def excerpt(text: str, width: int = EXCERPT) -> str:
@@ -42,7 +58,7 @@ class ProgressObserver:
     def __exit__(self, *exc) -> None:
         self.progress.stop()
 
-    def system_started(self, system: SystemConfig, paragraphs: int) -> None:
+    def system_started(self, system: _Named, paragraphs: int) -> None:
         self.task = self.progress.add_task(f"translating with {escape(system.name)}", total=paragraphs)
 
     def advanced(self, paragraphs: int) -> None:
@@ -59,29 +75,109 @@ def _fmt(value: float | None) -> str:
     return "" if value is None else f"{value:.2f}"
 
 
-def render_system(console: Console, system: SystemResult, metrics: list[str]) -> None:
-    if system.status != "ok":
-        console.print(f"[bold]{escape(system.name)}[/bold]: [yellow]{system.status}[/yellow] — {escape(str(system.reason))}",
-                      soft_wrap=True)
-        return
-    table = Table(title=escape(f"{system.name} ({system.backend}{', ' + system.model if system.model else ''})"),
-                  title_justify="left", show_lines=False)
+def higher_is_better(result: RunResult, metric: str) -> bool:
+    """The direction run.json records for a metric (TER: lower is better); a name list for older files."""
+    for system in result.systems:
+        score = system.corpus_scores.get(metric)
+        if score is not None and score.higher_is_better is not None:
+            return score.higher_is_better
+    return metric not in LOWER_IS_BETTER
+
+
+def _key(p: ParagraphResult) -> tuple:
+    return tuple(p.source_lines), tuple(p.reference_lines)
+
+
+def _worst(indexed: list[tuple[int, ParagraphResult]], metric: str, higher: bool) -> list[tuple[int, ParagraphResult]]:
+    """Worst first on metric (lowest when higher is better); unscored last; ties in document order."""
+    def key(item: tuple[int, ParagraphResult]) -> tuple:
+        value = item[1].scores.get(metric)
+        return (value is None, 0.0 if value is None else (value if higher else -value), item[0])
+    return sorted(indexed, key=key)
+
+
+def _paragraph_table(title: str, metrics: list[str], extra: str | None = None) -> Table:
+    """`title` is plain text; the table is at least as wide so the title stays on one line where it fits."""
+    table = Table(title=escape(title), title_justify="left", show_lines=False, min_width=len(title))
     # Numbers are never truncated; the excerpt takes whatever width is left.
     table.add_column("#", justify="right", no_wrap=True, min_width=2)
     table.add_column("src", justify="right", no_wrap=True)
     table.add_column("ref", justify="right", no_wrap=True)
     table.add_column("source excerpt", overflow="ellipsis", no_wrap=True, min_width=12, max_width=EXCERPT)
     for metric in metrics:
-        table.add_column(metric, justify="right", no_wrap=True, min_width=max(6, len(metric)))
-    for index, p in enumerate(system.paragraphs, start=1):
-        table.add_row(f"{index}{'†' if p.notes else ''}", ",".join(map(str, p.source_lines)), ",".join(map(str, p.reference_lines)),
-                      excerpt(p.source), *(_fmt(p.scores.get(m)) for m in metrics))
+        table.add_column(escape(metric), justify="right", no_wrap=True, min_width=max(6, len(metric)))
+    if extra:
+        table.add_column(escape(extra), justify="right", no_wrap=True)
+    return table
+
+
+def _add_paragraph(table: Table, index: int, p: ParagraphResult, metrics: list[str], *extra: str) -> None:
+    table.add_row(f"{index}{'†' if p.notes else ''}", ",".join(map(str, p.source_lines)),
+                  ",".join(map(str, p.reference_lines)), excerpt(p.source), *(_fmt(p.scores.get(m)) for m in metrics),
+                  *extra)
+
+
+def _notes(table: Table, shown: list[ParagraphResult]) -> None:
+    if any(p.notes for p in shown):
+        table.caption = escape("† " + "; ".join(n for p in shown for n in p.notes))
+
+
+def render_system(console: Console, system: SystemResult, metrics: list[str], paragraphs: int | None = None,
+                  baseline: SystemResult | None = None, higher: dict[str, bool] | None = None,
+                  rest: str = "report.html") -> None:
+    """One system: its paragraphs (all, or at most `paragraphs` worst and most changed), document scores, times.
+
+    `baseline` is the system this one was tested against (its most changed paragraphs are
+    shown when the run is too long to print); `higher` maps each metric to its direction;
+    `rest` says where the paragraphs not printed are.
+    """
+    if system.status != "ok":
+        console.print(f"[bold]{escape(system.name)}[/bold]: [yellow]{escape(str(system.status))}[/yellow] — "
+                      f"{escape(str(system.reason))}", soft_wrap=True)
+        return
+    higher = higher or {}
+    title = f"{system.name} ({system.backend}{', ' + system.model if system.model else ''})"
+    indexed = list(enumerate(system.paragraphs, start=1))
+    total = len(indexed)
+    focus = metrics[0] if metrics else None
+    if paragraphs is None or total <= paragraphs:
+        chosen, heading = indexed, title
+    elif focus is None:
+        chosen, heading = indexed[:paragraphs], f"{title}: the first {paragraphs} of {total} paragraphs"
+    else:
+        chosen = _worst(indexed, focus, higher.get(focus, True))[:paragraphs]
+        heading = f"{title}: the {paragraphs} worst of {total} paragraphs by {focus}"
+    table = _paragraph_table(heading, metrics)
+    for index, p in chosen:
+        _add_paragraph(table, index, p, metrics)
     table.add_section()
-    if any(p.notes for p in system.paragraphs):
-        table.caption = "† " + "; ".join(n for p in system.paragraphs for n in p.notes)
-    table.add_row("", "", "", f"[bold]document ({len(system.paragraphs)} pairs)[/bold]",
-                  *(f"[bold]{_fmt(system.corpus_scores[m].score)}[/bold]" for m in metrics))
+    _notes(table, [p for _, p in chosen])
+    table.add_row("", "", "", f"[bold]document ({total} pairs)[/bold]",
+                  *(f"[bold]{_fmt(system.corpus_scores[m].score)}[/bold]" if m in system.corpus_scores else ""
+                    for m in metrics))
     console.print(table)
+    shown = {index for index, _ in chosen}
+    if len(chosen) < total and focus is not None and baseline is not None and baseline is not system \
+            and baseline.status == "ok":
+        before = {_key(p): p.scores.get(focus) for p in baseline.paragraphs}
+        moved = []
+        for index, p in indexed:
+            old, new = before.get(_key(p)), p.scores.get(focus)
+            if old is not None and new is not None:
+                moved.append((-abs(new - old), index, p, new - old))
+        moved.sort(key=lambda item: item[:2])
+        moved = moved[:paragraphs]
+        if moved:
+            changed = _paragraph_table(f"{system.name}: the {len(moved)} paragraphs that moved most against "
+                                       f"{baseline.name} on {focus}", metrics, f"Δ {focus}")
+            for _, index, p, delta in moved:
+                _add_paragraph(changed, index, p, metrics, f"{delta:+.2f}")
+            _notes(changed, [p for _, _, p, _ in moved])
+            console.print(changed)
+            shown |= {index for _, index, _, _ in moved}
+    if len(shown) < total:
+        console.print(f"  {total - len(shown)} more paragraphs are in {rest} (all of them here: --paragraphs all)",
+                      style="dim", soft_wrap=True, highlight=False, markup=False)
     s = system.seconds
     console.print(
         f"  {system.translated} paragraphs translated, {system.from_cache} from the cache · "
@@ -90,8 +186,9 @@ def render_system(console: Console, system: SystemResult, metrics: list[str]) ->
         style="dim", soft_wrap=True,
     )
     for metric in metrics:
-        console.print(f"  {metric:7} {system.corpus_scores[metric].signature}", style="dim", highlight=False,
-                      soft_wrap=True, markup=False)
+        if metric in system.corpus_scores:
+            console.print(f"  {metric:7} {system.corpus_scores[metric].signature}", style="dim", highlight=False,
+                          soft_wrap=True, markup=False)
 
 
 def _lines(numbers: list[int], limit: int = 8) -> str:
@@ -118,27 +215,37 @@ def render_summary(console: Console, result: RunResult, metrics: list[str]) -> N
     skipped = next((s.significance["skipped"] for s in scored if s.significance and "skipped" in s.significance), None)
     if skipped:
         console.print(f"no significance tests: {skipped}", markup=False)
-    stats = result.config.get("statistics", {})
+    stats = result.config.get("statistics") or {}
     baseline = next((s.significance["baseline"] for s in scored if s.significance), None)
+    alpha = next((s.significance.get("alpha") for s in scored if s.significance and s.significance.get("alpha")), None)
     title = "document scores, ± half-width of the 95% bootstrap interval"
     if baseline:
         title += (f"; Δ and p against {baseline} (paired bootstrap and approximate randomisation, the larger p shown; "
-                  f"* both significant at {stats.get('alpha', 0.05)})")
-    table = Table(title=title, title_justify="left")
+                  f"* both significant at {alpha if alpha is not None else stats.get('alpha', 0.05)})")
+    table = Table(title=escape(title), title_justify="left")
     table.add_column("system", no_wrap=True)
     for metric in metrics:
-        table.add_column(metric + (" ↓" if metric == "ter" else ""), justify="right", no_wrap=True)
+        table.add_column(escape(metric) + ("" if higher_is_better(result, metric) else " ↓"), justify="right", no_wrap=True)
     for system in scored:
         label = escape(system.name) + (" (baseline)" if system.name == baseline else "")
-        table.add_row(label, *(_cell(system, m) for m in metrics))
+        table.add_row(label, *(_cell(system, m) if m in system.corpus_scores else "" for m in metrics))
     console.print(table)
 
 
-def render_run(console: Console, result: RunResult, folder: Path | None) -> None:
+def _baseline(result: RunResult) -> SystemResult | None:
+    """The scored system the others were tested against, as recorded in the run."""
+    name = result.baseline or next((s.significance["baseline"] for s in result.systems
+                                    if s.significance and s.significance.get("baseline")), None)
+    return next((s for s in result.systems if s.name == name and s.status == "ok"), None)
+
+
+def render_run(console: Console, result: RunResult, folder: Path | None,
+               paragraphs: int | None = DEFAULT_PARAGRAPHS) -> None:
+    """The whole run for the terminal; `paragraphs`: rows per system table when a run is longer (None: all)."""
     a = result.alignment
     console.print(
-        f"[bold]{escape(result.config['name'])}[/bold]: {escape(Path(result.pivot.path).name)} ({result.pivot.lang}) → "
-        f"{escape(Path(result.target.path).name)} ({result.target.lang}): {escape(a.pairing_reason)}",
+        f"[bold]{escape(result.config['name'])}[/bold]: {escape(Path(result.pivot.path).name)} ({escape(result.pivot.lang)}) → "
+        f"{escape(Path(result.target.path).name)} ({escape(result.target.lang)}): {escape(a.pairing_reason)}",
         soft_wrap=True,
     )
     console.print(
@@ -150,9 +257,12 @@ def render_run(console: Console, result: RunResult, folder: Path | None) -> None
     metrics = [m for m in result.config["metrics"] if m not in result.unavailable_metrics]
     for name, reason in result.unavailable_metrics.items():
         console.print(f"metric {name}: unavailable — {reason}", soft_wrap=True, markup=False)
+    higher = {m: higher_is_better(result, m) for m in metrics}
+    baseline = _baseline(result)
+    rest = "report.html and paragraphs.csv" + ("" if folder is None else f" in {folder}")
     for system in result.systems:
         console.print()
-        render_system(console, system, metrics)
+        render_system(console, system, metrics, paragraphs, baseline=baseline, higher=higher, rest=rest)
     console.print()
     render_summary(console, result, metrics)
     if folder is not None:

@@ -1,37 +1,71 @@
-"""Write a run's results folder: run.json (the contract) and paragraphs.csv.
+"""Write a run's results folder: run.json (the contract), paragraphs.csv, summary.md and report.html.
 
-Each file is written to a temporary name and renamed into place, so an
-interrupted run never leaves a half-written file that a later `compare` or
-`check` would misread.
+Nothing half-written is ever visible under a run's name:
+
+- a new run is written into a hidden folder next to the results
+  (`.<run-id>.partial-<random>`) and renamed to `<run-id>` only when every file
+  is in it, so a run killed while writing leaves no empty or incomplete run
+  folder for `report`, `compare` or `check` to trip over (at most a hidden
+  `.…partial-…` folder, which is safe to delete);
+- each file is written to a temporary name and renamed into place, so
+  re-rendering (`evalkit report`) never leaves a truncated file either.
+
+Files and folders are created with the usual permissions (0644 and 0755 under a
+022 umask): reports are meant to be read by colleagues, web servers and CI
+artifact readers, not only by their owner (`tempfile.mkstemp` would make 0600).
 """
 
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import os
-import tempfile
+import secrets
+import shutil
 from pathlib import Path
 
 from evalkit.results import RunResult
 
 CSV_FIXED = ["system", "status", "source_line", "source_lines", "reference_lines", "alignment_confidence",
              "source", "reference", "candidate"]
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP, "CSV Injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A run folder's name is taken by someone else (a concurrent run): try the next suffix.
+_TAKEN = {errno.EEXIST, errno.ENOTEMPTY, errno.ENOTDIR, errno.EISDIR}
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """Write text to path through a temporary file in the same folder, created with the umask's permissions."""
+    while True:
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies, as for open()
+            break
+        except FileExistsError:
+            continue
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
+def spreadsheet_safe(text: str) -> str:
+    """Text a spreadsheet shows as text: a leading `'` on a cell it would otherwise evaluate as a formula."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
 def paragraphs_csv(result: RunResult) -> str:
+    """One row per system and aligned paragraph, for spreadsheets.
+
+    Corpus text, model output and system names are untrusted: a cell starting with
+    `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'` so no
+    spreadsheet runs it as a formula. run.json keeps the exact text.
+    """
     metrics = list(result.config["metrics"])
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -39,9 +73,10 @@ def paragraphs_csv(result: RunResult) -> str:
     for system in result.systems:
         for p in system.paragraphs:
             writer.writerow(
-                [system.name, system.status, p.source_line, " ".join(map(str, p.source_lines)),
-                 " ".join(map(str, p.reference_lines)), f"{p.alignment_confidence:.3f}", p.source, p.reference,
-                 p.candidate] + [repr(p.scores[m]) if m in p.scores else "" for m in metrics]
+                [spreadsheet_safe(system.name), system.status, p.source_line, " ".join(map(str, p.source_lines)),
+                 " ".join(map(str, p.reference_lines)), f"{p.alignment_confidence:.3f}", spreadsheet_safe(p.source),
+                 spreadsheet_safe(p.reference), spreadsheet_safe(p.candidate)]
+                + [repr(p.scores[m]) if m in p.scores else "" for m in metrics]
             )
     return buffer.getvalue()
 
@@ -58,19 +93,44 @@ def write_reports(result: RunResult, folder: Path) -> list[Path]:
     return [folder / name for name in views]
 
 
-def write_results(result: RunResult, output_dir: Path) -> Path:
-    """Create output_dir/<run_id>/ with run.json and its reports; return the folder."""
-    output_dir.mkdir(parents=True, exist_ok=True)
-    folder, suffix = output_dir / result.run_id, 1
-    while True:  # two runs finishing in the same second: claim the name atomically, else take the next
-        try:
-            folder.mkdir()
-            break
-        except FileExistsError:
-            suffix += 1
-            folder = output_dir / f"{result.run_id}-{suffix}"
-    if folder.name != result.run_id:
-        result.run_id = folder.name
+def _write_folder(result: RunResult, folder: Path) -> None:
     _write_atomic(folder / "run.json", json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
     write_reports(result, folder)
-    return folder
+
+
+def write_results(result: RunResult, output_dir: Path) -> Path:
+    """Create output_dir/<run_id>/ with run.json and its reports, complete or not at all; return the folder.
+
+    Two runs finishing in the same second get `<run_id>` and `<run_id>-2`: the
+    complete folder is renamed into place, and a rename onto a folder another run
+    has already filled fails, so each takes the next free name (and its run.json
+    records the name it got).
+    """
+    output_dir.mkdir(parents=True, exist_ok=True)
+    base, suffix = result.run_id, 1
+    while True:
+        staging = output_dir / f".{base}.partial-{secrets.token_hex(6)}"
+        try:
+            staging.mkdir()  # 0777 less the umask, like any folder
+            break
+        except FileExistsError:
+            continue
+    try:
+        while True:
+            name = base if suffix == 1 else f"{base}-{suffix}"
+            folder = output_dir / name
+            if folder.exists():
+                suffix += 1
+                continue
+            result.run_id = name
+            _write_folder(result, staging)
+            try:
+                os.rename(staging, folder)  # atomic; fails if another run has filled this name meanwhile
+                return folder
+            except OSError as exc:
+                if exc.errno not in _TAKEN:
+                    raise
+                suffix += 1
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise

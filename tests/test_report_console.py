@@ -1,0 +1,115 @@
+"""The terminal view: a big run stays short, shows the right paragraphs and says where the rest are.
+
+Also the report layer's import boundaries: the views read a RunResult (and run.json's
+recorded facts), not the run config or the metric registry.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+from rich.console import Console
+
+from evalkit.report.console import DEFAULT_PARAGRAPHS, render_run
+from test_report_files import synthetic_run
+
+REPORT = Path(__file__).resolve().parents[1] / "evalkit" / "report"
+
+
+def _render(result, paragraphs=DEFAULT_PARAGRAPHS, folder=Path("results/run")) -> str:
+    console = Console(width=140, record=True, force_terminal=False, color_system=None)
+    with console.capture() as capture:
+        render_run(console, result, folder, paragraphs)
+    return capture.get()
+
+
+def _rows(text: str, title: str) -> list[list[str]]:
+    """The body rows (cells split on │) of the table printed under `title`, up to its bottom border."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if title in line)
+    rows = []
+    for line in lines[start + 1:]:
+        if line.startswith("└"):
+            break
+        cells = [c.strip() for c in line.strip("│ ").split("│")]
+        if line.startswith("│") and cells[0].rstrip("†").isdigit():
+            rows.append(cells)
+    return rows
+
+
+def test_a_2000_paragraph_run_prints_a_short_report():
+    result = synthetic_run(n=2000)
+    text = _render(result, paragraphs=10)
+    lines = text.splitlines()
+    assert len(lines) < 120 and len(text) < 20_000, (len(lines), len(text))
+    assert "copy (copy): the 10 worst of 2000 paragraphs by chrf" in text
+    assert "document (2000 pairs)" in text and "40.00 ± 1.00" in text  # the document-level scores are all there
+    assert "nllb: the 10 paragraphs that moved most against copy on chrf" in text
+    assert re.search(r"\d+ more paragraphs are in report\.html and paragraphs\.csv in results/run", text)
+    assert "results: results/run" in text
+
+
+def test_the_worst_paragraphs_are_the_lowest_chrf_worst_first():
+    result = synthetic_run(n=300)
+    text = _render(result, paragraphs=5)
+    rows = _rows(text, "copy (copy): the 5 worst of 300 paragraphs by chrf")
+    chrf = {r + 1: p.scores["chrf"] for r, p in enumerate(result.system("copy").paragraphs)}
+    expected = sorted(chrf, key=lambda index: (chrf[index], index))[:5]
+    assert [int(row[0]) for row in rows] == expected
+    assert [float(row[4]) for row in rows] == [chrf[i] for i in expected]
+
+
+def test_worst_follows_the_metric_direction_when_ter_comes_first():
+    result = synthetic_run(n=50)
+    result.config["metrics"] = ["ter", "chrf"]
+    text = _render(result, paragraphs=3)
+    rows = _rows(text, "copy (copy): the 3 worst of 50 paragraphs by ter")
+    ter = [p.scores["ter"] for p in result.system("copy").paragraphs]
+    assert [float(row[4]) for row in rows] == sorted(ter, reverse=True)[:3]  # TER: highest is worst
+
+
+def test_most_changed_paragraphs_are_ranked_by_the_size_of_the_change():
+    result = synthetic_run(n=200)
+    text = _render(result, paragraphs=4)
+    rows = _rows(text, "nllb: the 4 paragraphs that moved most against copy on chrf")
+    base = [p.scores["chrf"] for p in result.system("copy").paragraphs]
+    new = [p.scores["chrf"] for p in result.system("nllb").paragraphs]
+    deltas = sorted(((-abs(n - b), r + 1, n - b) for r, (b, n) in enumerate(zip(base, new))))[:4]
+    assert [int(row[0]) for row in rows] == [r for _, r, _ in deltas]
+    assert [row[-1] for row in rows] == [f"{d:+.2f}" for _, _, d in deltas]
+
+
+def test_all_prints_every_paragraph_and_a_short_run_is_printed_whole():
+    result = synthetic_run(n=2000)
+    text = _render(result, paragraphs=None)
+    assert len(_rows(text, "copy (copy)")) == 2000 and "more paragraphs" not in text
+    short = synthetic_run(n=DEFAULT_PARAGRAPHS)
+    text = _render(short)
+    assert len(_rows(text, "copy (copy)")) == DEFAULT_PARAGRAPHS
+    assert "worst" not in text and "moved most" not in text and "more paragraphs" not in text
+
+
+def test_user_text_in_the_terminal_is_never_rich_markup():
+    result = synthetic_run(n=30, names=("copy", "[bold]x[/bold] [/]"))
+    text = _render(result, paragraphs=2)
+    assert "[bold]x[/bold] [/]: the 2 paragraphs that moved most against copy on chrf" in text
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module a file imports, at the top or inside a function."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+    return found
+
+
+def test_report_views_do_not_import_the_config_or_the_metric_registry():
+    assert not (REPORT / "html.py").exists()  # no module named after the standard library
+    for name in ("html_page.py", "console.py", "markdown.py", "files.py"):
+        imported = _imports(REPORT / name)
+        assert not {m for m in imported if m.startswith(("evalkit.config", "evalkit.scorers"))}, (name, imported)
