@@ -206,6 +206,23 @@ def test_embedded_json_round_trips_names_and_scores():
     assert data["scores"][1][0] == [55.0, 5.0, 35.0] and data["confidence"] == [0.95, 0.3, 0.8]
 
 
+def test_metric_direction_comes_from_run_json_not_from_the_metric_registry():
+    """A metric evalkit does not know (a plugin's, or one whose package is absent) shows the direction run.json recorded."""
+    result = hand_made_result()
+    result.config["metrics"] = ["chrf", "errors"]
+    result.unavailable_metrics = {}
+    for system in result.systems:
+        if system.status == "ok":
+            system.corpus_scores["errors"] = Score(3.0, "errors-signature", higher_is_better=False)
+            system.corpus_scores["chrf"].higher_is_better = True
+            for p in system.paragraphs:
+                p.scores["errors"] = p.scores.pop("ter")
+    page = Page(render_html(result))
+    data = json.loads(page.scripts[0][1])
+    assert data["metrics"] == [{"name": "chrf", "higher_is_better": True}, {"name": "errors", "higher_is_better": False}]
+    assert "errors ↓" in " ".join(page.all_text.split())
+
+
 def test_every_system_metric_and_reason_appears():
     result = hand_made_result()
     page = Page(render_html(result))
