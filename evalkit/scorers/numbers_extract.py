@@ -81,6 +81,7 @@ def _alternation(words) -> str:
 class _Patterns:
     lang: str
     rules: dict
+    scales: dict
     suffix: re.Pattern
     prefix_currency: re.Pattern
     prefix_percent: re.Pattern | None
@@ -97,8 +98,15 @@ def patterns(lang: str) -> _Patterns:
     for dim, table in R.UNITS.items():
         for word, factor in table.items():
             units.setdefault(word.lower(), (dim, factor))
-    scale = _alternation(rules["scale"])
-    percent = _alternation(rules["percent"] + (R._PERCENT_EN if lang != "en" else []))
+    # Scale and percent words of every language are recognised in any text (a copied or
+    # untranslated candidate keeps the pivot's "100 tỷ"); none is an ordinary word elsewhere.
+    scales = {}
+    for other in R.LANGUAGES.values():
+        scales.update(other["scale"])
+    scales.update(rules["scale"])
+    percents = [w for other in R.LANGUAGES.values() for w in other["percent"]]
+    scale = _alternation(scales)
+    percent = _alternation(percents)
     currency = _alternation(R.CURRENCY_WORDS)
     unit = _alternation(units)
     suffix = re.compile(
@@ -118,7 +126,7 @@ def patterns(lang: str) -> _Patterns:
     # numeric day/month/year (29/09/2018, 17-12-2023)
     order = rules["date_order"]
     dates.append((re.compile(r"(?<![\d/.-])(?P<a>\d{1,2})[/.-](?P<b>\d{1,2})[/.-]" + year + r"(?![\d/.-])"), "dmy:" + order))
-    if lang == "vi":
+    if True:  # "ngày 27 tháng 11", "tháng 9/2021": unambiguous Vietnamese, read in any text (a copied candidate)
         dates += [
             (re.compile(r"(?:ngày\s+)?" + day + r"\s+tháng\s+(?P<month>\d{1,2})(?:\s*(?:năm|,)\s*" + year + r")?(?!\d)", re.I), "vi"),
             (re.compile(r"(?:ngày|sáng|chiều|tối|đêm|trưa)\s+" + day + r"\s*[-/]\s*(?P<month>\d{1,2})(?:\s*[-/]\s*" + year + r")?(?![\d/-])", re.I), "vi"),
@@ -160,7 +168,7 @@ def patterns(lang: str) -> _Patterns:
             (re.compile(r"(?:pukul|jam)\s+(?P<h>\d{1,2})(?:[.:](?P<m>\d{2}))?(?![\d.,])" + part, re.I), "clock"),
             (re.compile(r"(?<![\d.,:])(?P<h>\d{1,2})(?:[.:](?P<m>\d{2}))?\s+(?P<part>pagi|petang|malam|sore|siang|tengah\s+hari)(?![A-Za-z])", re.I), "clock"),
         ]
-    return _Patterns(lang, rules, suffix, prefix_currency, prefix_percent, named, dates, times, units)
+    return _Patterns(lang, rules, scales, suffix, prefix_currency, prefix_percent, named, dates, times, units)
 
 
 _ACRONYM_RE = re.compile(
@@ -370,8 +378,7 @@ def _numbers(norm, text, lang, p, items, free, take):
         scale, kind, currency, quantity = 1.0, "number", None, None
         if after and after.end() > e and (after.group("scale") or after.group("percent") or after.group("currency") or after.group("unit")):
             if after.group("scale"):
-                scale = p.rules["scale"].get(re.sub(r"\s+", " ", after.group("scale").lower()), None) or \
-                    R._SCALE_EN.get(after.group("scale").lower(), 1.0)
+                scale = p.scales.get(re.sub(r"\s+", " ", after.group("scale").lower()), 1.0)
             if after.group("percent"):
                 kind = "percent"
             elif after.group("currency"):
