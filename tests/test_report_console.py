@@ -89,6 +89,9 @@ def test_all_prints_every_paragraph_and_a_short_run_is_printed_whole():
     text = _render(short)
     assert len(_rows(text, "copy (copy)")) == DEFAULT_PARAGRAPHS
     assert "worst" not in text and "moved most" not in text and "more paragraphs" not in text
+    text = _render(short, paragraphs=0)  # only the document-level rows
+    assert _rows(text, "copy (copy)") == [] and f"document ({DEFAULT_PARAGRAPHS} pairs)" in text
+    assert f"the {DEFAULT_PARAGRAPHS} paragraphs are in report.html" in text
 
 
 def test_user_text_in_the_terminal_is_never_rich_markup():

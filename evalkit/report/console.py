@@ -143,10 +143,11 @@ def render_system(console: Console, system: SystemResult, metrics: list[str], pa
     if paragraphs is None or total <= paragraphs:
         chosen, heading = indexed, title
     elif focus is None:
-        chosen, heading = indexed[:paragraphs], f"{title}: the first {paragraphs} of {total} paragraphs"
+        chosen = indexed[:max(0, paragraphs)]
+        heading = f"{title}: the first {paragraphs} of {total} paragraphs" if chosen else title
     else:
-        chosen = _worst(indexed, focus, higher.get(focus, True))[:paragraphs]
-        heading = f"{title}: the {paragraphs} worst of {total} paragraphs by {focus}"
+        chosen = _worst(indexed, focus, higher.get(focus, True))[:max(0, paragraphs)]
+        heading = f"{title}: the {paragraphs} worst of {total} paragraphs by {focus}" if chosen else title
     table = _paragraph_table(heading, metrics)
     for index, p in chosen:
         _add_paragraph(table, index, p, metrics)
@@ -166,7 +167,7 @@ def render_system(console: Console, system: SystemResult, metrics: list[str], pa
             if old is not None and new is not None:
                 moved.append((-abs(new - old), index, p, new - old))
         moved.sort(key=lambda item: item[:2])
-        moved = moved[:paragraphs]
+        moved = moved[:max(0, paragraphs)]
         if moved:
             changed = _paragraph_table(f"{system.name}: the {len(moved)} paragraphs that moved most against "
                                        f"{baseline.name} on {focus}", metrics, f"Δ {focus}")
@@ -176,7 +177,8 @@ def render_system(console: Console, system: SystemResult, metrics: list[str], pa
             console.print(changed)
             shown |= {index for _, index, _, _ in moved}
     if len(shown) < total:
-        console.print(f"  {total - len(shown)} more paragraphs are in {rest} (all of them here: --paragraphs all)",
+        which = f"{total - len(shown)} more paragraphs are" if shown else f"the {total} paragraphs are"
+        console.print(f"  {which} in {rest} (all of them here: --paragraphs all)",
                       style="dim", soft_wrap=True, highlight=False, markup=False)
     s = system.seconds
     console.print(
