@@ -116,3 +116,15 @@ def test_report_views_do_not_import_the_config_or_the_metric_registry():
     for name in ("html_page.py", "console.py", "markdown.py", "files.py"):
         imported = _imports(REPORT / name)
         assert not {m for m in imported if m.startswith(("evalkit.config", "evalkit.scorers"))}, (name, imported)
+
+
+def test_paragraph_count_parses_the_flag_value():
+    import pytest
+
+    from evalkit.report.console import paragraph_count
+
+    assert paragraph_count("all") is None and paragraph_count("ALL") is None
+    assert paragraph_count("0") == 0 and paragraph_count("25") == 25
+    for bad in ("-1", "ten", "", "2.5"):
+        with pytest.raises(ValueError, match="or 'all'"):
+            paragraph_count(bad)

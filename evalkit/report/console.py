@@ -75,6 +75,19 @@ def _fmt(value: float | None) -> str:
     return "" if value is None else f"{value:.2f}"
 
 
+def paragraph_count(text: str) -> int | None:
+    """`--paragraphs N|all` → what render_run takes: a count ≥ 0, or None for every paragraph; ValueError otherwise."""
+    if text.strip().lower() == "all":
+        return None
+    try:
+        count = int(text)
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise ValueError(f"expected a number of paragraphs (0 or more) or 'all', got {text!r}")
+    return count
+
+
 def higher_is_better(result: RunResult, metric: str) -> bool:
     """The direction run.json records for a metric (TER: lower is better); a name list for older files."""
     for system in result.systems:
