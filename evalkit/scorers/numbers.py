@@ -36,7 +36,7 @@ import numpy as np
 from evalkit import __version__
 from evalkit.scorers import numbers_rules
 from evalkit.scorers.base import Scorer, Sources
-from evalkit.scorers.numbers_extract import ADDED, CHANGED, CONVERTED, MISSING, PRESERVED, Item, extract, match
+from evalkit.scorers.numbers_extract import ADDED, CHANGED, CONVERTED, MISSING, PRESERVED, Item, extract, match, number_words
 
 COLUMNS = (
     "pivot_items",  # items of the pivot expected in the translation
@@ -77,8 +77,8 @@ def summary_from_statistics(stats: np.ndarray) -> dict[str, float]:
     good = row[_I["preserved"]] + row[_I["converted"]]
     pivot, cand = row[_I["pivot_items"]], row[_I["candidate_items"]]
     out = {name: float(row[i]) for i, name in enumerate(COLUMNS)}
-    out["precision"] = 100.0 * good / cand if cand else 100.0
-    out["recall"] = 100.0 * good / pivot if pivot else 100.0
+    out["precision"] = float(100.0 * good / cand) if cand else 100.0
+    out["recall"] = float(100.0 * good / pivot) if pivot else 100.0
     out["f1"] = f1_score(row)
     return out
 
@@ -148,6 +148,11 @@ def _extract(text: str, lang: str) -> tuple[Item, ...]:
     return tuple(extract(text, lang))
 
 
+@lru_cache(maxsize=65536)
+def _words(text: str, lang: str) -> tuple[Item, ...]:
+    return tuple(number_words(text, lang))
+
+
 def _kept_by(reference: str, ref_items: tuple[Item, ...], name: Item) -> bool:
     if any(i.key == name.key for i in ref_items):
         return True
@@ -186,8 +191,9 @@ def check_paragraph(source: str, candidate: str, reference: str, source_lang: st
     cand = [i for i in cand_all if i.kind != "name" or i.key in pivot_names]
     ref = [i for i in ref_all if i.kind != "name" or i.key in pivot_names]
 
-    pairs = match(expected, cand)
-    ref_matched = match(expected, ref)
+    pivot_words = _words(source, source_lang)
+    pairs = match(expected, cand, pivot_words, _words(candidate, target_lang))
+    ref_matched = match(expected, ref, pivot_words, _words(reference, target_lang))
     ref_pairs = {id(p.pivot): p for p in ref_matched if p.pivot is not None}
     ref_added = [p.other for p in ref_matched if p.pivot is None and p.other.kind != "name"]
 
@@ -205,7 +211,8 @@ def check_paragraph(source: str, candidate: str, reference: str, source_lang: st
             continue
         counts[p.status] += 1
         rp = ref_pairs.get(id(p.pivot))
-        entry = {"kind": p.pivot.kind, "status": p.status, "source": _side(p.pivot), "candidate": _side(p.other)}
+        kind = p.other.kind if p.pivot.kind == "word" else p.pivot.kind
+        entry = {"kind": kind, "status": p.status, "source": _side(p.pivot), "candidate": _side(p.other)}
         if p.conversion:
             entry["conversion"] = p.conversion
         entry["reference"] = None if rp is None else {"status": rp.status, **({"conversion": rp.conversion} if rp.conversion else {}),

@@ -18,6 +18,7 @@ is missing (pivot) or added (candidate).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -63,6 +64,8 @@ def number_key(value: float) -> str:
 _LATIN_LETTER = r"A-Za-zÀ-ɏḀ-ỿ"
 _NUM = r"\d+(?:[.,]\d+)*"
 _NUMBER_RE = re.compile(rf"(?<![{_LATIN_LETTER}\d.,])(?<![{_LATIN_LETTER}]-){_NUM}(?![.,]?\d)")
+# A number glued to a preceding lowercase word is a typo ("hingga10 inci"), not a code like A80 or km2.
+_GLUED_RE = re.compile(rf"(?:(?<=[a-zà-ỹ]{{4}})|(?<=\bke-)|(?<=\bKe-)){_NUM}(?![.,]?\d)")
 
 
 def _alternation(words) -> str:
@@ -134,13 +137,17 @@ def patterns(lang: str) -> _Patterns:
             (re.compile(r"tháng\s+(?P<month>\d{1,2})(?:\s*(?:năm|,)\s*" + year + r")?(?![\d/-])", re.I), "vi"),
         ]
     if named:
-        m = f"(?P<mname>{_alternation(named)})"
-        if lang != "th":
-            m = f"(?<![{_LATIN_LETTER}])" + m
+        if lang == "th":
+            m = f"(?P<mname>{_alternation(named)})"
+        else:
+            # a Latin month name is capitalised ("march" is a protest, "may" a verb)
+            forms = {form for name in named for form in (name[:1].upper() + name[1:], name.upper())}
+            m = f"(?<![{_LATIN_LETTER}])(?-i:(?P<mname>{_alternation(forms)}))"
         dates += [
             (re.compile(r"(?<!\d)" + day + r"(?:\s*[-–]\s*(?P<day2>\d{1,2}))?\s*(?:เดือน)?" + m + r"(?:\s*,?\s*" + era + year + r")?(?!\d)", re.I), "named"),
             (re.compile(m + r"\s+" + day + r"(?!\d|[:.,]\d)(?:\s*,\s*" + year + r")?", re.I), "named"),
             (re.compile(m + r"\s*,?\s*" + era + year + r"(?!\d)", re.I), "named"),
+            (re.compile(r"(?:bulan|month of|เดือน)\s*" + m, re.I), "named"),  # "bulan Jun": unambiguous
             (re.compile(m, re.I), "named-alone"),
         ]
     ampm = r"(?P<ampm>a\.m\.?|p\.m\.?|am|pm)(?![A-Za-z])"
@@ -161,7 +168,7 @@ def patterns(lang: str) -> _Patterns:
         times += [
             (re.compile(r"(?<![\d.,:])(?P<h>\d{1,2})[.h](?P<m>\d{2})\s*(?:giờ\s*)?(?P<part>sáng|trưa|chiều|tối|đêm)(?![" + _LATIN_LETTER + "])", re.I), "clock"),
             (re.compile(r"(?<![\d.,:])(?P<h>\d{1,2})\s*giờ(?:\s*(?P<m>\d{1,2})(?:\s*phút)?)?\s+(?P<part>sáng|trưa|chiều|tối|đêm)(?![" + _LATIN_LETTER + "])", re.I), "clock"),
-            (re.compile(r"(?:lúc|vào)\s+(?P<h>\d{1,2})\s*giờ(?:\s*(?P<m>\d{1,2})(?:\s*phút)?)?", re.I), "clock"),
+            (re.compile(r"(?:lúc|vào|khoảng)\s+(?P<h>\d{1,2})\s*giờ(?:\s*(?P<m>\d{1,2})(?:\s*phút)?)?", re.I), "clock"),
         ]
     if lang in ("ms", "id"):
         times += [
@@ -308,7 +315,10 @@ def _dates(norm, text, lang, p, items, free, take):
                 if groups.get("day"):
                     days = [(int(m.group("day")), m.span("day"))]
                     if groups.get("day2"):
-                        days.append((int(m.group("day2")), m.span("day2")))
+                        if int(m.group("day2")) <= days[0][0]:  # "4-1 Februari" is a score, not a range
+                            days = [(int(m.group("day2")), m.span("day2"))]
+                        else:
+                            days.append((int(m.group("day2")), m.span("day2")))
                     if not all(1 <= d <= 31 for d, _ in days):
                         continue
                     for d, (ds, de) in days:
@@ -352,7 +362,10 @@ def _times(norm, text, lang, p, items, free, take):
 
 
 def _numbers(norm, text, lang, p, items, free, take):
-    for m in _NUMBER_RE.finditer(norm):
+    found = list(_NUMBER_RE.finditer(norm))
+    if any(c.islower() for c in norm) or "Ke-" in norm:
+        found = sorted(found + list(_GLUED_RE.finditer(norm)), key=lambda m: m.start())
+    for m in found:
         s, e = m.span()
         if not free(s, e):
             continue
@@ -446,10 +459,42 @@ _FAMILY = {"number": "n", "percent": "n", "amount": "n", "quantity": "n", "year"
            "date": "d", "month": "d", "time": "t", "name": "a"}
 
 
-def match(pivot: list[Item], other: list[Item]) -> list[Pair]:
-    """Align pivot items with another text's items; every item of both lists appears in exactly one Pair."""
+@lru_cache(maxsize=None)
+def _word_pattern(lang: str) -> re.Pattern:
+    words = R.NUMBER_WORDS.get(lang, R.NUMBER_WORDS["en"])
+    alternation = "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(words, key=len, reverse=True))
+    if lang == "th":  # no spaces between Thai words: a substring is the best available evidence
+        return re.compile(f"(?:{alternation})")
+    return re.compile(rf"(?<![{_LATIN_LETTER}])(?:{alternation})(?![{_LATIN_LETTER}])", re.IGNORECASE)
+
+
+def number_words(text: str, lang: str) -> list[Item]:
+    """Spelled-out numbers 1–12 ("eight", "tám", "แปด"): evidence for a digit on the other side, never items themselves."""
+    words = {w: i for i, w in enumerate(R.NUMBER_WORDS.get(lang, R.NUMBER_WORDS["en"]), start=1)}
+    out = []
+    for m in _word_pattern(lang).finditer(text):
+        value = words.get(re.sub(r"\s+", " ", m.group().lower()))
+        if value:
+            out.append(Item("word", number_key(value), m.group(), m.start(), m.end()))
+    return out
+
+
+def match(pivot: list[Item], other: list[Item], pivot_words: list[Item] = (), other_words: list[Item] = ()) -> list[Pair]:
+    """Align pivot items with another text's items; every item of both lists appears in exactly one Pair.
+
+    `pivot_words`/`other_words` (from `number_words`) may absorb a digit left
+    unmatched on the other side: "eight" ↔ "8" is a conversion. Unused words appear nowhere.
+    """
     used = [False] * len(other)
     pairs: list[Pair | None] = [None] * len(pivot)
+    word_pairs: list[Pair] = []
+    if pivot_words or other_words:
+        word_pairs = _absorb_words(pivot, other, pivot_words, other_words)
+        for pair in word_pairs:
+            if pair.pivot.kind != "word":
+                pairs[next(i for i, it in enumerate(pivot) if it is pair.pivot)] = pair
+            if pair.other.kind != "word":
+                used[next(j for j, it in enumerate(other) if it is pair.other)] = True
 
     def first(i: int, test) -> int | None:
         for j, o in enumerate(other):
@@ -472,6 +517,7 @@ def match(pivot: list[Item], other: list[Item]) -> list[Pair]:
                 used[j] = True
                 pairs[i] = Pair(pivot[i], other[j], status, conversion(pivot[i], other[j]))
     out = [pair if pair is not None else Pair(item, None, MISSING) for item, pair in zip(pivot, pairs)]
+    out += [pair for pair in word_pairs if pair.pivot.kind == "word"]
     out += [Pair(None, o, ADDED) for j, o in enumerate(other) if not used[j]]
     return out
 
@@ -488,3 +534,27 @@ def _conversion(a: Item, b: Item) -> str | None:
             if key == key2:
                 return how if how == how2 else f"{how}, {how2}"
     return None
+
+
+def _absorb_words(pivot, other, pivot_words, other_words) -> list[Pair]:
+    """Digits that have no digit counterpart but a spelled-out one on the other side."""
+    pivot_keys = Counter(i.key for i in pivot)
+    other_keys = Counter(i.key for i in other)
+    found = []
+    free_words = list(other_words)
+    for item in pivot:  # a pivot digit the other side spells out
+        if item.kind in ("number", "quantity") and other_keys[item.key] < pivot_keys[item.key]:
+            w = next((w for w in free_words if w.key == item.key), None)
+            if w is not None:
+                free_words.remove(w)
+                other_keys[item.key] += 1
+                found.append(Pair(item, w, CONVERTED, "number word"))
+    free_words = list(pivot_words)
+    for item in other:  # an added digit the pivot spells out
+        if item.kind in ("number", "quantity") and pivot_keys[item.key] < other_keys[item.key]:
+            w = next((w for w in free_words if w.key == item.key), None)
+            if w is not None:
+                free_words.remove(w)
+                pivot_keys[item.key] += 1
+                found.append(Pair(w, item, CONVERTED, "number word"))
+    return found

@@ -38,6 +38,9 @@ _MONTHS_MS = {
     "januari": 1, "februari": 2, "mac": 3, "april": 4, "mei": 5, "jun": 6, "julai": 7,
     "ogos": 8, "september": 9, "oktober": 10, "november": 11, "disember": 12,
 }
+_MONTHS_MS_SHORT = {"jan": 1, "feb": 2, "apr": 4, "jul": 7, "ogo": 8, "sep": 9, "sept": 9, "okt": 10, "nov": 11, "dis": 12}
+_MONTHS_ID_SHORT = {"jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "agu": 8, "agt": 8, "sep": 9, "sept": 9,
+                    "okt": 10, "nov": 11, "des": 12}
 _MONTHS_ID = {
     "januari": 1, "februari": 2, "maret": 3, "april": 4, "mei": 5, "juni": 6, "juli": 7,
     "agustus": 8, "september": 9, "oktober": 10, "november": 11, "desember": 12,
@@ -52,7 +55,18 @@ _MONTHS_TH = {
 
 # Month names that are also ordinary words or names ("Theresa May", "Mac", "Jun"):
 # read as a month only next to a day or year number.
-AMBIGUOUS_MONTHS = {"may", "mar.", "mac", "jun", "mei", "jun."}
+AMBIGUOUS_MONTHS = {"may", "mar.", "mac", "jun", "mei", "jun."} | set(_MONTHS_MS_SHORT) | set(_MONTHS_ID_SHORT)
+
+# Number words 1–12: never items on their own (English style spells out one to nine,
+# translators often write digits), only evidence that an unmatched digit on the
+# other side is the same number written differently ("eight" ↔ "8").
+NUMBER_WORDS = {
+    "en": ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"],
+    "vi": ["một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín", "mười", "mười một", "mười hai"],
+    "th": ["หนึ่ง", "สอง", "สาม", "สี่", "ห้า", "หก", "เจ็ด", "แปด", "เก้า", "สิบ", "สิบเอ็ด", "สิบสอง"],
+    "ms": ["satu", "dua", "tiga", "empat", "lima", "enam", "tujuh", "lapan", "sembilan", "sepuluh", "sebelas", "dua belas"],
+    "id": ["satu", "dua", "tiga", "empat", "lima", "enam", "tujuh", "delapan", "sembilan", "sepuluh", "sebelas", "dua belas"],
+}
 
 _SCALE_EN = {"trillion": 1e12, "billion": 1e9, "bn": 1e9, "million": 1e6, "thousand": 1e3}
 
@@ -135,7 +149,7 @@ LANGUAGES = {
     "ms": {
         "group": ",", "decimal": ".", "date_order": "dmy",
         "scale": {"trilion": 1e12, "bilion": 1e9, "juta": 1e6, "ribu": 1e3},
-        "months": _MONTHS_MS | {k: v for k, v in _MONTHS_EN.items() if k not in ("may",)},
+        "months": _MONTHS_MS | _MONTHS_MS_SHORT | {k: v for k, v in _MONTHS_EN.items() if k not in ("may",)},
         "percent": ["peratus", "%"],
         "percent_prefix": [],
         "time_words": ["pukul", "jam"],
@@ -145,7 +159,7 @@ LANGUAGES = {
     "id": {
         "group": ".", "decimal": ",", "date_order": "dmy",
         "scale": {"triliun": 1e12, "miliar": 1e9, "milyar": 1e9, "juta": 1e6, "ribu": 1e3},
-        "months": _MONTHS_ID,
+        "months": _MONTHS_ID | _MONTHS_ID_SHORT,
         "percent": ["persen", "%"],
         "percent_prefix": [],
         "time_words": ["pukul", "jam"],
@@ -183,7 +197,8 @@ def rules_hash() -> str:
     """A short hash of the whole table: changes whenever any rule changes."""
     blob = json.dumps(
         {"languages": LANGUAGES, "currency": CURRENCY_WORDS, "prefix": CURRENCY_PREFIXES, "units": UNITS,
-         "be": [BE_OFFSET, BE_YEARS, CE_YEARS], "ambiguous": sorted(AMBIGUOUS_MONTHS), "tol": UNIT_TOLERANCE},
+         "be": [BE_OFFSET, BE_YEARS, CE_YEARS], "ambiguous": sorted(AMBIGUOUS_MONTHS), "tol": UNIT_TOLERANCE,
+         "words": NUMBER_WORDS},
         sort_keys=True, ensure_ascii=False, default=str,
     )
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:8]
