@@ -221,14 +221,15 @@ def _clean(v: float) -> float:
     return float(format(v, ".12g"))
 
 
-def _year_item(raw: str, start: int, lang: str, before: str) -> Item:
+def _year_item(raw: str, start: int, lang: str, before: str, original: str) -> Item:
+    """`raw` has Thai digits mapped to 0–9; `original` is the paragraph as written."""
     value = int(raw)
     alts: tuple = ()
     be = before.rstrip().endswith("พ.ศ.") or (lang == "th" and R.BE_YEARS[0] <= value <= R.BE_YEARS[1]
                                                and not before.rstrip().endswith("ค.ศ."))
     if be:
         alts = ((number_key(value - R.BE_OFFSET), "BE year"),)
-    return Item("year", number_key(value), raw, start, start + len(raw), alts)
+    return Item("year", number_key(value), original[start:start + len(raw)], start, start + len(raw), alts)
 
 
 def _time_item(h: int, m: int, ampm: str | None, text: str, start: int, end: int) -> Item | None:
@@ -328,7 +329,7 @@ def _dates(norm, text, lang, p, items, free, take):
                     found.append(Item("month", f"m:{month:02d}", text[ms:me], ms, me))
             if groups.get("year"):
                 ys = m.start("year")
-                found.append(_year_item(m.group("year"), ys, lang, norm[max(0, ys - 8):ys]))
+                found.append(_year_item(m.group("year"), ys, lang, norm[max(0, ys - 8):ys], text))
             items.extend(found)
             take(s, e)
 
@@ -418,7 +419,7 @@ def _numbers(norm, text, lang, p, items, free, take):
         if kind == "number" and scale == 1.0 and raw.isdigit() and len(raw) == 4 and (
                 R.CE_YEARS[0] <= v <= R.CE_YEARS[1] or (lang == "th" and R.BE_YEARS[0] <= v <= R.BE_YEARS[1])):
             # 1973, 2516 (BE), 1980s / 1980-an: a year
-            year = _year_item(raw, s, lang, before)
+            year = _year_item(raw, s, lang, before, text)
             items.append(year)
             take(s, e)
             continue
