@@ -261,7 +261,7 @@ def run_seq2seq(translator, texts: list[str], new_tokens: int, target: str) -> R
     encoder.forward = timer.wrap_call(encoder.forward)  # an instance attribute, deleted below
     try:
         clock, cpu = time.perf_counter(), time.process_time()
-        outputs = translator.translate(texts, "vi", target)
+        outputs = translator.translate(texts, "vi", target).texts
         seconds, cpu = time.perf_counter() - clock, time.process_time() - cpu
     finally:
         translator._model.generate = generate
@@ -286,7 +286,7 @@ def run_ct2(folder: Path, compute_type: str, texts: list[str], new_tokens: int, 
     timer = EngineTimer(new_tokens)
     translator._translator = timer.wrap_ct2(translator._translator)
     clock, cpu = time.perf_counter(), time.process_time()
-    outputs = translator.translate(texts, "vi", target)
+    outputs = translator.translate(texts, "vi", target).texts
     seconds, cpu = time.perf_counter() - clock, time.process_time() - cpu
     timer.check(label)
     return Row(label, len(texts), seconds, timer.seconds, cpu, outputs), load

@@ -12,12 +12,22 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from evalkit.backends import BACKENDS
 from evalkit.backends.base import BackendOptions
 from evalkit.errors import ConfigError, EvalkitError
 from evalkit.languages import LANGUAGES
+from evalkit.option_types import path_role, resolve_model, resolve_option
+from evalkit.scorers.base import ScorerOptions
 from evalkit.scorers import METRICS, default_metric_names
 
 
@@ -43,7 +53,9 @@ class SystemConfig(_Closed):
     backend: str
     model: str | Path | None = Field(None, description="hub id, or a local folder (relative to the config file)")
     options: dict[str, Any] = Field(default_factory=dict)
-    _parsed_options: BackendOptions | None = PrivateAttr(None)
+    parsed_options: BackendOptions = Field(
+        default_factory=BackendOptions, exclude=True, description="`options` validated by the backend (set while the RunConfig is built)"
+    )
 
     @field_validator("backend")
     @classmethod
@@ -52,25 +64,22 @@ class SystemConfig(_Closed):
             raise ValueError(BACKENDS.unknown_message(value))
         return value
 
-    @property
-    def parsed_options(self) -> BackendOptions:
-        assert self._parsed_options is not None, "options are parsed by load_config"
-        return self._parsed_options
-
 
 class MetricConfig(_Closed):
     """A metric by name, with its options: `chrf`, or `{name: comet, model: ../models/wmt22-comet-da}`."""
 
     name: str
     options: dict[str, Any] = Field(default_factory=dict)
-    _parsed_options: Any = PrivateAttr(None)
+    parsed_options: ScorerOptions = Field(
+        default_factory=ScorerOptions, exclude=True, description="`options` validated by the metric (set while the RunConfig is built)"
+    )
 
     @model_validator(mode="before")
     @classmethod
     def _from_yaml(cls, value: Any) -> Any:
         if isinstance(value, str):
             return {"name": value}
-        if isinstance(value, dict) and "options" not in value:
+        if isinstance(value, dict) and "options" not in value and "parsed_options" not in value:
             return {"name": value.get("name"), "options": {k: v for k, v in value.items() if k != "name"}}
         return value
 
@@ -80,11 +89,6 @@ class MetricConfig(_Closed):
         if value not in METRICS:
             raise ValueError(METRICS.unknown_message(value))
         return value
-
-    @property
-    def parsed_options(self):
-        assert self._parsed_options is not None, "options are parsed by load_config"
-        return self._parsed_options
 
 
 class StatisticsConfig(_Closed):
@@ -183,6 +187,56 @@ class RunConfig(_Closed):
             raise ValueError("pivot.file is required: name the original document the systems translate")
         return self
 
+    @model_validator(mode="after")
+    def _resolve(self, info: ValidationInfo) -> RunConfig:
+        """Paths against the config file's folder, backend and metric options by their own models: all at build time.
+
+        The folder comes from the validation context (`load_config` passes the
+        file); a RunConfig built in Python without one resolves against the
+        working directory.
+        """
+        source = (info.context or {}).get("config_file")
+        base = Path(source).resolve().parent if source else Path.cwd()
+        self.source_path = Path(source) if source else None
+        errors: list[tuple[str, str]] = []
+        self.corpus = (base / self.corpus.expanduser()).resolve()
+        self.output_dir = (base / self.output_dir.expanduser()).resolve()
+        if not isinstance(self.cache, bool):
+            self.cache = (base / self.cache.expanduser()).resolve()
+        if not self.corpus.is_dir():
+            raise _FieldErrors([("corpus", f"folder {self.corpus} does not exist")])
+        for role in ("pivot", "target"):
+            doc: DocumentConfig = getattr(self, role)
+            if doc.file is not None:
+                doc.file = self.corpus / doc.file
+                if not doc.file.is_file():
+                    errors.append((f"{role}.file", f"{doc.file} does not exist"))
+        for index, system in enumerate(self.systems):
+            backend = BACKENDS.get(system.backend)
+            system.model = resolve_model(system.model, base)
+            if backend.needs_model and system.model is None:
+                errors.append((f"systems[{index}].model", f"backend {system.backend!r} needs a hub id or local folder"))
+                continue
+            parsed = _parse_options(base, system.options, backend.Options, f"systems[{index}].options.", backend.__name__)
+            if isinstance(parsed, list):
+                errors += parsed
+            else:
+                system.parsed_options = parsed
+        for index, metric in enumerate(self.metrics):
+            scorer_class = METRICS.get(metric.name)
+            parsed = _parse_options(base, metric.options, scorer_class.Options, f"metrics[{index}].", metric.name)
+            if isinstance(parsed, list):
+                errors += parsed
+                continue
+            metric.parsed_options = parsed
+            try:  # construction loads no weights: a metric that cannot handle the language fails now, not after translating
+                scorer_class(self.target.lang, parsed, self.pivot.lang)
+            except EvalkitError as exc:
+                errors.append((f"metrics[{index}] ({metric.name})", str(exc)))
+        if errors:
+            raise _FieldErrors(errors)
+        return self
+
     @property
     def baseline_system(self) -> str:
         if self.statistics.baseline:
@@ -216,7 +270,8 @@ def _field_path(loc: tuple[Any, ...]) -> str:
 
 def _describe(error: dict[str, Any], model: type[BaseModel] | None = None) -> str:
     if error["type"] == "extra_forbidden" and model is not None:
-        return f"unknown field; expected one of: {', '.join(model.model_fields)}"
+        fields = [name for name, field in model.model_fields.items() if not field.exclude]  # evalkit's own fields stay out
+        return f"unknown field; expected one of: {', '.join(fields)}"
     if error["type"] == "missing":
         return "required field is missing"
     return error["msg"].removeprefix("Value error, ")
@@ -243,14 +298,13 @@ def _config_error(path: Path, errors: list[tuple[str, str]]) -> ConfigError:
     return ConfigError(f"{path}: {first}{more}")
 
 
-def _resolve_model(value: str | Path | None, base: Path) -> str | Path | None:
-    """A local folder when it looks like a path or exists beside the config; otherwise a hub id."""
-    if value is None:
-        return None
-    text = str(value)
-    if text.startswith((".", "/", "~")) or (base / text).exists():
-        return (base / Path(text).expanduser()).resolve()
-    return text
+class _FieldErrors(Exception):
+    """Problems found after the fields parsed (paths, options): not a ValueError, so pydantic passes it through
+    with its field paths intact instead of wrapping it."""
+
+    def __init__(self, errors: list[tuple[str, str]]) -> None:
+        super().__init__(errors)
+        self.errors = errors
 
 
 def load_config(path: str | Path) -> RunConfig:
@@ -268,81 +322,26 @@ def load_config(path: str | Path) -> RunConfig:
         raise ConfigError(f"{path}{where}: {problem}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of fields (name, corpus, pivot, target, systems, ...)")
-
     try:
-        config = RunConfig.model_validate(raw)
+        return RunConfig.model_validate(raw, context={"config_file": path})
     except ValidationError as exc:
         raise _config_error(
             path, [(_field_path(e["loc"]), _describe(e, _model_at(e["loc"]))) for e in exc.errors()]
         ) from None
-
-    base = path.resolve().parent
-    config.source_path = path
-    config.corpus = (base / config.corpus.expanduser()).resolve()
-    config.output_dir = (base / config.output_dir.expanduser()).resolve()
-    if not isinstance(config.cache, bool):
-        config.cache = (base / config.cache.expanduser()).resolve()
-    if not config.corpus.is_dir():
-        raise ConfigError(f"{path}: corpus: folder {config.corpus} does not exist")
-    for role in ("pivot", "target"):
-        doc: DocumentConfig = getattr(config, role)
-        if doc.file is not None:
-            doc.file = config.corpus / doc.file
-            if not doc.file.is_file():
-                raise ConfigError(f"{path}: {role}.file: {doc.file} does not exist")
-    for index, system in enumerate(config.systems):
-        backend = BACKENDS.get(system.backend)
-        system.model = _resolve_model(system.model, base)
-        if backend.needs_model and system.model is None:
-            raise ConfigError(f"{path}: systems[{index}].model: backend {system.backend!r} needs a hub id or local folder")
-        system._parsed_options = _parse_options(
-            path, base, system.options, backend.Options, f"systems[{index}].options.", backend.__name__
-        )
-    _check_metrics_support(config, path)
-    return config
+    except _FieldErrors as exc:
+        raise _config_error(path, exc.errors) from None
 
 
-def _check_metrics_support(config: RunConfig, path: Path) -> None:
-    """Parse each metric's options and build it once, so a metric that cannot handle the target
-    language fails now, not after translating (construction loads no weights)."""
-    base = path.resolve().parent
-    for index, metric in enumerate(config.metrics):
-        scorer_class = METRICS.get(metric.name)
-        metric._parsed_options = _parse_options(
-            path, base, metric.options, scorer_class.Options, f"metrics[{index}].", metric.name
-        )
-        try:
-            scorer_class(config.target.lang, metric._parsed_options, config.pivot.lang)
-        except EvalkitError as exc:
-            raise ConfigError(f"{path}: metrics[{index}] ({metric.name}): {exc}") from None
-
-
-def _parse_options(path: Path, base: Path, raw: dict[str, Any], options_class, where: str, owner: str):
-    """A backend's or metric's options: file paths resolved against the config, validated, errors in one line."""
-    options = {k: _resolve_option_path(k, v, base) for k, v in raw.items()}
+def _parse_options(base: Path, raw: dict[str, Any], options_class, where: str, owner: str):
+    """A backend's or metric's options, with path-typed options resolved against the config; or the errors."""
+    fields = options_class.model_fields
+    options = {k: resolve_option(path_role(fields[k]) if k in fields else None, v, base) for k, v in raw.items()}
     try:
         return options_class.model_validate(options)
     except ValidationError as exc:
-        accepted = ", ".join(options_class.model_fields) or "no options"
-        raise _config_error(
-            path,
-            [(f"{where}{_field_path(e['loc'])}",
-              f"unknown option; {owner} accepts: {accepted}" if e["type"] == "extra_forbidden" else _describe(e))
-             for e in exc.errors()],
-        ) from None
-
-
-_FILE_OPTIONS = {"spm_model", "path"}  # always files
-_MODEL_OPTIONS = {"model"}  # a local folder, or a hub id
-
-
-def _resolve_option_path(key: str, value: Any, base: Path) -> Any:
-    """Options that name local files are relative to the config file, like every other path."""
-    if not isinstance(value, str):
-        return value
-    if key in _FILE_OPTIONS:
-        return str((base / Path(value).expanduser()).resolve())
-    if key in _MODEL_OPTIONS:
-        resolved = _resolve_model(value, base)
-        return str(resolved) if isinstance(resolved, Path) else resolved
-    return value
+        accepted = ", ".join(fields) or "no options"
+        return [
+            (f"{where}{_field_path(e['loc'])}",
+             f"unknown option; {owner} accepts: {accepted}" if e["type"] == "extra_forbidden" else _describe(e))
+            for e in exc.errors()
+        ]

@@ -19,12 +19,20 @@ class CorpusError(EvalkitError):
     """A corpus file cannot be read, or its documents cannot be paired as configured."""
 
 
+class NotATranslationError(CorpusError):
+    """The reference document does not translate the pivot: scoring it would produce meaningless numbers."""
+
+
 class RegistryError(EvalkitError):
     """An unknown or duplicate backend/metric name."""
 
 
 class ModelUnavailableError(EvalkitError):
     """Model weights are not available locally (these machines cannot reach the hub)."""
+
+
+class ConversionError(EvalkitError):
+    """A Transformers model folder cannot be converted to a CTranslate2 folder."""
 
 
 class TranslationError(EvalkitError):

@@ -10,7 +10,8 @@ import json
 from dataclasses import dataclass
 
 from evalkit.backends import BACKENDS
-from evalkit.backends.cache import TranslationCache, bypass_reason, translator_identity
+from evalkit.backends.cached import bypass_reason
+from evalkit.backends.store import TranslationCache
 from evalkit.config import RunConfig
 
 
@@ -41,7 +42,7 @@ def inventory(config: RunConfig) -> tuple[list[SystemInventory], dict[str, objec
             elif skip:
                 cached, note = None, f"not cached: {skip}"
             else:
-                cached = counts.get(_key(translator_identity(translator)), 0)
+                cached = counts.get(_key(translator.identity()), 0)
                 note = f"{cached} translations cached for these exact settings"
             rows.append(SystemInventory(system.name, system.backend, None if system.model is None else str(system.model),
                                         available, detail, cached, note))

@@ -20,11 +20,20 @@ import numpy as np
 from evalkit import __version__
 from evalkit.align import Alignment, PairingVerdict
 from evalkit.backends import BACKENDS
-from evalkit.backends.cache import CachedTranslator, TranslationCache
+from evalkit.backends.base import Translator
+from evalkit.backends.cached import CachedTranslator
+from evalkit.backends.store import TranslationCache
 from evalkit.config import RunConfig, SystemConfig
 from evalkit.corpus import CleanDocument
 from evalkit.corpus.langid import LanguageGuess, detect_paragraphs
-from evalkit.errors import CorpusError, MetricUnavailableError, ModelUnavailableError, TranslationError
+from evalkit.errors import (
+    CacheError,
+    MetricUnavailableError,
+    ModelUnavailableError,
+    NotATranslationError,
+    ScoringError,
+    TranslationError,
+)
 from evalkit.pairing import pair_documents
 from evalkit.results import (
     AlignmentRecord,
@@ -37,10 +46,6 @@ from evalkit.results import (
 from evalkit.scorers import METRICS
 from evalkit.scorers.base import Scorer
 from evalkit.scorers.stats import approximate_randomization, bootstrap_ci, paired_bootstrap
-
-
-class NotATranslationError(CorpusError):
-    """The reference document does not translate the pivot: scoring it would produce meaningless numbers."""
 
 
 class RunObserver(Protocol):
@@ -82,11 +87,11 @@ def run(config: RunConfig, observer: RunObserver | None = None) -> RunResult:
     scorers, unavailable_metrics = _load_scorers(config)
     cache = TranslationCache(config.cache_path) if config.cache_path else None
     statistics: dict[str, dict[str, np.ndarray]] = {}  # system → metric → per-paragraph sufficient statistics
+    systems: list[SystemResult] = []
     try:
-        systems = [
-            _run_system(config, s, pivot, target, alignment, scorers, cache, observer, statistics)
-            for s in config.systems
-        ]
+        for system in config.systems:
+            systems.append(_run_system(config, system, pivot, target, alignment, scorers, cache, observer,
+                                       statistics, unavailable_metrics, systems))
     finally:
         if cache is not None:
             cache.close()
@@ -126,17 +131,19 @@ def _run_system(
     pivot: CleanDocument,
     target: CleanDocument,
     alignment: Alignment,
-    scorers: Sequence[Scorer],
+    scorers: list[Scorer],
     cache: TranslationCache | None,
     observer: RunObserver,
     statistics: dict[str, dict[str, np.ndarray]],
+    unavailable_metrics: dict[str, str],
+    done_systems: Sequence[SystemResult],
 ) -> SystemResult:
     result = SystemResult(
         name=system.name, backend=system.backend, model=None if system.model is None else str(system.model), status="ok"
     )
     pairs = alignment.pairs
     needed = sorted({i for bead in pairs for i in bead.source})
-    translator = BACKENDS.get(system.backend)(system.name, system.model, system.parsed_options)
+    translator: Translator = BACKENDS.get(system.backend)(system.name, system.model, system.parsed_options)
     if cache is not None:
         translator = CachedTranslator(translator, cache)
     observer.system_started(system, len(needed))
@@ -145,16 +152,17 @@ def _run_system(
         translator.prepare(pivot)
         translator.load()
         outputs = translator.translate(
-            [pivot.paragraphs[i].text for i in needed], config.pivot.lang, config.target.lang, observer.advanced
+            [pivot.paragraphs[i].text for i in needed],
+            config.pivot.lang,
+            config.target.lang,
+            lambda finished: observer.advanced(len(finished)),
         )
-        if len(outputs) != len(needed):
-            raise TranslationError(f"returned {len(outputs)} translations for {len(needed)} paragraphs")
     except ModelUnavailableError as exc:
         result.status, result.reason = "unavailable", str(exc)
-    except TranslationError as exc:
+    except (TranslationError, CacheError) as exc:  # a cache that fails fails this system, not the run
         result.status, result.reason = "failed", str(exc)
     wall = time.perf_counter() - clock
-    load, generate = translator.seconds.get("load", 0.0), translator.seconds.get("generate", 0.0)
+    load, generate = translator.timings.load, translator.timings.generate
     if result.status == "unavailable":
         load = wall - generate  # the failed attempt to load (importing the framework included) took this long
     result.seconds = {"load": load, "generate": generate, "evalkit": max(0.0, wall - load - generate)}
@@ -163,16 +171,15 @@ def _run_system(
     if result.status != "ok":
         observer.system_finished(result)
         return result
-    hits = getattr(translator, "hits", 0)
-    result.from_cache, result.translated = hits, len(needed) - hits
+    result.from_cache, result.translated = outputs.cached, len(needed) - outputs.cached
 
-    candidate_of = dict(zip(needed, outputs))
-    split = getattr(translator, "split_texts", {})
+    candidate_of = dict(zip(needed, outputs.texts))
+    pieces_of = dict(zip(needed, outputs.pieces))
     for bead in pairs:
         notes = [
             f"pivot line {pivot.paragraphs[i].line} exceeded the model's input limit: "
-            f"translated in {split[pivot.paragraphs[i].text]} pieces, joined"
-            for i in bead.source if pivot.paragraphs[i].text in split
+            f"translated in {pieces_of[i]} pieces, joined"
+            for i in bead.source if pieces_of[i] > 1
         ]
         result.paragraphs.append(
             ParagraphResult(
@@ -186,30 +193,67 @@ def _run_system(
             )
         )
     clock = time.perf_counter()
+    statistics[system.name] = {}
+    for scorer in list(scorers):
+        try:
+            _score(config, scorer, result, statistics[system.name])
+        except (ScoringError, MetricUnavailableError) as exc:
+            # One metric failing (a learned metric out of memory, an input it rejects) loses that
+            # metric for the whole run, said once; the other metrics and systems survive.
+            _drop_metric(scorer, str(exc), scorers, unavailable_metrics, statistics, done_systems)
+    result.seconds["score"] = time.perf_counter() - clock
+    observer.system_finished(result)
+    return result
+
+
+def _score(config: RunConfig, scorer: Scorer, result: SystemResult, statistics: dict[str, np.ndarray]) -> None:
+    """One metric on one system: corpus score (with its CI where the metric has additive statistics), paragraph scores."""
     candidates = [p.candidate for p in result.paragraphs]
     references = [p.reference for p in result.paragraphs]
     sources = [p.source for p in result.paragraphs]
     settings = config.statistics
-    statistics[system.name] = {}
-    for scorer in scorers:
+    if scorer.has_statistics:
         # One extraction of sufficient statistics serves the corpus score (identical to
         # sacrebleu's corpus_score) and its bootstrap interval, and later the significance tests.
-        stats = statistics[system.name][scorer.name] = scorer.statistics(candidates, references, sources)
+        stats = scorer.statistics(candidates, references, sources)
         score = Score(scorer.score_from_statistics(stats), scorer.signature(), higher_is_better=scorer.higher_is_better)
         if settings.bootstrap_resamples:
             interval = bootstrap_ci(scorer, stats, n_resamples=settings.bootstrap_resamples, seed=settings.seed)
             score.ci_low, score.ci_high = interval.low, interval.high
-        result.corpus_scores[scorer.name] = score
-        result.paragraph_signatures[scorer.name] = scorer.paragraph_signature()
-        for paragraph, value in zip(result.paragraphs, scorer.paragraph_scores(candidates, references, sources)):
-            paragraph.scores[scorer.name] = value
-        details = scorer.paragraph_details(candidates, references, sources)
-        if details is not None:
-            for paragraph, found in zip(result.paragraphs, details):
-                paragraph.details[scorer.name] = found
-    result.seconds["score"] = time.perf_counter() - clock
-    observer.system_finished(result)
-    return result
+        statistics[scorer.name] = stats
+    else:  # no resampling without additive statistics: the score stands without an interval
+        score = Score(scorer.corpus_score(candidates, references, sources).score, scorer.signature(),
+                      higher_is_better=scorer.higher_is_better)
+    paragraph_scores = scorer.paragraph_scores(candidates, references, sources)
+    details = scorer.paragraph_details(candidates, references, sources)
+    result.corpus_scores[scorer.name] = score
+    result.paragraph_signatures[scorer.name] = scorer.paragraph_signature()
+    for paragraph, value in zip(result.paragraphs, paragraph_scores):
+        paragraph.scores[scorer.name] = value
+    if details is not None:
+        for paragraph, found in zip(result.paragraphs, details):
+            paragraph.details[scorer.name] = found
+
+
+def _drop_metric(
+    scorer: Scorer,
+    reason: str,
+    scorers: list[Scorer],
+    unavailable: dict[str, str],
+    statistics: dict[str, dict[str, np.ndarray]],
+    systems: Sequence[SystemResult],
+) -> None:
+    """Remove a metric that failed from the run: no system keeps a score the others lack."""
+    scorers.remove(scorer)
+    unavailable[scorer.name] = f"failed while scoring: {reason}"
+    for per_metric in statistics.values():
+        per_metric.pop(scorer.name, None)
+    for system in systems:
+        system.corpus_scores.pop(scorer.name, None)
+        system.paragraph_signatures.pop(scorer.name, None)
+        for paragraph in system.paragraphs:
+            paragraph.scores.pop(scorer.name, None)
+            paragraph.details.pop(scorer.name, None)
 
 
 def _test_against_baseline(
@@ -237,6 +281,8 @@ def _test_against_baseline(
             continue
         metrics = {}
         for scorer in scorers:
+            if not scorer.has_statistics:  # a paired test resamples statistics; without them there is none
+                continue
             own, base = statistics[result.name][scorer.name], statistics[baseline][scorer.name]
             boot = paired_bootstrap(scorer, own, base, n_resamples=settings.paired_resamples,
                                     seed=settings.seed, alpha=settings.alpha)

@@ -33,11 +33,12 @@ def test_batches_respect_count_and_token_budget_longest_first():
 
 
 def test_pieces_reassemble_in_order_and_count_finished_paragraphs():
+    from evalkit.backends.base import Finished, Translations
     from evalkit.backends.batching import Pieces
 
     work = Pieces(["a b c d", "e"], words, 2)
-    assert work.pieces == ["a b", "c d", "e"] and work.owner == [0, 0, 1] and work.split == {"a b c d": 2}
-    assert work.put(2, "E") == 1  # the short paragraph is done
-    assert work.put(1, "CD") == 0  # order of arrival does not matter
-    assert work.put(0, "AB") == 1
-    assert work.joined() == ["AB CD", "E"]
+    assert work.pieces == ["a b", "c d", "e"] and work.owner == [0, 0, 1] and work.counts == [2, 1]
+    assert work.put(2, "E") == Finished(1, "E", 1)  # the short paragraph is done
+    assert work.put(1, "CD") is None  # order of arrival does not matter
+    assert work.put(0, "AB") == Finished(0, "AB CD", 2)
+    assert work.result() == Translations(["AB CD", "E"], [2, 1])

@@ -6,20 +6,14 @@ import multiprocessing
 import shutil
 import sqlite3
 import time
-from collections.abc import Sequence
-
 import pytest
 
 from conftest import CORPUS, PIVOT
 from evalkit.backends import BACKENDS
-from evalkit.backends.base import BackendOptions, ProgressCallback, Translator
-from evalkit.backends.cache import (
-    CachedTranslator,
-    TranslationCache,
-    bypass_reason,
-    cache_identity,
-    translator_identity,
-)
+from evalkit.backends.base import BackendOptions, ProgressCallback, Translations, Translator
+from evalkit.backends.cached import CachedTranslator, bypass_reason
+from evalkit.backends.identity import backend_identity
+from evalkit.backends.store import TranslationCache
 from evalkit.backends.seq2seq import Seq2SeqOptions, Seq2SeqTranslator
 from evalkit.corpus import load_document
 
@@ -33,25 +27,32 @@ def seq2seq(model, **options) -> Seq2SeqTranslator:
 class Recording(Translator):
     """A real backend wrapped to record what it is asked; it files outputs under the wrapped one's identity."""
 
-    def __init__(self, inner: Translator, fail_on_call: int | None = None) -> None:
+    def __init__(self, inner: Translator, interrupt_after_batches: int | None = None) -> None:
         super().__init__(inner.name, inner.model, inner.options)
-        self.inner, self.fail_on_call = inner, fail_on_call
+        self.inner, self.interrupt_after_batches = inner, interrupt_after_batches
         self.calls: list[list[str]] = []
+        self.batches = 0
 
     def load(self) -> None:
         self.inner.load()
 
-    def translate(self, texts, source_lang, target_lang, progress=None):
+    def _translate(self, texts, source_lang, target_lang, progress=None):
         self.calls.append(list(texts))
-        if len(self.calls) == self.fail_on_call:
-            raise KeyboardInterrupt  # Ctrl-C in the middle of a run
-        return self.inner.translate(texts, source_lang, target_lang, progress)
+
+        def forward(done):
+            if progress:
+                progress(done)
+            self.batches += 1
+            if self.batches == self.interrupt_after_batches:
+                raise KeyboardInterrupt  # Ctrl-C in the middle of a run, right after a batch finished
+
+        return self.inner.translate(texts, source_lang, target_lang, forward)
 
     def signature(self) -> str:
         return self.inner.signature()
 
-    def cache_identity(self) -> str:
-        return translator_identity(self.inner)
+    def identity(self) -> str:
+        return self.inner.identity()
 
     @property
     def asked(self) -> list[str]:
@@ -61,25 +62,30 @@ class Recording(Translator):
 @pytest.fixture(scope="module")
 def expected(tiny_marian) -> list[str]:
     """The uncached translator's outputs: what the cache must reproduce."""
-    return seq2seq(tiny_marian).translate(PARAGRAPHS, "vi", "th")
+    return seq2seq(tiny_marian).translate(PARAGRAPHS, "vi", "th").texts
+
+
+def counted(done: list[int]):
+    """A progress callback that records how many paragraphs each call finished."""
+    return lambda finished: done.append(len(finished))
 
 
 def test_second_run_is_all_hits_and_never_loads_the_model(tiny_marian, expected, tmp_path):
     path = tmp_path / "cache.sqlite"
-    first = CachedTranslator(seq2seq(tiny_marian), path, chunk_size=3)
+    first = CachedTranslator(seq2seq(tiny_marian), path)
     first.load()
     assert not first.model_loaded  # lazy
     done: list[int] = []
-    assert first.translate(PARAGRAPHS, "vi", "th", progress=done.append) == expected
-    assert (first.hits, first.misses, first.translated, first.model_loaded) == (0, len(PARAGRAPHS), len(PARAGRAPHS), True)
+    assert first.translate(PARAGRAPHS, "vi", "th", progress=counted(done)).texts == expected
+    assert (first.counters.hits, first.counters.misses, first.counters.translated, first.model_loaded) == (0, len(PARAGRAPHS), len(PARAGRAPHS), True)
     assert sum(done) == len(PARAGRAPHS)
 
     inner = seq2seq(tiny_marian)
-    second = CachedTranslator(inner, path, chunk_size=3)
+    second = CachedTranslator(inner, path)
     second.load()
     done.clear()
-    assert second.translate(PARAGRAPHS, "vi", "th", progress=done.append) == expected
-    assert (second.hits, second.misses, second.translated) == (len(PARAGRAPHS), 0, 0)
+    assert second.translate(PARAGRAPHS, "vi", "th", progress=counted(done)).texts == expected
+    assert (second.counters.hits, second.counters.misses, second.counters.translated) == (len(PARAGRAPHS), 0, 0)
     assert second.model_loaded is False
     assert inner.info == {}  # the real Seq2SeqTranslator reports facts only once its model is loaded: it never was
     assert sum(done) == len(PARAGRAPHS)
@@ -95,18 +101,18 @@ def test_second_run_is_all_hits_and_never_loads_the_model(tiny_marian, expected,
 def test_order_is_kept_and_duplicates_are_translated_once(tiny_marian, expected, tmp_path):
     picks = [2, 0, 2, 5, 0, 2, 7]
     recording = Recording(seq2seq(tiny_marian))
-    cached = CachedTranslator(recording, tmp_path / "cache.sqlite", chunk_size=2)
+    cached = CachedTranslator(recording, tmp_path / "cache.sqlite")
     done: list[int] = []
-    assert cached.translate([PARAGRAPHS[i] for i in picks], "vi", "th", progress=done.append) == [expected[i] for i in picks]
+    assert cached.translate([PARAGRAPHS[i] for i in picks], "vi", "th", progress=counted(done)).texts == [expected[i] for i in picks]
     assert sorted(recording.asked) == sorted(PARAGRAPHS[i] for i in {2, 0, 5, 7})
-    assert (cached.hits, cached.misses, cached.translated) == (0, len(picks), 4)
+    assert (cached.counters.hits, cached.counters.misses, cached.counters.translated) == (0, len(picks), 4)
     assert sum(done) == len(picks)
 
     # cached and new texts interleaved: only the new ones reach the model, the order is the caller's
     recording.calls.clear()
-    assert cached.translate(PARAGRAPHS, "vi", "th") == expected
+    assert cached.translate(PARAGRAPHS, "vi", "th").texts == expected
     assert recording.asked == [PARAGRAPHS[i] for i in (1, 3, 4, 6)]
-    assert cached.translate([], "vi", "th") == []
+    assert cached.translate([], "vi", "th").texts == []
 
 
 def test_options_and_languages_are_part_of_the_key(tiny_marian, tmp_path):
@@ -118,10 +124,10 @@ def test_options_and_languages_are_part_of_the_key(tiny_marian, tmp_path):
         cached.translate(texts, source, target)
         return cached
 
-    assert rerun().hits == 3
-    assert rerun(batch_size=1).hits == 3  # batching changes speed, not greedy output
+    assert rerun().counters.hits == 3
+    assert rerun(batch_size=1).counters.hits == 3  # batching changes speed, not greedy output
     for changed in (rerun(max_new_tokens=5), rerun(num_beams=2), rerun(dtype="float32"), rerun(target="ms"), rerun(source="id")):
-        assert (changed.hits, changed.misses, changed.model_loaded) == (0, 3, True)
+        assert (changed.counters.hits, changed.counters.misses, changed.model_loaded) == (0, 3, True)
 
 
 def test_retraining_a_local_model_in_place_invalidates_its_outputs(tiny_marian, tmp_path):
@@ -131,8 +137,8 @@ def test_retraining_a_local_model_in_place_invalidates_its_outputs(tiny_marian, 
     folder = tmp_path / "model"
     shutil.copytree(tiny_marian, folder)
     path, texts = tmp_path / "cache.sqlite", PARAGRAPHS[:4]
-    before = CachedTranslator(seq2seq(folder), path).translate(texts, "vi", "th")
-    identity = translator_identity(seq2seq(folder))
+    before = CachedTranslator(seq2seq(folder), path).translate(texts, "vi", "th").texts
+    identity = seq2seq(folder).identity()
 
     model = MarianMTModel.from_pretrained(folder)
     torch.manual_seed(1)
@@ -141,25 +147,26 @@ def test_retraining_a_local_model_in_place_invalidates_its_outputs(tiny_marian, 
             parameter.normal_(0, 0.5)
     model.save_pretrained(folder)  # same file names and sizes, new weights
 
-    assert translator_identity(seq2seq(folder)) != identity
+    assert seq2seq(folder).identity() != identity
     after = CachedTranslator(seq2seq(folder), path)
-    assert after.translate(texts, "vi", "th") == seq2seq(folder).translate(texts, "vi", "th")
-    assert (after.hits, after.misses) == (0, len(texts))
-    assert after.translate(texts, "vi", "th") != before  # the retrained model really does translate differently
+    assert after.translate(texts, "vi", "th").texts == seq2seq(folder).translate(texts, "vi", "th").texts
+    assert (after.counters.hits, after.counters.misses) == (0, len(texts))
+    assert after.translate(texts, "vi", "th").texts != before  # the retrained model really does translate differently
 
 
-def test_an_interrupted_run_keeps_finished_chunks_and_resumes(tiny_marian, expected, tmp_path):
+def test_an_interrupted_run_keeps_every_finished_batch_and_resumes(tiny_marian, expected, tmp_path):
     path = tmp_path / "cache.sqlite"
-    interrupted = CachedTranslator(Recording(seq2seq(tiny_marian), fail_on_call=2), path, chunk_size=3)
+    interrupted = CachedTranslator(Recording(seq2seq(tiny_marian), interrupt_after_batches=1), path)
     with pytest.raises(KeyboardInterrupt):
         interrupted.translate(PARAGRAPHS, "vi", "th")
-    assert TranslationCache(path).stats()["entries"] == 3
+    assert TranslationCache(path).stats()["entries"] == 4  # the batch (of 4) finished before Ctrl-C is kept
+    assert interrupted.counters.kept == 4
 
     recording = Recording(seq2seq(tiny_marian))
-    resumed = CachedTranslator(recording, path, chunk_size=3)
-    assert resumed.translate(PARAGRAPHS, "vi", "th") == expected
-    assert recording.asked == PARAGRAPHS[3:]
-    assert (resumed.hits, resumed.misses) == (3, len(PARAGRAPHS) - 3)
+    resumed = CachedTranslator(recording, path)
+    assert resumed.translate(PARAGRAPHS, "vi", "th").texts == expected
+    assert len(recording.asked) == len(PARAGRAPHS) - 4 and set(recording.asked) < set(PARAGRAPHS)
+    assert (resumed.counters.hits, resumed.counters.misses) == (4, len(PARAGRAPHS) - 4)
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
@@ -226,10 +233,16 @@ class SamplingOptions(BackendOptions):
 
 
 class Sampler(Translator):
+    """A backend that declares itself non-deterministic when its options sample (the contract, not option names)."""
+
     Options = SamplingOptions
 
-    def translate(self, texts: Sequence[str], source_lang: str, target_lang: str, progress: ProgressCallback | None = None):
-        return [t.upper() for t in texts]
+    @property
+    def deterministic(self) -> bool:
+        return not (self.options.do_sample or self.options.temperature > 0)
+
+    def _translate(self, texts: list[str], source_lang: str, target_lang: str, progress: ProgressCallback | None):
+        return Translations.whole([t.upper() for t in texts])
 
     def signature(self) -> str:
         return "sampler"
@@ -238,24 +251,23 @@ class Sampler(Translator):
 def test_copy_and_sampled_output_pass_straight_through(tmp_path):
     path = tmp_path / "cache.sqlite"
     copy = CachedTranslator(BACKENDS.get("copy")("copy", None, BACKENDS.get("copy").Options()), path)
-    assert copy.translate(["a", "b"], "vi", "th") == ["a", "b"]
+    assert copy.translate(["a", "b"], "vi", "th").texts == ["a", "b"]
     assert copy.info["cache"]["enabled"] is False
     uncacheable = Sampler("s", None, SamplingOptions())
     uncacheable.cacheable = False
     assert "not cacheable" in bypass_reason(uncacheable)
     assert bypass_reason(Sampler("s", None, SamplingOptions())) is None
-    assert "do_sample" in bypass_reason(Sampler("s", None, SamplingOptions(do_sample=True)))
-    unmarked = Sampler("s", None, SamplingOptions(temperature=0.7))
-    unmarked.deterministic = False
-    assert "not deterministic" in bypass_reason(unmarked)
+    assert "not deterministic" in bypass_reason(Sampler("s", None, SamplingOptions(do_sample=True)))
+    assert "not deterministic" in bypass_reason(Sampler("s", None, SamplingOptions(temperature=0.7)))
     sampled = CachedTranslator(Sampler("s", None, SamplingOptions(do_sample=True)), path)
-    assert sampled.translate(["a"], "vi", "th") == ["A"]
+    assert sampled.translate(["a"], "vi", "th").texts == ["A"]
     assert not path.exists()  # nothing was cached, not even an empty file
 
 
 def test_identity_of_a_hub_model_needs_no_network():
-    identity = cache_identity("evalkit.backends.seq2seq.Seq2SeqTranslator", "facebook/nllb-200-distilled-600M",
-                              Seq2SeqOptions(device="cpu", dtype="float32", revision="v1"))
+    identity = backend_identity("evalkit.backends.seq2seq.Seq2SeqTranslator", "facebook/nllb-200-distilled-600M",
+                                Seq2SeqOptions(device="cpu", dtype="float32", revision="v1").model_dump(),
+                                neutral_options=Seq2SeqTranslator.cache_neutral_options)
     assert '"hub_id":"facebook/nllb-200-distilled-600M"' in identity and '"revision":"v1"' in identity
     assert "batch_size" not in identity and "max_new_tokens" in identity
 
@@ -272,19 +284,13 @@ def test_stats_and_identities_describe_the_file(tiny_marian, tmp_path):
 
 
 def test_paragraphs_translated_in_pieces_stay_marked_when_served_from_the_cache(tiny_marian, tmp_path):
-    from evalkit.backends.cache import CachedTranslator, TranslationCache
-    from evalkit.backends.seq2seq import Seq2SeqOptions, Seq2SeqTranslator
-    from evalkit.corpus import load_document
-    from conftest import CORPUS, PIVOT
-
     texts = load_document(CORPUS / PIVOT).texts
     long_text = " ".join(texts[:6] * 3)
     options = Seq2SeqOptions(max_new_tokens=3)
     first = CachedTranslator(Seq2SeqTranslator("tiny", tiny_marian, options), TranslationCache(tmp_path / "c.sqlite"))
     out = first.translate([texts[1], long_text], "vi", "th")
-    pieces = first.split_texts[long_text]
-    assert pieces >= 2 and texts[1] not in first.split_texts
+    assert out.pieces[0] == 1 and out.pieces[1] >= 2
     second = CachedTranslator(Seq2SeqTranslator("tiny", tiny_marian, options), TranslationCache(tmp_path / "c.sqlite"))
-    assert second.translate([texts[1], long_text], "vi", "th") == out
-    assert second.hits == 2 and not second.model_loaded
-    assert second.split_texts == {long_text: pieces}
+    again = second.translate([texts[1], long_text], "vi", "th")
+    assert again == Translations(out.texts, out.pieces, cached=2)
+    assert second.counters.hits == 2 and not second.model_loaded

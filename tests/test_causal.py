@@ -8,7 +8,6 @@ first run cut by `cut_answer`.
 
 import importlib.util
 import shutil
-import time
 
 import pytest
 from pydantic import ValidationError
@@ -49,26 +48,26 @@ def make(path, **options) -> CausalTranslator:
 def test_translates_in_order_and_batching_changes_nothing(tiny_causal):
     batched = make(tiny_causal, batch_size=4, stop=[])
     done = []
-    first = batched.translate(SHORT, "vi", "th", progress=done.append)
+    first = batched.translate(SHORT, "vi", "th", progress=lambda finished: done.append(len(finished))).texts
     assert len(first) == len(SHORT) and all(isinstance(t, str) and t for t in first)
     assert done == [4, 2]  # one call per batch
     assert len(set(first)) == len(first)  # outputs depend on the input, so order restoration is observable
-    assert make(tiny_causal, batch_size=1, stop=[]).translate(SHORT, "vi", "th") == first
-    assert batched.translate(list(reversed(SHORT)), "vi", "th") == list(reversed(first))
-    assert batched.translate([], "vi", "th") == []
+    assert make(tiny_causal, batch_size=1, stop=[]).translate(SHORT, "vi", "th").texts == first
+    assert batched.translate(list(reversed(SHORT)), "vi", "th").texts == list(reversed(first))
+    assert batched.translate([], "vi", "th").texts == []
     info = batched.info
     assert info["model_class"] == "LlamaForCausalLM" and info["device"] == "cpu" and info["chat_template"] is False
     assert info["empty_outputs"] == 0 and info["hit_max_new_tokens"] == 2 * len(SHORT)  # nothing stopped it
-    assert info["context_length"] == 512 and batched.seconds["generate"] > 0
+    assert info["context_length"] == 512 and batched.timings.generate > 0
 
 
 def test_stop_strings_end_generation_where_cut_answer_cuts(tiny_causal):
-    full = make(tiny_causal, stop=[]).translate(SHORT, "vi", "th")
+    full = make(tiny_causal, stop=[]).translate(SHORT, "vi", "th").texts
     # A character from the middle of a real answer, and a second stop string that may come earlier.
     stop = next(ch for ch in full[0][3:] if not ch.isspace() and ch != "\ufffd")
     other = next(ch for ch in full[1][2:] if not ch.isspace() and ch not in (stop, "\ufffd"))
     translator = make(tiny_causal, stop=[stop, other])
-    stopped = translator.translate(SHORT, "vi", "th")
+    stopped = translator.translate(SHORT, "vi", "th").texts
     assert stopped == [cut_answer(text, [stop, other]) for text in full]
     assert len(stopped[0]) < len(full[0]) and len(stopped[1]) < len(full[1])
     assert translator.info["hit_max_new_tokens"] < len(SHORT)  # generation really stopped early
@@ -76,9 +75,9 @@ def test_stop_strings_end_generation_where_cut_answer_cuts(tiny_causal):
 
 
 def test_an_empty_answer_is_returned_and_counted(tiny_causal):
-    full = make(tiny_causal, stop=[]).translate(SHORT[:1], "vi", "th")
+    full = make(tiny_causal, stop=[]).translate(SHORT[:1], "vi", "th").texts
     translator = make(tiny_causal, stop=[full[0][0]])  # the answer's first character ends it at once
-    assert translator.translate(SHORT[:1], "vi", "th") == [""]
+    assert translator.translate(SHORT[:1], "vi", "th").texts == [""]
     assert translator.info["empty_outputs"] == 1
 
 
@@ -93,16 +92,16 @@ def test_cut_answer():
 def test_prompt_longer_than_the_context_is_refused(tiny_causal):
     translator = make(tiny_causal, max_new_tokens=8)
     with pytest.raises(TranslationError, match=r"paragraph 2 is \d+ tokens; .* context of 512; evalkit does not truncate"):
-        translator.translate([SHORT[0], " ".join(PARAGRAPHS * 2)], "vi", "th")
+        translator.translate([SHORT[0], " ".join(PARAGRAPHS * 2)], "vi", "th").texts
     with pytest.raises(TranslationError) as info:
-        translator.translate([" ".join(PARAGRAPHS * 2)], "vi", "th")
+        translator.translate([" ".join(PARAGRAPHS * 2)], "vi", "th").texts
     assert "\n" not in str(info.value)
 
 
 def test_room_for_max_new_tokens_is_part_of_the_limit(tiny_causal):
     translator = make(tiny_causal, max_new_tokens=500)  # a short prompt + 500 > 512 positions
     with pytest.raises(TranslationError, match="with max_new_tokens 500 it exceeds the model's context of 512"):
-        translator.translate(SHORT[:1], "vi", "th")
+        translator.translate(SHORT[:1], "vi", "th").texts
 
 
 # -- prompts ---------------------------------------------------------------------------------
@@ -132,7 +131,7 @@ def test_chat_template_is_used_when_the_tokenizer_has_one(tiny_causal_chat, tiny
     assert "<|im_start|>assistant\nหนึ่ง<|im_end|>\n" in prompt  # the example's answer is an assistant turn
     assert prompt.endswith("Vietnamese: Ba\nThai:<|im_end|>\n<|im_start|>assistant\n")
     assert prompt.count("<s>") == 1
-    assert chat.translate(SHORT[:2], "vi", "th")  # the BOS the template writes is not added twice
+    assert chat.translate(SHORT[:2], "vi", "th").texts  # the BOS the template writes is not added twice
     assert chat.info["chat_template"] is True and "|chat:yes|" in chat.signature()
 
     off = make(tiny_causal_chat, use_chat_template=False, **options)
@@ -156,7 +155,7 @@ def test_a_chat_template_that_rejects_the_prompt_is_one_line(tiny_causal_chat, t
         encoding="utf-8",
     )
     with pytest.raises(TranslationError, match=r"rejected the prompt: System role not supported; try use_chat_template"):
-        make(tmp_path / "model", system_prompt="Be literal.").translate(SHORT[:1], "vi", "th")
+        make(tmp_path / "model", system_prompt="Be literal.").translate(SHORT[:1], "vi", "th").texts
     assert make(tmp_path / "model").render_prompt("Ba", "vi", "th").endswith("Vietnamese: Ba\nThai:")
 
 
@@ -179,12 +178,10 @@ def test_options_are_closed_and_checked():
         CausalOptions(use_chat_template="sometimes")
 
 
-def test_missing_hub_model_is_one_clear_line_and_fast():
+def test_missing_hub_model_is_one_clear_line_without_network():
     translator = CausalTranslator("llm", "Qwen/Qwen2.5-0.5B-Instruct", CausalOptions())
-    start = time.perf_counter()
     with pytest.raises(ModelUnavailableError) as info:
         translator.load()
-    assert time.perf_counter() - start < 10
     message = str(info.value)
     assert "\n" not in message and "Qwen/Qwen2.5-0.5B-Instruct" in message and "not available" in message
     assert "backend:causal|model:Qwen/Qwen2.5-0.5B-Instruct|" in translator.signature()  # unloaded, still a signature
@@ -234,5 +231,5 @@ def test_gguf_file_loads_and_translates_like_the_saved_model(tiny_causal_chat, t
     from_gguf = make(tmp_path, gguf_file="tiny-f32.gguf", stop=[])
     reference = make(tiny_causal_chat, stop=[])
     assert from_gguf.render_prompt("Ba", "vi", "th") == reference.render_prompt("Ba", "vi", "th")  # chat template kept
-    assert from_gguf.translate(SHORT, "vi", "th") == reference.translate(SHORT, "vi", "th")
+    assert from_gguf.translate(SHORT, "vi", "th").texts == reference.translate(SHORT, "vi", "th").texts
     assert from_gguf.info["gguf_file"] == "tiny-f32.gguf" and "|gguf:tiny-f32.gguf|" in from_gguf.signature()

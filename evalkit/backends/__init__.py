@@ -6,7 +6,7 @@ A third-party backend registers the same way: `BACKENDS.register("name", "pkg.mo
 from evalkit.registry import Registry
 
 BACKENDS: Registry = Registry("backend")
-BACKENDS.register("copy", "evalkit.backends.copy:CopyTranslator")
+BACKENDS.register("copy", "evalkit.backends.copy_source:CopyTranslator")
 BACKENDS.register("seq2seq", "evalkit.backends.seq2seq:Seq2SeqTranslator")
 BACKENDS.register("ctranslate2", "evalkit.backends.ct2:CTranslate2Translator")
 BACKENDS.register("causal", "evalkit.backends.causal:CausalTranslator")

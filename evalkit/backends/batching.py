@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
+from evalkit.backends.base import Finished, Translations
 from evalkit.errors import TranslationError
 
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？…»”\"'])\s+")
@@ -72,35 +73,39 @@ def plan_batches(lengths: Sequence[int], batch_size: int, max_batch_tokens: int 
 class Pieces:
     """Paragraphs cut into pieces that fit the model, translated in any order, reassembled in order.
 
-    `pieces[k]` belongs to paragraph `owner[k]`; `split` maps each paragraph
-    that needed cutting to its number of pieces (reported, never hidden).
-    `put` returns how many paragraphs its output completed, which is what a
-    progress bar counts.
+    `pieces[k]` belongs to paragraph `owner[k]`; `counts[i]` is how many pieces
+    paragraph i was cut into (reported, never hidden). `put` returns the
+    paragraph its output completed, if any, which is what a progress callback
+    (and the cache behind it) receives.
     """
 
     def __init__(self, texts: Sequence[str], count: Callable[[str], int], limit: int) -> None:
         self.pieces: list[str] = []
         self.owner: list[int] = []
-        self.split: dict[str, int] = {}
+        self.counts: list[int] = []
         for index, text in enumerate(texts):
             parts = split_to_fit(text, count, limit)
-            if len(parts) > 1:
-                self.split[text] = len(parts)
+            self.counts.append(len(parts))
             self.pieces += parts
             self.owner += [index] * len(parts)
-        self._remaining = [0] * len(texts)
-        for index in self.owner:
-            self._remaining[index] += 1
+        self._remaining = list(self.counts)
         self._outputs = [""] * len(self.pieces)
-
-    def put(self, k: int, output: str) -> int:
-        self._outputs[k] = output
-        self._remaining[self.owner[k]] -= 1
-        return int(self._remaining[self.owner[k]] == 0)
-
-    def joined(self) -> list[str]:
-        parts: list[list[str]] = [[] for _ in self._remaining]
+        self._first = {}  # paragraph → index of its first piece
         for k, index in enumerate(self.owner):
-            if self._outputs[k]:
-                parts[index].append(self._outputs[k])
-        return [" ".join(p) for p in parts]
+            self._first.setdefault(index, k)
+
+    def put(self, k: int, output: str) -> Finished | None:
+        self._outputs[k] = output
+        index = self.owner[k]
+        self._remaining[index] -= 1
+        if self._remaining[index]:
+            return None
+        return Finished(index, self._joined(index), self.counts[index])
+
+    def _joined(self, index: int) -> str:
+        start = self._first[index]
+        parts = self._outputs[start : start + self.counts[index]]
+        return " ".join(part for part in parts if part)
+
+    def result(self) -> Translations:
+        return Translations([self._joined(i) for i in range(len(self.counts))], list(self.counts))

@@ -39,15 +39,15 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from evalkit.backends.base import BackendOptions, ProgressCallback, Translator
-from evalkit.backends.hf import (
-    _first_line,
-    _how_to_provide,
-    _quiet_transformers,
+from evalkit.backends.base import BackendOptions, Finished, ProgressCallback, Translations, Translator
+from evalkit.hf_models import (
+    first_line,
     hub_availability,
+    load_failure,
     loaded_model_info,
     pick_device,
     pick_dtype,
+    quiet_transformers,
 )
 from evalkit.errors import ModelUnavailableError, TranslationError
 from evalkit.languages import get_language
@@ -188,11 +188,10 @@ class CausalTranslator(Translator):
     Options = CausalOptions
     needs_model = True
     options: CausalOptions
+    runtime_packages = ("torch", "transformers")
 
     def __init__(self, name, model, options) -> None:
         super().__init__(name, model, options)
-        if not hasattr(self, "seconds"):  # older base classes do not time backends
-            self.seconds: dict[str, float] = {}
         self._tokenizer = None
         self._model = None
         self._device = None
@@ -240,7 +239,7 @@ class CausalTranslator(Translator):
         bars = contextlib.redirect_stderr(io.StringIO()) if o.gguf_file else contextlib.nullcontext()
         clock = time.perf_counter()
         try:
-            with _quiet_transformers(), bars:
+            with quiet_transformers(), bars:
                 config = AutoConfig.from_pretrained(self.model, **kwargs)
                 if getattr(config, "is_encoder_decoder", False):
                     # AutoModelForCausalLM would load just the decoder of e.g. Marian or mBART
@@ -250,21 +249,14 @@ class CausalTranslator(Translator):
                     )
                 tokenizer = AutoTokenizer.from_pretrained(self.model, **kwargs)
                 model = AutoModelForCausalLM.from_pretrained(self.model, dtype=pick_dtype(self.options.dtype, self._device), **kwargs)
-        except OSError as exc:
-            if is_local:
-                raise ModelUnavailableError(f"cannot load model folder {self.model}: {_first_line(exc)}") from None
-            where = "offline, not in the local Hugging Face cache" if not o.download else _first_line(exc)
-            raise ModelUnavailableError(
-                f"model {self.model} is not available ({where}); {_how_to_provide(str(self.model))}"
-            ) from None
-        except (ValueError, ImportError, KeyError) as exc:
+        except (OSError, ValueError, ImportError, KeyError) as exc:
             # ValueError also covers "Unrecognized configuration class ... for AutoModelForCausalLM"
             # (a model with no causal head) and GGUF architectures transformers cannot read.
-            raise ModelUnavailableError(f"cannot load {self.model}: {_first_line(exc)}") from None
+            raise load_failure(self.model, exc, o.download) from None
         self._tokenizer = self._prepare_tokenizer(tokenizer)
         self._chat_template = self._resolve_chat_template(tokenizer)
         self._model = model.to(self._device).eval()
-        self.seconds["load"] = self.seconds.get("load", 0.0) + time.perf_counter() - clock
+        self.timings.load += time.perf_counter() - clock
 
     def _prepare_tokenizer(self, tokenizer):
         tokenizer.padding_side = "left"  # decoder-only: every prompt must end where generation starts
@@ -301,7 +293,7 @@ class CausalTranslator(Translator):
                 )
             except (TemplateError, ValueError) as exc:  # e.g. a template's raise_exception("System role not supported")
                 raise TranslationError(
-                    f"the chat template of {self.model} rejected the prompt: {_first_line(exc)}; "
+                    f"the chat template of {self.model} rejected the prompt: {first_line(exc)}; "
                     f"try use_chat_template: false or no system_prompt"
                 ) from None
 
@@ -320,23 +312,17 @@ class CausalTranslator(Translator):
         return min((x for x in candidates if isinstance(x, int) and 0 < x < 10_000_000), default=10_000_000)
 
     # -- translation ---------------------------------------------------------------
-    def translate(
-        self,
-        texts: Sequence[str],
-        source_lang: str,
-        target_lang: str,
-        progress: ProgressCallback | None = None,
-    ) -> list[str]:
+    def _translate(
+        self, texts: list[str], source_lang: str, target_lang: str, progress: ProgressCallback | None
+    ) -> Translations:
         import torch
         from transformers import GenerationConfig, StoppingCriteriaList
 
         self.load()
-        if not texts:
-            return []
         tokenizer, model, o = self._tokenizer, self._model, self.options
         chat = self._chat_renderer()
         prompts = [render_prompt(o, text, source_lang, target_lang, chat) for text in texts]
-        with _quiet_transformers():  # no "longer than the maximum" warning: the check below is the rule
+        with quiet_transformers():  # no "longer than the maximum" warning: the check below is the rule
             # A chat template writes the BOS token itself; adding it again would double it.
             encoded = tokenizer(prompts, add_special_tokens=self._chat_template is None)["input_ids"]
         limit = self._context_length()
@@ -364,8 +350,8 @@ class CausalTranslator(Translator):
                         **inputs.to(self._device), generation_config=generation, stopping_criteria=stopping
                     )
             except RuntimeError as exc:
-                raise TranslationError(f"generation failed: {_first_line(exc)}") from None
-            self.seconds["generate"] = self.seconds.get("generate", 0.0) + time.perf_counter() - clock
+                raise TranslationError(f"generation failed: {first_line(exc)}") from None
+            self.timings.generate += time.perf_counter() - clock
             for i, row in zip(batch, generated[:, width:].tolist()):
                 text = tokenizer.decode(row, skip_special_tokens=True)
                 answer = cut_answer(text, o.stop)
@@ -374,8 +360,8 @@ class CausalTranslator(Translator):
                 finished = any(t in eos_ids for t in row) or find_stop(text, o.stop) is not None
                 self._hit_max_new_tokens += not finished and len(row) >= o.max_new_tokens
             if progress:
-                progress(len(batch))
-        return [answer if answer is not None else "" for answer in outputs]
+                progress([Finished(i, outputs[i]) for i in batch])
+        return Translations.whole([answer if answer is not None else "" for answer in outputs])
 
     def _generation_config(self, GenerationConfig):
         """Greedy decoding from a fresh config: only the model's special token ids are taken from it."""
@@ -410,6 +396,10 @@ class CausalTranslator(Translator):
             f"stop:{json.dumps(o.stop, ensure_ascii=True)}|dtype:{self.info.get('dtype', o.dtype)}|"
             f"transformers:{transformers.__version__}"
         )
+
+    def loaded_commit(self) -> str | None:
+        revision = self.info.get("revision")
+        return revision if isinstance(revision, str) else None
 
     @property
     def info(self) -> dict[str, object]:

@@ -44,24 +44,22 @@ output is a function of its paragraph alone (slower: the speed of the naive loop
 
 from __future__ import annotations
 
-import importlib.metadata
 import importlib.util
 import json
 import os
 import shutil
 import time
-from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, model_validator
 
-from evalkit.backends.base import BackendOptions, ProgressCallback, Translator
+from evalkit.backends.base import BackendOptions, ProgressCallback, Translations, Translator
 from evalkit.backends.batching import Pieces, plan_batches
-from evalkit.backends.hf import _first_line, _quiet_transformers
-from evalkit.backends.langcodes import LanguageCodes, resolve_codes
-from evalkit.errors import EvalkitError, ModelUnavailableError, TranslationError
+from evalkit.backends.langcodes import LanguageCodeBook, input_limit
+from evalkit.errors import ConversionError, ModelUnavailableError, TranslationError
+from evalkit.hf_models import first_line, package_version, quiet_transformers
 
 INSTALL_HINT = "pip install 'evalkit[ct2]'"
 METADATA_FILE = "evalkit-ct2.json"
@@ -80,10 +78,6 @@ _TOKENIZER_FILES = (
     "sentencepiece.bpe.model", "sentencepiece.model", "spiece.model", "tokenizer.model",
     "source.spm", "target.spm", "vocab.json", "target_vocab.json", "vocab.txt", "merges.txt",
 )
-
-
-class ConversionError(EvalkitError):
-    """A Transformers model folder cannot be converted to a CTranslate2 folder."""
 
 
 # -- conversion ------------------------------------------------------------------------
@@ -128,14 +122,14 @@ def convert_to_ct2(
     shutil.rmtree(staging, ignore_errors=True)
     clock = time.perf_counter()
     try:
-        with _quiet_transformers():
+        with quiet_transformers():
             converter = TransformersConverter(str(source), copy_files=tokenizer_files)
             converter.convert(str(staging), quantization=quantization, force=True)
     except (ValueError, KeyError, NotImplementedError, OSError, RuntimeError) as exc:
         # ValueError: an architecture CTranslate2 does not convert; KeyError: an unsupported
         # activation; OSError/RuntimeError: unreadable weights, a full disk.
         shutil.rmtree(staging, ignore_errors=True)
-        raise ConversionError(f"cannot convert {source} to CTranslate2: {_first_line(exc)}") from None
+        raise ConversionError(f"cannot convert {source} to CTranslate2: {first_line(exc)}") from None
     metadata = {
         "source": str(source.resolve()),
         "quantization": quantization,
@@ -199,8 +193,8 @@ class CTranslate2Translator(Translator):
     Options = CTranslate2Options
     needs_model = True
     options: CTranslate2Options
-    # Greedy/beam search only (no sampling options exist), so outputs may be cached.
-    deterministic = True
+    runtime_packages = ("ctranslate2", "transformers", "tokenizers", "sentencepiece")
+    # Greedy/beam search only (no sampling options exist), so outputs may be cached: `deterministic` stays True.
     # Speed only. Batching can in rare cases change a CPU int8 output (see the module
     # docstring), the same trade-off seq2seq's batch_size makes; `deterministic` removes it.
     cache_neutral_options = frozenset({"batch_size", "max_batch_tokens", "intra_threads", "inter_threads"})
@@ -212,8 +206,8 @@ class CTranslate2Translator(Translator):
         self._device: str | None = None
         self._compute_type: str | None = None
         self._metadata: dict[str, object] = {}
-        self._codes: dict[tuple[str, str], LanguageCodes] = {}
-        self.split_texts: dict[str, int] = {}  # paragraphs over the input limit → pieces they were translated in
+        self._codes = LanguageCodeBook()
+        self._split = 0  # paragraphs over the input limit, translated in pieces
 
     # -- loading -----------------------------------------------------------------
     def load(self) -> None:
@@ -237,11 +231,11 @@ class CTranslate2Translator(Translator):
         compute_type = self._pick_compute_type(ctranslate2, device)
         threads = {"intra_threads": self.options.intra_threads, "inter_threads": self.options.inter_threads}
         try:
-            with _quiet_transformers():
+            with quiet_transformers():
                 self._tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
         except (OSError, ValueError, KeyError) as exc:
             raise ModelUnavailableError(
-                f"no usable tokenizer in {folder} ({_first_line(exc)}); "
+                f"no usable tokenizer in {folder} ({first_line(exc)}); "
                 f"copy the tokenizer files of the original model into it, or re-convert with convert_to_ct2"
             ) from None
         try:
@@ -249,13 +243,13 @@ class CTranslate2Translator(Translator):
                 str(folder), device=device, device_index=index, compute_type=compute_type, **threads
             )
         except (RuntimeError, ValueError, OSError) as exc:
-            raise ModelUnavailableError(f"cannot load CTranslate2 model {folder}: {_first_line(exc)}") from None
+            raise ModelUnavailableError(f"cannot load CTranslate2 model {folder}: {first_line(exc)}") from None
         self._device, self._compute_type = f"{device}:{index}" if device == "cuda" else device, compute_type
         try:
             self._metadata = json.loads((folder / METADATA_FILE).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             self._metadata = {}  # converted outside evalkit: no record of its source
-        self.seconds["load"] = self.seconds.get("load", 0.0) + time.perf_counter() - clock
+        self.timings.load += time.perf_counter() - clock
 
     def availability(self) -> tuple[bool | None, str]:
         if self.model is None:
@@ -295,29 +289,15 @@ class CTranslate2Translator(Translator):
         return wanted
 
     # -- translation ---------------------------------------------------------------
-    def _language_codes(self, source_lang: str, target_lang: str) -> LanguageCodes:
-        key = (source_lang, target_lang)
-        if key not in self._codes:
-            self._codes[key] = resolve_codes(self._tokenizer, str(self.model), source_lang, target_lang)
-        return self._codes[key]
-
     def _max_input_tokens(self) -> int:
-        # tokenizers without a limit report a huge sentinel (int(1e30)); ignore those.
-        candidates = (self._metadata.get("max_position_embeddings"), self._tokenizer.model_max_length)
-        return min((x for x in candidates if isinstance(x, int) and 0 < x < 1_000_000), default=1_000_000)
+        return input_limit(self._metadata.get("max_position_embeddings"), self._tokenizer.model_max_length)
 
-    def translate(
-        self,
-        texts: Sequence[str],
-        source_lang: str,
-        target_lang: str,
-        progress: ProgressCallback | None = None,
-    ) -> list[str]:
+    def _translate(
+        self, texts: list[str], source_lang: str, target_lang: str, progress: ProgressCallback | None
+    ) -> Translations:
         if self._translator is None:
             self.load()
-        if not texts:
-            return []
-        codes = self._language_codes(source_lang, target_lang)
+        codes = self._codes.get(self._tokenizer, str(self.model), source_lang, target_lang)
         tokenizer = self._tokenizer
         if codes.tokenizer_src_lang:
             tokenizer.src_lang = codes.tokenizer_src_lang
@@ -334,7 +314,7 @@ class CTranslate2Translator(Translator):
             return encoded[text]
 
         work = Pieces(texts, lambda t: len(encode(t)), limit)  # over-long paragraphs become several pieces
-        self.split_texts.update(work.split)
+        self._split += sum(n > 1 for n in work.counts)
         sources = [encode(piece) for piece in work.pieces]
 
         prefix = [codes.forced_bos_token] if codes.forced_bos_token else None
@@ -363,18 +343,19 @@ class CTranslate2Translator(Translator):
                     **decoding,
                 )
             except (RuntimeError, ValueError) as exc:
-                raise TranslationError(f"CTranslate2 translation failed: {_first_line(exc)}") from None
-            self.seconds["generate"] = self.seconds.get("generate", 0.0) + time.perf_counter() - clock
-            finished = 0
+                raise TranslationError(f"CTranslate2 translation failed: {first_line(exc)}") from None
+            self.timings.generate += time.perf_counter() - clock
+            finished = []
             for k, result in zip(members, results):
                 tokens = result.hypotheses[0]
                 if prefix and tokens[: len(prefix)] == prefix:
                     tokens = tokens[len(prefix) :]
                 text = tokenizer.decode(tokenizer.convert_tokens_to_ids(tokens), skip_special_tokens=True).strip()
-                finished += work.put(k, text)
+                if done := work.put(k, text):
+                    finished.append(done)
             if progress and finished:
                 progress(finished)
-        return work.joined()
+        return work.result()
 
     # -- provenance ----------------------------------------------------------------
     def signature(self) -> str:
@@ -385,16 +366,14 @@ class CTranslate2Translator(Translator):
             f"max_decoding_length:{o.max_decoding_length}|ctranslate2:{_version('ctranslate2')}"
         )
 
-    def cache_identity(self) -> str:
-        """The default identity, with 'auto' device and compute type resolved the way CTranslate2 resolves them.
+    def identity_options(self) -> dict[str, object]:
+        """The options with 'auto' device and compute type resolved the way CTranslate2 resolves them.
 
-        The cache's generic 'auto' handling asks torch about CUDA, but CTranslate2
-        finds GPUs on its own (a CPU-only torch beside a CUDA CTranslate2 would be
+        The generic 'auto' handling asks torch about CUDA, but CTranslate2 finds
+        GPUs on its own (a CPU-only torch beside a CUDA CTranslate2 would be
         recorded as CPU). Resolving here also lets `auto` and the type it picks share entries.
         """
-        from evalkit.backends.cache import cache_identity
-
-        options = self.options.model_dump(mode="json")
+        options = super().identity_options()
         if "auto" in (options["device"], options["compute_type"]) and importlib.util.find_spec("ctranslate2"):
             import ctranslate2
 
@@ -403,14 +382,7 @@ class CTranslate2Translator(Translator):
                 options["device"] = device
             if options["compute_type"] == "auto":
                 options["compute_type"] = self._pick_compute_type(ctranslate2, options["device"].split(":")[0])
-        cls = type(self)
-        return cache_identity(
-            f"{cls.__module__}.{cls.__qualname__}",
-            self.model,
-            options,
-            neutral_options=self.cache_neutral_options,
-            runtime_packages=("ctranslate2", "transformers", "tokenizers", "sentencepiece"),
-        )
+        return options
 
     @property
     def info(self) -> dict[str, object]:
@@ -424,13 +396,10 @@ class CTranslate2Translator(Translator):
             "threads": {"intra": self.options.intra_threads, "inter": self.options.inter_threads},
             "converted_from": self._metadata.get("source"),
             "stored_quantization": self._metadata.get("quantization"),
-            "language_codes": {f"{s}-{t}": c.description for (s, t), c in self._codes.items()},
-            "split_paragraphs": len(self.split_texts),
+            "language_codes": self._codes.describe(),
+            "split_paragraphs": self._split,
         }
 
 
 def _version(package: str) -> str:
-    try:
-        return importlib.metadata.version(package)
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
+    return package_version(package) or "not installed"

@@ -77,3 +77,29 @@ def resolve_codes(tokenizer, model_id: str, source_lang: str, target_lang: str) 
             raise unknown(candidates, "target", tgt)
         return LanguageCodes("marian-multi", source_prefix=f"{tag} ", description=tag)
     return LanguageCodes("single-pair", description="none (single language pair model)")
+
+
+class LanguageCodeBook:
+    """Each language pair's codes for one loaded tokenizer, resolved once; what seq2seq and ctranslate2 both need."""
+
+    def __init__(self) -> None:
+        self._codes: dict[tuple[str, str], LanguageCodes] = {}
+
+    def get(self, tokenizer, model_id: str, source_lang: str, target_lang: str) -> LanguageCodes:
+        key = (source_lang, target_lang)
+        if key not in self._codes:
+            self._codes[key] = resolve_codes(tokenizer, model_id, source_lang, target_lang)
+        return self._codes[key]
+
+    def describe(self) -> dict[str, str]:
+        """For run.json: which codes each pair used."""
+        return {f"{s}-{t}": c.description for (s, t), c in self._codes.items()}
+
+
+# Tokenizers without a limit report a huge sentinel (int(1e30)); limits above this are ignored.
+_NO_LIMIT = 1_000_000
+
+
+def input_limit(*limits: object) -> int:
+    """The model's input limit in tokens: the smallest real one among what the config and tokenizer report."""
+    return min((x for x in limits if isinstance(x, int) and 0 < x < _NO_LIMIT), default=_NO_LIMIT)

@@ -12,20 +12,20 @@ from another version of the document.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
 
-from evalkit.backends.base import BackendOptions, ProgressCallback, Translator
+from evalkit.backends.base import BackendOptions, ProgressCallback, Translations, Translator, report_all
 from evalkit.corpus import CleanDocument
 from evalkit.corpus.clean import normalise
 from evalkit.errors import ModelUnavailableError, TranslationError
+from evalkit.option_types import ConfigPath
 
 
 class PrecomputedOptions(BackendOptions):
-    path: Path = Field(description="candidates file, relative to the config file")
+    path: ConfigPath = Field(description="candidates file, relative to the config file")
     format: Literal["auto", "lines", "jsonl"] = Field("auto", description="auto: .jsonl is JSONL, anything else lines")
 
 
@@ -105,13 +105,9 @@ class PrecomputedTranslator(Translator):
             found[line] = normalise(translation)
         return found
 
-    def translate(
-        self,
-        texts: Sequence[str],
-        source_lang: str,
-        target_lang: str,
-        progress: ProgressCallback | None = None,
-    ) -> list[str]:
+    def _translate(
+        self, texts: list[str], source_lang: str, target_lang: str, progress: ProgressCallback | None
+    ) -> Translations:
         if self._by_text is None:
             self.load()
         missing = [t for t in texts if t not in self._by_text]
@@ -121,9 +117,9 @@ class PrecomputedTranslator(Translator):
                 f"{self.options.path}: no candidate for pivot line(s) {', '.join(map(str, lines[:10]))}"
                 f"{' …' if len(lines) > 10 else ''}; every aligned paragraph needs one"
             )
-        if progress:
-            progress(len(texts))
-        return [self._by_text[t] for t in texts]
+        outputs = [self._by_text[t] for t in texts]
+        report_all(progress, outputs)
+        return Translations.whole(outputs)
 
     def signature(self) -> str:
         import hashlib

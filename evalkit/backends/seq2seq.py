@@ -36,25 +36,26 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
 
-from evalkit.backends.base import BackendOptions, ProgressCallback, Translator
+from evalkit.backends.base import BackendOptions, ProgressCallback, Translations, Translator
 from evalkit.backends.batching import Pieces, plan_batches
-from evalkit.backends.hf import (  # noqa: F401 (re-exported)
-    _first_line,
-    _how_to_provide,
-    _quiet_transformers,
+from evalkit.backends.langcodes import LanguageCodeBook, input_limit
+from evalkit.errors import ModelUnavailableError, TranslationError
+from evalkit.hf_models import (
+    check_local_folder,
+    first_line,
     hub_availability,
+    load_failure,
     loaded_model_info,
     pick_device,
     pick_dtype,
+    quiet_transformers,
 )
-from evalkit.backends.langcodes import LanguageCodes, resolve_codes
-from evalkit.errors import ModelUnavailableError, TranslationError
 
 
 class Seq2SeqOptions(BackendOptions):
@@ -82,17 +83,18 @@ class Seq2SeqTranslator(Translator):
     Options = Seq2SeqOptions
     needs_model = True
     options: Seq2SeqOptions
-    # The kernel choice changes logits only in the last float bits, like batch composition does.
-    cache_neutral_options = Translator.cache_neutral_options | {"cpu_kernels"}
+    runtime_packages = ("torch", "transformers")
 
     def __init__(self, name, model, options) -> None:
         super().__init__(name, model, options)
         self._tokenizer = None
         self._model = None
         self._device = None
-        self._codes: dict[tuple[str, str], LanguageCodes] = {}
-        self.split_texts: dict[str, int] = {}  # paragraphs over the input limit → pieces they were translated in
-        self._onednn: bool | None = None  # whether oneDNN linear layers work here; None = not probed yet
+        self._codes = LanguageCodeBook()
+        self._split = 0  # paragraphs over the input limit, translated in pieces
+        # Whether oneDNN linear layers work here: None = not probed yet; the probe's failure is recorded.
+        self._onednn: bool | None = None
+        self._onednn_failure: str | None = None
 
     # -- loading -----------------------------------------------------------------
     def load(self) -> None:
@@ -100,63 +102,37 @@ class Seq2SeqTranslator(Translator):
 
         if self.model is None:
             raise ModelUnavailableError("backend seq2seq needs `model:` (a hub id or a local folder)")
-        is_local = isinstance(self.model, Path)
-        if is_local and not (self.model / "config.json").is_file():
-            what = "does not exist" if not self.model.exists() else "has no config.json"
-            raise ModelUnavailableError(
-                f"model folder {self.model} {what}; "
-                f"point `model:` at a folder saved with save_pretrained"
-            )
+        if isinstance(self.model, Path):
+            check_local_folder(self.model)
         kwargs = {"revision": self.options.revision, "local_files_only": not self.options.download}
         self._device = pick_device(self.options.device)
         clock = time.perf_counter()
         try:
-            with _quiet_transformers():
+            with quiet_transformers():
                 self._tokenizer = AutoTokenizer.from_pretrained(self.model, **kwargs)
                 self._model = AutoModelForSeq2SeqLM.from_pretrained(
                     self.model, dtype=pick_dtype(self.options.dtype, self._device), **kwargs
                 )
-        except OSError as exc:
-            if is_local:
-                raise ModelUnavailableError(
-                    f"cannot load model folder {self.model}: {_first_line(exc)}"
-                ) from None
-            where = "offline, not in the local Hugging Face cache" if not self.options.download else _first_line(exc)
-            raise ModelUnavailableError(
-                f"model {self.model} is not available ({where}); {_how_to_provide(str(self.model))}"
-            ) from None
-        except (ValueError, ImportError) as exc:
-            raise ModelUnavailableError(f"cannot load {self.model}: {_first_line(exc)}") from None
+        except (OSError, ValueError, ImportError) as exc:
+            raise load_failure(self.model, exc, self.options.download) from None
         self._model.to(self._device).eval()
-        self.seconds["load"] = self.seconds.get("load", 0.0) + time.perf_counter() - clock
+        self.timings.load += time.perf_counter() - clock
 
     def availability(self) -> tuple[bool | None, str]:
         return hub_availability(self.model, self.options.revision)
 
     # -- translation ---------------------------------------------------------------
-    def _language_codes(self, source_lang: str, target_lang: str) -> LanguageCodes:
-        key = (source_lang, target_lang)
-        if key not in self._codes:
-            self._codes[key] = resolve_codes(self._tokenizer, str(self.model), source_lang, target_lang)
-        return self._codes[key]
-
     def _max_input_tokens(self) -> int:
-        # tokenizers without a limit report a huge sentinel (int(1e30)); ignore those.
-        candidates = (getattr(self._model.config, "max_position_embeddings", None), self._tokenizer.model_max_length)
-        return min((x for x in candidates if isinstance(x, int) and 0 < x < 1_000_000), default=1_000_000)
+        return input_limit(getattr(self._model.config, "max_position_embeddings", None), self._tokenizer.model_max_length)
 
-    def translate(
-        self,
-        texts: Sequence[str],
-        source_lang: str,
-        target_lang: str,
-        progress: ProgressCallback | None = None,
-    ) -> list[str]:
+    def _translate(
+        self, texts: list[str], source_lang: str, target_lang: str, progress: ProgressCallback | None
+    ) -> Translations:
         import torch
 
         if self._model is None:
             self.load()
-        codes = self._language_codes(source_lang, target_lang)
+        codes = self._codes.get(self._tokenizer, str(self.model), source_lang, target_lang)
         tokenizer, model = self._tokenizer, self._model
         if codes.tokenizer_src_lang:
             tokenizer.src_lang = codes.tokenizer_src_lang
@@ -181,7 +157,7 @@ class Seq2SeqTranslator(Translator):
             return len(ids(text))
 
         work = Pieces(texts, count, limit)  # over-long paragraphs become several pieces
-        self.split_texts.update(work.split)
+        self._split += sum(n > 1 for n in work.counts)
         pieces = work.pieces
         lengths = [count(piece) for piece in pieces]
 
@@ -195,13 +171,13 @@ class Seq2SeqTranslator(Translator):
                             encoder_outputs=encoder_outputs, attention_mask=attention_mask, generation_config=generation
                         )
                 except RuntimeError as exc:
-                    raise TranslationError(f"generation failed: {_first_line(exc)}") from None
-                self.seconds["generate"] = self.seconds.get("generate", 0.0) + time.perf_counter() - clock
+                    raise TranslationError(f"generation failed: {first_line(exc)}") from None
+                self.timings.generate += time.perf_counter() - clock
                 decoded = tokenizer.batch_decode(generated, skip_special_tokens=True)
-                finished = sum(work.put(k, text.strip()) for k, text in zip(batch, decoded))
+                finished = [done for k, text in zip(batch, decoded) if (done := work.put(k, text.strip()))]
                 if progress and finished:
                     progress(finished)
-        return work.joined()
+        return work.result()
 
     def _encode(self, torch, rows: list[list[int]]):
         """The encoder's states for a batch, each row padded only to its group's longest, then masked into one batch.
@@ -252,12 +228,7 @@ class Seq2SeqTranslator(Translator):
         different, and never used outside inference_mode (it has no backward).
         """
         model = self._model
-        if (
-            self.options.cpu_kernels != "onednn"
-            or not str(self._device).startswith("cpu")
-            or model.dtype != torch.float32
-            or not self._onednn_works(torch)
-        ):
+        if self._kernels(str(self._device), model.dtype == torch.float32) != "onednn":
             yield
             return
         linear = torch.ops.mkldnn._linear_pointwise
@@ -284,17 +255,47 @@ class Seq2SeqTranslator(Translator):
             for layer in layers:
                 del layer.forward
 
-    def _onednn_works(self, torch) -> bool:
+    def _kernels(self, device: str, float32: bool) -> str:
+        """The CPU kernels linear layers use: 'onednn' where asked for, on CPU float32, and the probe passed."""
+        if self.options.cpu_kernels != "onednn" or not device.startswith("cpu") or not float32:
+            return "default"
+        return "onednn" if self._onednn_works() else "default"
+
+    def _onednn_works(self) -> bool:
+        """Probe the private oneDNN op once against F.linear; a failure is kept for run.json, never silent."""
         if self._onednn is None:
+            import torch
+
             try:
                 generator = torch.Generator().manual_seed(0)
                 x, w, b = (torch.randn(*shape, generator=generator) for shape in ((3, 5, 64), (48, 64), (48,)))
                 with torch.inference_mode():
                     fast = torch.ops.mkldnn._linear_pointwise(x, w, b, "none", [], "")
                     self._onednn = bool(torch.allclose(fast, torch.nn.functional.linear(x, w, b), rtol=1e-4, atol=1e-5))
-            except (AttributeError, RuntimeError, TypeError):
-                self._onednn = False
+                if not self._onednn:
+                    self._onednn_failure = "oneDNN linear differs from F.linear beyond tolerance"
+            except (AttributeError, RuntimeError, TypeError) as exc:
+                self._onednn, self._onednn_failure = False, f"oneDNN linear unavailable: {first_line(exc)}"
         return self._onednn
+
+    def identity_options(self) -> dict[str, object]:
+        """`cpu_kernels` as it takes effect: oneDNN changes logits in the last bits, so it is part of the identity.
+
+        Resolved without loading: the device and dtype 'auto' would pick, and
+        whether the oneDNN probe passes on this machine (a failed probe runs the
+        default kernels, and outputs are filed under those).
+        """
+        options = super().identity_options()
+        device = pick_device(self.options.device)
+        float32 = self.options.dtype == "float32" or (
+            self.options.dtype == "auto" and str(pick_dtype("auto", device)) == "torch.float32"
+        )
+        options["cpu_kernels"] = self._kernels(device, float32)
+        return options
+
+    def loaded_commit(self) -> str | None:
+        revision = self.info.get("revision")
+        return revision if isinstance(revision, str) else None
 
     # -- provenance ----------------------------------------------------------------
     def signature(self) -> str:
@@ -311,8 +312,15 @@ class Seq2SeqTranslator(Translator):
     def info(self) -> dict[str, object]:
         if self._model is None:
             return {}
-        return {
+        import torch
+
+        kernels = self._kernels(str(self._device), self._model.dtype == torch.float32)
+        info = {
             **loaded_model_info(self._model, self._tokenizer, self._device),
-            "language_codes": {f"{s}-{t}": c.description for (s, t), c in self._codes.items()},
-            "split_paragraphs": len(self.split_texts),
+            "language_codes": self._codes.describe(),
+            "split_paragraphs": self._split,
+            "cpu_kernels": kernels,
         }
+        if self._onednn_failure:
+            info["cpu_kernels_probe"] = self._onednn_failure
+        return info

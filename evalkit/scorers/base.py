@@ -45,6 +45,12 @@ class Scorer(ABC):
     higher_is_better: ClassVar[bool] = True
     needs_sources: ClassVar[bool] = False  # COMET-style metrics read the source paragraph too
     Options: ClassVar[type[ScorerOptions]] = ScorerOptions
+    has_statistics: ClassVar[bool] = True
+    """Whether the corpus score is a function of summed per-paragraph statistics (`_statistics`).
+
+    False for a metric aggregated some other way: it still scores, but gets no
+    bootstrap interval and no paired test (they resample statistics).
+    """
     in_default_set: ClassVar[bool] = False
     """Scored when a config lists no metrics."""
     gate_margin: ClassVar[float | None] = None

@@ -21,6 +21,7 @@ import numpy as np
 
 from evalkit import __version__
 from evalkit.errors import MetricUnavailableError
+from evalkit.hf_models import first_line
 from evalkit.scorers.base import Scorer
 from evalkit.scorers.segment import SACREBLEU_TOKENIZERS, segmenter
 
@@ -40,8 +41,7 @@ class _SacrebleuScorer(Scorer):
             # sacrebleu's Japanese/Korean tokenizers need MeCab extras; without them the
             # metric is unavailable for this language and the run goes on without it.
             extra = {"ja": "sacrebleu[ja]", "ko": "sacrebleu[ko]"}.get(target_lang, "sacrebleu's tokenizer extras")
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            self._unavailable = f"{self.name} for {target_lang!r} needs {extra} (pip install '{extra}'): {first}"
+            self._unavailable = f"{self.name} for {target_lang!r} needs {extra} (pip install '{extra}'): {first_line(exc)}"
             return
         # sacrebleu learns the reference count on first use; evalkit always scores
         # against exactly one human reference, so the signature is known up front.

@@ -27,7 +27,6 @@ the last few predictions are memoised so a model runs once per system.
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import inspect
 import json
 import re
@@ -41,6 +40,8 @@ from pydantic import Field
 
 from evalkit import __version__
 from evalkit.errors import MetricUnavailableError, ScoringError
+from evalkit.option_types import ModelReference
+from evalkit.hf_models import cached_file, first_line, hub_cache_dir, looks_local, package_version, pick_device
 from evalkit.scorers.base import Scorer, ScorerOptions
 
 _DEVICE_PATTERN = r"^(auto|cpu|cuda(:\d+)?)$"
@@ -55,29 +56,6 @@ COMET_PACKAGE_HINT = (
 
 
 # --- locating weights without downloading -------------------------------------------
-
-
-def looks_local(model: str) -> bool:
-    """A path (the config resolves relative ones to absolute) rather than a hub id."""
-    return model.startswith(("/", ".", "~")) or Path(model).expanduser().exists()
-
-
-def _hub_cache(cache_dir: str | Path | None) -> str:
-    if cache_dir is not None:
-        return str(cache_dir)
-    from huggingface_hub import constants
-
-    return constants.HF_HUB_CACHE
-
-
-def _cached_file(repo_id: str, filename: str, cache_dir: str | Path | None) -> Path | None:
-    from huggingface_hub import try_to_load_from_cache
-
-    try:
-        found = try_to_load_from_cache(repo_id, filename, cache_dir=cache_dir)
-    except ValueError:  # not a valid repo id (e.g. a path that does not exist)
-        return None
-    return Path(found) if isinstance(found, str) else None
 
 
 _DIGESTS: dict[tuple[str, int, int], str] = {}
@@ -121,11 +99,11 @@ def comet_checkpoint(model: str, metric: str = "comet", cache_dir: str | Path | 
                 f"in it, as in a download of Unbabel/wmt22-comet-da)"
             )
     else:
-        checkpoint = _cached_file(model, "checkpoints/model.ckpt", cache_dir)
-        hparams = _cached_file(model, "hparams.yaml", cache_dir)
+        checkpoint = cached_file(model, "checkpoints/model.ckpt", cache_dir)
+        hparams = cached_file(model, "hparams.yaml", cache_dir)
         if checkpoint is None or hparams is None:
             raise MetricUnavailableError(
-                f"{metric}: weights of {model} are not in the Hugging Face cache ({_hub_cache(cache_dir)}) and evalkit "
+                f"{metric}: weights of {model} are not in the Hugging Face cache ({hub_cache_dir(cache_dir)}) and evalkit "
                 f"does not download; run `hf download {model}` where there is internet{gated} and copy the cache "
                 f"here, or set `model:` to a local folder holding checkpoints/model.ckpt"
             )
@@ -145,10 +123,10 @@ def _check_comet_encoder(model: str, metric: str, hparams: Path, cache_dir: str 
     encoder = found.group(1)
     if looks_local(encoder) and (Path(encoder).expanduser() / "config.json").is_file():
         return
-    if _cached_file(encoder, "config.json", cache_dir) is None:
+    if cached_file(encoder, "config.json", cache_dir) is None:
         raise MetricUnavailableError(
             f"{metric}: {model} builds its encoder from {encoder}, whose config and tokenizer are not in the "
-            f"Hugging Face cache ({_hub_cache(cache_dir)}); run `hf download {encoder} --include '*.json' '*.model'` "
+            f"Hugging Face cache ({hub_cache_dir(cache_dir)}); run `hf download {encoder} --include '*.json' '*.model'` "
             f"where there is internet and copy the cache here"
         )
 
@@ -163,35 +141,21 @@ def hf_model_folder(model: str, metric: str, cache_dir: str | Path | None = None
                 f"weights and tokenizer files)"
             )
         return folder
-    config = _cached_file(model, "config.json", cache_dir)
+    config = cached_file(model, "config.json", cache_dir)
     if config is None:
         raise MetricUnavailableError(
-            f"{metric}: {model} is not in the Hugging Face cache ({_hub_cache(cache_dir)}) and evalkit does not "
+            f"{metric}: {model} is not in the Hugging Face cache ({hub_cache_dir(cache_dir)}) and evalkit does not "
             f"download; run `hf download {model}` where there is internet and copy the cache here, or set `model:` "
             f"to a local folder written by save_pretrained"
         )
     return config.parent
 
 
-def resolve_device(device: str) -> str:
-    """'auto' → CUDA when torch sees a GPU, else CPU."""
-    if device != "auto":
-        return device
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def _package_version(distribution: str, metric: str, hint: str) -> str:
-    try:
-        return importlib.metadata.version(distribution)
-    except importlib.metadata.PackageNotFoundError:
-        raise MetricUnavailableError(f"{metric}: needs the {distribution} package: {hint}") from None
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+def _required_version(distribution: str, metric: str, hint: str) -> str:
+    version = package_version(distribution)
+    if version is None:
+        raise MetricUnavailableError(f"{metric}: needs the {distribution} package: {hint}")
+    return version
 
 
 # --- the common part: corpus score = mean of segment scores ---------------------
@@ -269,7 +233,7 @@ class _SegmentMeanScorer(Scorer):
 
 
 class CometOptions(NeuralOptions):
-    model: str = Field("Unbabel/wmt22-comet-da", description="hub id (from the local HF cache) or local model folder")
+    model: ModelReference = Field("Unbabel/wmt22-comet-da", description="hub id (from the local HF cache) or local model folder")
     gpus: int = Field(
         1, ge=0, le=1,
         description="GPUs COMET uses when the device is CUDA (0: CPU). More than one would make PyTorch "
@@ -283,12 +247,12 @@ class CometScorer(_SegmentMeanScorer):
     Options = CometOptions
 
     def _load(self) -> None:
-        comet_version = _package_version("unbabel-comet", self.name, COMET_PACKAGE_HINT)
+        comet_version = _required_version("unbabel-comet", self.name, COMET_PACKAGE_HINT)
         try:
             from comet import load_from_checkpoint
         except ImportError as exc:
             raise MetricUnavailableError(
-                f"{self.name}: unbabel-comet is installed but does not import here ({_first_line(exc)}); "
+                f"{self.name}: unbabel-comet is installed but does not import here ({first_line(exc)}); "
                 f"{COMET_PACKAGE_HINT}"
             ) from None
         checkpoint, revision = comet_checkpoint(self.options.model, self.name)
@@ -296,14 +260,14 @@ class CometScorer(_SegmentMeanScorer):
         try:
             self._model = load_from_checkpoint(str(checkpoint), **extra)
         except OSError as exc:  # e.g. encoder tokenizer files missing from the cache
-            raise MetricUnavailableError(f"{self.name}: cannot load {self.options.model}: {_first_line(exc)}") from None
+            raise MetricUnavailableError(f"{self.name}: cannot load {self.options.model}: {first_line(exc)}") from None
         self._identity = f"model:{self.options.model}@{revision}|comet:{comet_version}"
 
     def _samples(self, candidates: list[str], references: list[str], sources: list[str]) -> list[dict[str, str]]:
         return [{"src": s, "mt": c, "ref": r} for s, c, r in zip(sources, candidates, references)]
 
     def _predict(self, candidates: list[str], references: list[str], sources: list[str] | None) -> Sequence[float]:
-        device = resolve_device(self.options.device)
+        device = pick_device(self.options.device)
         gpus = 0 if device == "cpu" else self.options.gpus
         devices = [int(device.split(":", 1)[1])] if gpus and ":" in device else None
         output = self._model.predict(
@@ -315,7 +279,7 @@ class CometScorer(_SegmentMeanScorer):
 
 
 class CometKiwiOptions(CometOptions):
-    model: str = Field("Unbabel/wmt22-cometkiwi-da", description="hub id (from the local HF cache) or local model folder")
+    model: ModelReference = Field("Unbabel/wmt22-cometkiwi-da", description="hub id (from the local HF cache) or local model folder")
 
 
 class CometKiwiScorer(CometScorer):
@@ -336,7 +300,7 @@ class CometKiwiScorer(CometScorer):
 
 
 class BertScoreOptions(NeuralOptions):
-    model: str = Field("bert-base-multilingual-cased", description="hub id (from the local HF cache) or local folder")
+    model: ModelReference = Field("bert-base-multilingual-cased", description="hub id (from the local HF cache) or local folder")
     num_layers: int | None = Field(None, ge=1, description="layer whose embeddings are matched; default: bert-score's "
                                    "tuned layer for known models (required for other models)")
     batch_size: int = Field(64, ge=1, description="segments per forward pass")
@@ -349,7 +313,7 @@ class BertScoreScorer(_SegmentMeanScorer):
     Options = BertScoreOptions
 
     def _load(self) -> None:
-        package_version = _package_version("bert-score", self.name, "pip install bert-score")
+        package_version = _required_version("bert-score", self.name, "pip install bert-score")
         folder = hf_model_folder(self.options.model, self.name)
         model_config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
         depth = model_config.get("num_hidden_layers")
@@ -358,7 +322,7 @@ class BertScoreScorer(_SegmentMeanScorer):
             from bert_score.utils import model2layers
         except ImportError as exc:
             raise MetricUnavailableError(
-                f"bertscore: bert-score is installed but does not import here ({_first_line(exc)}); "
+                f"bertscore: bert-score is installed but does not import here ({first_line(exc)}); "
                 f"pip install bert-score"
             ) from None
         from transformers import __version__ as transformers_version
@@ -381,9 +345,9 @@ class BertScoreScorer(_SegmentMeanScorer):
         try:
             # A local folder, never a hub id: bert-score would otherwise let transformers try the network.
             self._scorer = BERTScorer(model_type=str(folder), num_layers=num_layers, batch_size=self.options.batch_size,
-                                      device=resolve_device(self.options.device))
+                                      device=pick_device(self.options.device))
         except OSError as exc:  # e.g. weights or tokenizer files missing from the folder
-            raise MetricUnavailableError(f"bertscore: cannot load {self.options.model}: {_first_line(exc)}") from None
+            raise MetricUnavailableError(f"bertscore: cannot load {self.options.model}: {first_line(exc)}") from None
         files = [p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")]
         # bert-score truncates longer inputs to the tokenizer's limit without a word; say where that limit is.
         limit = getattr(self._scorer._tokenizer, "model_max_length", None)

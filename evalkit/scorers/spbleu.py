@@ -29,6 +29,8 @@ from pydantic import Field
 
 from evalkit import __version__
 from evalkit.errors import MetricUnavailableError
+from evalkit.hf_models import first_line
+from evalkit.option_types import ConfigFile
 from evalkit.scorers.base import Scorer, ScorerOptions
 
 FLORES200_URL = "https://tinyurl.com/flores200sacrebleuspm"  # sacrebleu.tokenizers.tokenizer_spm.SPM_MODELS["flores200"]
@@ -51,7 +53,7 @@ def _sha256(path: Path) -> str:
 
 
 class SpBleuOptions(ScorerOptions):
-    spm_model: str | None = Field(
+    spm_model: ConfigFile | None = Field(
         None,
         description="the FLORES-200 SentencePiece .model file (relative to the config); "
         "default: sacrebleu's cached copy, if any",
@@ -87,7 +89,7 @@ class SpBleuScorer(Scorer):
         try:
             processor.Load(str(path))
         except (OSError, RuntimeError) as exc:
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            reason = first_line(exc)
             raise MetricUnavailableError(f"spbleu: {path} is not a SentencePiece model ({reason})") from None
         self._model_path, self._model_sha, self._sp = path, _sha256(path), processor
 

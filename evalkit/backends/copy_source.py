@@ -7,25 +7,18 @@ this floor is broken, whatever its absolute number.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from evalkit import __version__
-from evalkit.backends.base import ProgressCallback, Translator
+from evalkit.backends.base import ProgressCallback, Translations, Translator, report_all
 
 
 class CopyTranslator(Translator):
     cacheable = False  # the output is the input
 
-    def translate(
-        self,
-        texts: Sequence[str],
-        source_lang: str,
-        target_lang: str,
-        progress: ProgressCallback | None = None,
-    ) -> list[str]:
-        if progress:
-            progress(len(texts))
-        return list(texts)
+    def _translate(
+        self, texts: list[str], source_lang: str, target_lang: str, progress: ProgressCallback | None
+    ) -> Translations:
+        report_all(progress, texts)
+        return Translations.whole(texts)
 
     def signature(self) -> str:
         return f"backend:copy|evalkit:{__version__}"
