@@ -95,6 +95,8 @@ def run(config: RunConfig, observer: RunObserver | None = None) -> RunResult:
     finally:
         if cache is not None:
             cache.close()
+        for scorer in scorers:
+            scorer.close()
     _test_against_baseline(config, systems, scorers, statistics)
     return RunResult(
         run_id=make_run_id(config, started.astimezone()),
@@ -116,6 +118,7 @@ def _load_scorers(config: RunConfig) -> tuple[list[Scorer], dict[str, str]]:
     scorers, unavailable = [], {}
     for metric in config.metrics:
         scorer = METRICS.get(metric.name)(config.target.lang, metric.parsed_options, config.pivot.lang)
+        scorer.use_cache(config.cache_path)
         try:
             scorer.load()
         except MetricUnavailableError as exc:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -63,6 +64,16 @@ class Scorer(ABC):
 
     def load(self) -> None:
         """Load packages and weights; raise MetricUnavailableError with a one-line how-to when absent."""
+
+    def use_cache(self, path: Path | None) -> None:
+        """The run's SQLite cache file (None: caching is off), given before `load`.
+
+        Expensive metrics (COMET) keep segment scores there, in tables of their
+        own, so a re-run re-scores only what changed; cheap ones ignore it.
+        """
+
+    def close(self) -> None:
+        """Release what `load` started (a worker process, a model on a GPU); called once at the end of a run."""
 
     def corpus_score(self, candidates: Sequence[str], references: Sequence[str], sources: Sources = None) -> MetricScore:
         self._check(candidates, references, sources)
