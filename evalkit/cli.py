@@ -10,19 +10,37 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
 from evalkit import __version__
 from evalkit.errors import EvalkitError, StrictModeError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Measure machine-translation quality on parallel documents.")
 stderr = Console(stderr=True, highlight=False)
+
+
+class _ErrorBoundary(TyperGroup):
+    """The one place an EvalkitError becomes one line on stderr and its exit code, for every command.
+
+    Inside the click group rather than around `app()`, so an in-process caller
+    (typer's test runner, a script) sees exactly what a shell user sees.
+    """
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except EvalkitError as exc:
+            stderr.print(f"error: {exc}", soft_wrap=True, markup=False)
+            ctx.exit(exc.exit_code)
+
+
+app = typer.Typer(cls=_ErrorBoundary, add_completion=False, no_args_is_help=True,
+                  help="Measure machine-translation quality on parallel documents.")
 
 
 def make_console(quiet: bool) -> Console:
@@ -293,9 +311,5 @@ def check(
 
 def main() -> None:
     # Typer/click handle usage errors (exit 2), --help and Ctrl-C themselves;
-    # evalkit's own errors are turned into one line here and nowhere else.
-    try:
-        app()
-    except EvalkitError as exc:
-        stderr.print(f"error: {exc}", soft_wrap=True, markup=False)
-        sys.exit(exc.exit_code)
+    # evalkit's own errors are turned into one line by _ErrorBoundary.
+    app()
