@@ -229,8 +229,8 @@ def _order_test(cm: CostModel, steps: list[Step], params: LengthParams, n: int, 
         a, b = len(s_win), len(t_win)
         if min(a, b) < MIN_ORDER_TEST:
             continue
-        orders = [t_win] + [t_win[rng.permutation(b)] for _ in range(N_SHUFFLES)]
-        costs = cm.shuffled_costs(s_win, orders, params)
+        perms = [np.arange(b)] + [rng.permutation(b) for _ in range(N_SHUFFLES)]
+        costs = cm.shuffled_costs(s_win, t_win, perms, params)
         baseline = (a + b) * SKIP_COST + GAP_OPEN
         gains = baseline - best_cost_batch_moves(costs, SKIP_COST, GAP_OPEN)
         gain += float(gains[0])

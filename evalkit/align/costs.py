@@ -206,67 +206,15 @@ class AnchorScorer:
         self.src_ids = ids(src)
         self.tgt_ids = ids(tgt)
 
-    @staticmethod
-    def _groups(ids: list[np.ndarray], seq: np.ndarray, size: int) -> list[np.ndarray]:
-        """Anchor ids of every run of ``size`` consecutive entries of ``seq`` (union)."""
-        rows = [ids[x] for x in seq]
-        if size == 1:
-            return rows
-        out = []
-        for a in range(len(rows) - size + 1):
-            u = rows[a]
-            for b in range(1, size):
-                u = np.union1d(u, rows[a + b])
-            out.append(u)
-        return out
-
-    @staticmethod
-    def _overlap(sg: list[np.ndarray], tg: list[np.ndarray], w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Weighted overlap of every source group with every target group, and each group's total weight."""
-        s_tot = np.array([w[g].sum() for g in sg]) if len(w) else np.zeros(len(sg))
-        t_tot = np.array([w[g].sum() for g in tg]) if len(w) else np.zeros(len(tg))
-        s_all = np.concatenate(sg) if sg else np.zeros(0, dtype=np.int64)
-        t_all = np.concatenate(tg) if tg else np.zeros(0, dtype=np.int64)
-        common = np.intersect1d(s_all, t_all)
-        if not len(common):
-            return np.zeros((len(sg), len(tg))), s_tot, t_tot
-
-        local = np.full(len(w), -1, dtype=np.int64)
-        local[common] = np.arange(len(common))
-
-        def dense(groups: list[np.ndarray]) -> np.ndarray:
-            mat = np.zeros((len(groups), len(common)))
-            for r, g in enumerate(groups):
-                lg = local[g]
-                mat[r, lg[lg >= 0]] = 1.0
-            return mat
-
-        return (dense(sg) * w[common]) @ dense(tg).T, s_tot, t_tot
+    def window(self, s_seq: np.ndarray, t_seq: np.ndarray) -> "AnchorWindow":
+        """Anchor data of a source and a target sequence of paragraphs, ready
+        to score every bead over them, in this target order or a permutation."""
+        return AnchorWindow(self, np.asarray(s_seq, dtype=np.int64), np.asarray(t_seq, dtype=np.int64))
 
     def block(self, di: int, dj: int, s_seq: np.ndarray, t_seq: np.ndarray) -> np.ndarray:
         """Anchor cost of every bead over the sequences: source ``s_seq[a:a+di]``
         with target ``t_seq[b:b+dj]``, shape (len(s_seq)-di+1, len(t_seq)-dj+1)."""
-        s_strong, s_words, s_names = (self._groups(x, s_seq, di) for x in self.src_ids)
-        t_strong, t_words, t_names = (self._groups(x, t_seq, dj) for x in self.tgt_ids)
-        match, s_tot, t_tot = self._overlap(s_strong, t_strong, self.w_strong)
-        miss = s_tot[:, None] + t_tot[None, :] - 2.0 * match
-        if self.src_foreign or self.tgt_foreign:
-            shared, sw_tot, tw_tot = self._overlap(s_words, t_words, self.w_word)
-            if self.tgt_foreign:  # target's Latin words must come from the source
-                match = match + shared
-                miss = miss + tw_tot[None, :] - shared
-            if self.src_foreign:
-                match = match + shared
-                miss = miss + sw_tot[:, None] - shared
-        cost = -np.minimum(MAX_ANCHOR_BONUS, ANCHOR_MATCH * match) + np.minimum(
-            MAX_ANCHOR_PENALTY, ANCHOR_MISS * np.maximum(miss, 0.0)
-        )
-        if self.names:
-            n_match, ns_tot, nt_tot = self._overlap(s_names, t_names, self.w_name)
-            n_miss = ns_tot[:, None] + nt_tot[None, :] - 2.0 * n_match
-            cost = cost - np.minimum(MAX_NAME_BONUS, NAME_MATCH * n_match)
-            cost = cost + np.minimum(MAX_NAME_PENALTY, NAME_MISS * np.maximum(n_miss, 0.0))
-        return cost
+        return self.window(s_seq, t_seq).costs(di, dj)
 
     def matrix(self, di: int, dj: int) -> np.ndarray:
         """Anchor cost of every bead covering source ``i:i+di`` and target
@@ -276,6 +224,101 @@ class AnchorScorer:
     def cost(self, src_idx: Sequence[int], tgt_idx: Sequence[int]) -> float:
         """Anchor cost of one bead (consecutive indices)."""
         return float(self.block(len(src_idx), len(tgt_idx), np.asarray(src_idx), np.asarray(tgt_idx))[0, 0])
+
+
+class _Channel:
+    """One kind of anchor (strong / Latin words / names) over a window: 0/1
+    rows over the anchors both sides share (for overlaps), each paragraph's
+    total weight, and the overlap of every two target (and consecutive source)
+    paragraphs (for the totals of 2-paragraph groups)."""
+
+    def __init__(self, src_ids: list[np.ndarray], tgt_ids: list[np.ndarray], w: np.ndarray):
+        self.w_len = len(w)
+        s_all = np.concatenate(src_ids) if src_ids else np.zeros(0, dtype=np.int64)
+        t_all = np.concatenate(tgt_ids) if tgt_ids else np.zeros(0, dtype=np.int64)
+        common = np.intersect1d(s_all, t_all)
+        self.s_tot = np.array([w[g].sum() for g in src_ids]) if len(w) else np.zeros(len(src_ids))
+        self.t_tot = np.array([w[g].sum() for g in tgt_ids]) if len(w) else np.zeros(len(tgt_ids))
+        self.wc = w[common] if len(common) else np.zeros(0)
+        self.s_rows = self._dense(src_ids, common, len(w))
+        self.t_rows = self._dense(tgt_ids, common, len(w))
+        # overlaps of consecutive source paragraphs, and of every pair of target paragraphs
+        t_vocab = np.unique(t_all)
+        t_full = self._dense(tgt_ids, t_vocab, len(w))
+        self.t_pair = (t_full * (w[t_vocab] if len(t_vocab) else 0.0)) @ t_full.T
+        self.s_adj = np.array([w[np.intersect1d(src_ids[k], src_ids[k + 1], assume_unique=True)].sum()
+                               for k in range(len(src_ids) - 1)]) if len(w) else np.zeros(max(0, len(src_ids) - 1))
+
+    @staticmethod
+    def _dense(ids: list[np.ndarray], vocab: np.ndarray, size: int) -> np.ndarray:
+        mat = np.zeros((len(ids), len(vocab)))
+        if not len(vocab):
+            return mat
+        local = np.full(size, -1, dtype=np.int64)
+        local[vocab] = np.arange(len(vocab))
+        for r, g in enumerate(ids):
+            lg = local[g]
+            mat[r, lg[lg >= 0]] = 1.0
+        return mat
+
+    def source(self, size: int) -> tuple[np.ndarray, np.ndarray]:
+        if size == 1:
+            return self.s_rows, self.s_tot
+        return np.maximum(self.s_rows[:-1], self.s_rows[1:]), self.s_tot[:-1] + self.s_tot[1:] - self.s_adj
+
+    def target(self, size: int, perm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        rows, tot = self.t_rows[perm], self.t_tot[perm]
+        if size == 1:
+            return rows, tot
+        return np.maximum(rows[:-1], rows[1:]), tot[:-1] + tot[1:] - self.t_pair[perm[:-1], perm[1:]]
+
+    def overlap(self, di: int, dj: int, perm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        s_rows, s_tot = self.source(di)
+        t_rows, t_tot = self.target(dj, perm)
+        return (s_rows * self.wc) @ t_rows.T, s_tot, t_tot
+
+
+class AnchorWindow:
+    """Anchor costs of every bead over a source and a target sequence (see :class:`AnchorScorer`)."""
+
+    def __init__(self, scorer: AnchorScorer, s_seq: np.ndarray, t_seq: np.ndarray):
+        self.scorer = scorer
+        self.b = len(t_seq)
+
+        def pick(ids: list[np.ndarray], seq: np.ndarray) -> list[np.ndarray]:
+            return [ids[x] for x in seq]
+
+        ss, sw, sn = scorer.src_ids
+        ts, tw, tn = scorer.tgt_ids
+        self.strong = _Channel(pick(ss, s_seq), pick(ts, t_seq), scorer.w_strong)
+        foreign = scorer.src_foreign or scorer.tgt_foreign
+        self.words = _Channel(pick(sw, s_seq), pick(tw, t_seq), scorer.w_word) if foreign else None
+        self.names = _Channel(pick(sn, s_seq), pick(tn, t_seq), scorer.w_name) if scorer.names else None
+
+    def costs(self, di: int, dj: int, perm: np.ndarray | None = None) -> np.ndarray:
+        """Shape (len(s_seq)-di+1, len(t_seq)-dj+1); ``perm`` reorders the target sequence."""
+        sc = self.scorer
+        perm = np.arange(self.b) if perm is None else perm
+        match, s_tot, t_tot = self.strong.overlap(di, dj, perm)
+        miss = s_tot[:, None] + t_tot[None, :] - 2.0 * match
+        if self.words is not None:
+            shared, sw_tot, tw_tot = self.words.overlap(di, dj, perm)
+            if sc.tgt_foreign:  # target's Latin words must come from the source
+                match = match + shared
+                miss = miss + tw_tot[None, :] - shared
+            if sc.src_foreign:
+                match = match + shared
+                miss = miss + sw_tot[:, None] - shared
+        cost = -np.minimum(MAX_ANCHOR_BONUS, ANCHOR_MATCH * match) + np.minimum(
+            MAX_ANCHOR_PENALTY, ANCHOR_MISS * np.maximum(miss, 0.0)
+        )
+        if self.names is not None:
+            n_match, ns_tot, nt_tot = self.names.overlap(di, dj, perm)
+            n_miss = ns_tot[:, None] + nt_tot[None, :] - 2.0 * n_match
+            cost = cost - np.minimum(MAX_NAME_BONUS, NAME_MATCH * n_match)
+            cost = cost + np.minimum(MAX_NAME_PENALTY, NAME_MISS * np.maximum(n_miss, 0.0))
+        return cost
+
 
 
 def _doc_freq(paras: Sequence[ParagraphFeatures]) -> dict[tuple[str, str], int]:
@@ -359,17 +402,25 @@ class CostModel:
     def full_costs(self) -> "BandCosts":
         return self.band_costs(Band.full(self.n, self.m))
 
-    def shuffled_costs(self, s_seq: np.ndarray, t_seqs: Sequence[np.ndarray], params: LengthParams) -> dict[tuple[int, int], np.ndarray]:
-        """Pair-bead costs ``(K, A+1, B+1)`` of the source window against K target orders (order test)."""
-        a, b = len(s_seq), len(t_seqs[0])
+    def shuffled_costs(self, s_seq: np.ndarray, t_seq: np.ndarray, perms: Sequence[np.ndarray],
+                       params: LengthParams) -> dict[tuple[int, int], np.ndarray]:
+        """Pair-bead costs ``(K, A+1, B+1)`` of the source window against K
+        orders of the target window (``t_seq[perm]``): the order test."""
+        a, b = len(s_seq), len(t_seq)
+        win = self.scorer.window(s_seq, t_seq)
         out = {}
         for di, dj in PAIR_MOVES:
-            arr = np.full((len(t_seqs), a + 1, b + 1), np.inf)
+            arr = np.full((len(perms), a + 1, b + 1), np.inf)
             if a >= di and b >= dj:
-                for k, t_seq in enumerate(t_seqs):
-                    st, _, gs, gt = self.block(di, dj, s_seq, t_seq)
+                prior = 0.0 if (di, dj) == (1, 1) else MERGE_PRIOR
+                rows = prior + _group_sums(self.pen_s, s_seq, di)[:, None]
+                gs = _group_sums(self.len_s, s_seq, di)[:, None]
+                for k, perm in enumerate(perms):
+                    order = t_seq[perm]
+                    cols = _group_sums(self.pen_t, order, dj)[None, :]
+                    gt = _group_sums(self.len_t, order, dj)[None, :]
                     with np.errstate(invalid="ignore"):
-                        arr[k, : a - di + 1, : b - dj + 1] = st + length_cost(gs[:, None], gt[None, :], params)
+                        arr[k, : a - di + 1, : b - dj + 1] = rows + cols + win.costs(di, dj, perm) + length_cost(gs, gt, params)
             out[(di, dj)] = arr
         return out
 
