@@ -34,7 +34,7 @@ def thai_run(tiny_marian, tiny_nllb, tmp_path_factory):
         {"name": "tiny-nllb", "backend": "seq2seq", "model": str(tiny_nllb), "options": {"max_new_tokens": 16}},
         {"name": "nllb-600m", "backend": "seq2seq", "model": "facebook/nllb-200-distilled-600M"},
     ], statistics={"bootstrap_resamples": 200, "randomization_trials": 500})
-    proc = run_cli("run", config)
+    proc = run_cli("run", config, subprocess_run=True)  # the real entry point, output piped
     folder = _only_run(tmp / "results")
     return proc, folder, json.loads((folder / "run.json").read_text(encoding="utf-8"))
 
@@ -142,18 +142,19 @@ def test_paragraphs_csv_has_a_row_per_system_and_paragraph(thai_run):
 
 
 def test_shipped_config_runs_copy_and_reports_nllb_unavailable(tmp_path):
-    proc = run_cli("run", ROOT / "configs" / "vi-th.yaml", "--output-dir", tmp_path)
+    proc = run_cli("run", ROOT / "configs" / "vi-th.yaml", "--output-dir", tmp_path, subprocess_run=True)  # as README says
     assert proc.returncode == 0, proc.stderr
     data = json.loads((_only_run(tmp_path) / "run.json").read_text(encoding="utf-8"))
     assert [(s["name"], s["status"]) for s in data["systems"]] == [("copy", "ok"), ("nllb-600m", "unavailable")]
-    strict = run_cli("run", ROOT / "configs" / "vi-th.yaml", "--output-dir", tmp_path, "--strict", "--quiet")
+    strict = run_cli("run", ROOT / "configs" / "vi-th.yaml", "--output-dir", tmp_path, "--strict", "--quiet",
+                     subprocess_run=True)
     assert strict.returncode == 1
     assert "--strict: 1 system(s) produced no scores: nllb-600m (unavailable)" in strict.stderr
     assert "Traceback" not in strict.stderr
 
 
 def test_a_document_that_is_not_a_translation_is_not_scored(tmp_path):
-    proc = run_cli("run", ROOT / "configs" / "vi-id.yaml", "--output-dir", tmp_path)
+    proc = run_cli("run", ROOT / "configs" / "vi-id.yaml", "--output-dir", tmp_path, subprocess_run=True)
     assert proc.returncode == 2
     assert f"{INDONESIAN} is not a translation of 002_6d8f2e7b812a4376.txt" in proc.stderr
     assert "nothing was scored" in proc.stderr and "Traceback" not in proc.stderr
