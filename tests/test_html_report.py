@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 
 from conftest import CORPUS, make_config
-from evalkit.report.html_page import JS, render_html
+from evalkit.report.html_page import render_html, static_text
 from evalkit.results import (
     AlignmentRecord,
     DocumentRecord,
@@ -39,6 +39,7 @@ from evalkit.results import (
     run_from_dict,
 )
 
+JS = static_text("report.js")
 EVIL_IMG = "<img src=x onerror=alert(1)>"
 EVIL_SCRIPT = "</script><script>alert(2)</script>"
 EVIL_NAME = 'evil "<b>name</b>'

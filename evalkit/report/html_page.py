@@ -55,13 +55,13 @@ LOW_CONFIDENCE = 0.5
 TEMPLATE = "report.html.j2"
 
 
-def _package_text(*parts: str) -> str:
-    return resources.files("evalkit.report").joinpath(*parts).read_text(encoding="utf-8")
+@functools.cache
+def static_text(name: str) -> str:
+    """A package file under static/ (`report.css`, `report.js`), read on first use, not at import.
 
-
-CSS = _package_text("static", "report.css")
-# No innerHTML anywhere: names and numbers reach the page through textContent and new Option() only.
-JS = _package_text("static", "report.js")
+    report.js never uses innerHTML: names and numbers reach the page through textContent and new Option() only.
+    """
+    return resources.files("evalkit.report").joinpath("static", name).read_text(encoding="utf-8")
 
 
 # ---------------------------------------------------------------- small helpers (also the template's filters)
@@ -287,10 +287,11 @@ def render_html(result: RunResult) -> str:
     from markupsafe import Markup
 
     v = _View(result)
-    csp = (f"default-src 'none'; script-src '{_csp_hash(JS)}'; style-src 'unsafe-inline'; img-src data:; "
+    css, js = static_text("report.css"), static_text("report.js")
+    csp = (f"default-src 'none'; script-src '{_csp_hash(js)}'; style-src 'unsafe-inline'; img-src data:; "
            "base-uri 'none'; form-action 'none'")
     return _environment().get_template(TEMPLATE).render(
         r=result, v=v, csp=csp, low_confidence=LOW_CONFIDENCE,
         # The only values not escaped: package files and JSON whose <, > and & are \u escapes.
-        css=Markup(CSS), js=Markup(JS), data_json=Markup(_json_for_script(v.data())),
+        css=Markup(css), js=Markup(js), data_json=Markup(_json_for_script(v.data())),
     )
