@@ -38,6 +38,8 @@ from evalkit.scorers import numbers_rules
 from evalkit.scorers.base import Scorer, Sources
 from evalkit.scorers.numbers_extract import ADDED, CHANGED, CONVERTED, MISSING, PRESERVED, Item, extract, match, number_words
 
+ADDED_IN_REFERENCE = "added, as in the reference"  # not counted
+
 COLUMNS = (
     "pivot_items",  # items of the pivot expected in the translation
     "candidate_items",  # items of the candidate that count (preserved + converted + changed + added)
@@ -197,17 +199,22 @@ def check_paragraph(source: str, candidate: str, reference: str, source_lang: st
     ref_pairs = {id(p.pivot): p for p in ref_matched if p.pivot is not None}
     ref_added = [p.other for p in ref_matched if p.pivot is None and p.other.kind != "name"]
 
+    # An item the candidate adds is not blamed where the human reference adds it too (an explanatory
+    # conversion, a year made explicit, a reference paragraph covering more than its pivot).
+    added = [p.other for p in pairs if p.pivot is None and p.other.kind != "name"]
+    shared = {id(q.pivot): q.other for q in match(added, ref_added) if q.pivot is not None and q.other is not None
+              and q.status in (PRESERVED, CONVERTED)}
     counts = {s: 0 for s in (PRESERVED, CONVERTED, CHANGED, MISSING, ADDED)}
     items = []
     for p in pairs:
         if p.pivot is None:
-            if p.other.kind == "name" and p.other.key in {i.key for i in not_expected}:
-                continue  # the system kept a name the reference translated: neither credit nor blame
             if p.other.kind == "name":
-                continue
-            counts[ADDED] += 1
-            items.append({"kind": p.other.kind, "status": ADDED, "source": None, "candidate": _side(p.other),
-                          "reference": None})
+                continue  # only the pivot's names are checked; an added name is not an error
+            in_ref = shared.get(id(p.other))
+            if in_ref is None:
+                counts[ADDED] += 1
+            items.append({"kind": p.other.kind, "status": ADDED if in_ref is None else ADDED_IN_REFERENCE,
+                          "source": None, "candidate": _side(p.other), "reference": _side(in_ref)})
             continue
         counts[p.status] += 1
         rp = ref_pairs.get(id(p.pivot))

@@ -85,6 +85,8 @@ class _Patterns:
     lang: str
     rules: dict
     scales: dict
+    day_parts: dict
+    month_probe: re.Pattern
     suffix: re.Pattern
     prefix_currency: re.Pattern
     prefix_percent: re.Pattern | None
@@ -120,7 +122,12 @@ def patterns(lang: str) -> _Patterns:
     prefix_currency = re.compile(r"(?:(?<![A-Za-z])(?:US\$|RM|Rp|USD)|[$€£¥])\s*$")
     prefix_percent = re.compile(rf"(?:{_alternation(rules['percent_prefix'])})\s*$") if rules["percent_prefix"] else None
 
-    months = {k.lower(): v for k, v in rules["months"].items()}
+    # Month names and times of day of every language are read in any text: their words belong to one
+    # language each, and a copied or untranslated candidate keeps the pivot's (identical texts must
+    # give identical items whatever language they are read as).
+    months = {}
+    for other in (*R.LANGUAGES.values(), rules):
+        months.update({k.lower(): v for k, v in other["months"].items()})
     named = {k: v for k, v in months.items() if not k.startswith("tháng ") or not k[6:].isdigit()}
     dates = []
     day = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?"
@@ -137,12 +144,10 @@ def patterns(lang: str) -> _Patterns:
             (re.compile(r"tháng\s+(?P<month>\d{1,2})(?:\s*(?:năm|,)\s*" + year + r")?(?![\d/-])", re.I), "vi"),
         ]
     if named:
-        if lang == "th":
-            m = f"(?P<mname>{_alternation(named)})"
-        else:
-            # a Latin month name is capitalised ("march" is a protest, "may" a verb)
-            forms = {form for name in named for form in (name[:1].upper() + name[1:], name.upper())}
-            m = f"(?<![{_LATIN_LETTER}])(?-i:(?P<mname>{_alternation(forms)}))"
+        thai = [name for name in named if not re.search(f"[{_LATIN_LETTER}]", name)]
+        # a Latin month name is capitalised ("march" is a protest, "may" a verb)
+        forms = {form for name in named if name not in thai for form in (name[:1].upper() + name[1:], name.upper())}
+        m = f"(?P<mname>{_alternation(thai)}|(?<![{_LATIN_LETTER}])(?-i:{_alternation(forms)}))"
         dates += [
             (re.compile(r"(?<!\d)" + day + r"(?:\s*[-–]\s*(?P<day2>\d{1,2}))?\s*(?:เดือน)?" + m + r"(?:\s*,?\s*" + era + year + r")?(?!\d)", re.I), "named"),
             (re.compile(m + r"\s+" + day + r"(?!\d|[:.,]\d)(?:\s*,\s*" + year + r")?", re.I), "named"),
@@ -151,32 +156,37 @@ def patterns(lang: str) -> _Patterns:
             (re.compile(m, re.I), "named-alone"),
         ]
     ampm = r"(?P<ampm>a\.m\.?|p\.m\.?|am|pm)(?![A-Za-z])"
-    parts = rules.get("day_parts", {})
+    parts = {}
+    for other in R.LANGUAGES.values():
+        parts.update(other.get("day_parts", {}))
     part = f"(?:\\s*(?P<part>{_alternation(parts)}))?" if parts else ""
     times = [
         (re.compile(r"(?<![\d.,:])(?P<h>\d{1,2})[:.](?P<m>\d{2})\s*" + ampm, re.I), "ampm"),
         (re.compile(r"(?<![\d.,:])(?P<h>\d{1,2})\s*" + ampm, re.I), "ampm"),
         (re.compile(r"(?<![\d.,:])(?P<h>\d{1,2}):(?P<m>\d{2})(?![\d:])(?:\s*giờ)?" + part, re.I), "clock"),
     ]
-    if lang == "th":
+    if True:
         times += [
             (re.compile(r"(?<![\d.,:])(?P<h>\d{1,2})[.:](?P<m>\d{2})\s*น\."), "clock"),
             (re.compile(r"ตี\s*(?P<h>\d{1,2})(?![\d.,])"), "clock"),
             (re.compile(r"บ่าย\s*(?P<h>\d{1,2})(?:[.:](?P<m>\d{2}))?(?![\d.,])"), "pm"),
         ]
-    if lang == "vi":
+    if True:
         times += [
             (re.compile(r"(?<![\d.,:])(?P<h>\d{1,2})[.h](?P<m>\d{2})\s*(?:giờ\s*)?(?P<part>sáng|trưa|chiều|tối|đêm)(?![" + _LATIN_LETTER + "])", re.I), "clock"),
             (re.compile(r"(?<![\d.,:])(?P<h>\d{1,2})\s*giờ(?:\s*(?P<m>\d{1,2})(?:\s*phút)?)?\s+(?P<part>sáng|trưa|chiều|tối|đêm)(?![" + _LATIN_LETTER + "])", re.I), "clock"),
             (re.compile(r"(?:lúc|vào|khoảng)\s+(?P<h>\d{1,2})\s*giờ(?:\s*(?P<m>\d{1,2})(?:\s*phút)?)?", re.I), "clock"),
         ]
-    if lang in ("ms", "id"):
+    if True:
         times += [
             (re.compile(r"(?:pukul|jam)\s+(?P<h>\d{1,2})(?:[.:](?P<m>\d{2}))?(?![\d.,])" + part, re.I), "clock"),
             (re.compile(r"(?<![\d.,:])(?P<h>\d{1,2})(?:[.:](?P<m>\d{2}))?\s+(?P<part>pagi|petang|malam|sore|siang|tengah\s+hari)(?![A-Za-z])", re.I), "clock"),
         ]
-    return _Patterns(lang, rules, scales, suffix, prefix_currency, prefix_percent, named, dates, times, units)
+    month_probe = re.compile(m) if named else re.compile(r"(?!x)x")
+    return _Patterns(lang, rules, scales, parts, month_probe, suffix, prefix_currency, prefix_percent, named, dates, times, units)
 
+
+_DIGIT_RE = re.compile(r"[0-9๐-๙]")
 
 _ACRONYM_RE = re.compile(
     rf"(?<![{_LATIN_LETTER}\d])(?:[A-Z](?:\.[A-Z])+\.?|[A-Z][A-Z0-9]*(?:[-&][A-Z0-9]+)*)(?![{_LATIN_LETTER}\d])"
@@ -269,8 +279,11 @@ def extract(text: str, lang: str) -> list[Item]:
     def take(s: int, e: int) -> None:
         taken[s:e] = b"\x01" * (e - s)
 
-    if any(c.isdigit() for c in norm) or p.month_words:
-        _dates(norm, text, lang, p, items, free, take)
+    has_digit = _DIGIT_RE.search(norm) is not None
+    has_month = p.month_probe.search(norm) is not None
+    if has_digit or has_month:
+        _dates(norm, text, lang, p, items, free, take, has_digit, has_month)
+    if has_digit:
         _times(norm, text, lang, p, items, free, take)
         _numbers(norm, text, lang, p, items, free, take)
     for m in _ACRONYM_RE.finditer(norm):
@@ -282,8 +295,11 @@ def extract(text: str, lang: str) -> list[Item]:
     return items
 
 
-def _dates(norm, text, lang, p, items, free, take):
+def _dates(norm, text, lang, p, items, free, take, has_digit=True, has_month=True):
     for regex, how in p.dates:
+        # cheap guards: most patterns need a digit, the named ones a month name somewhere
+        if (how.startswith("named") and not has_month) or (how != "named-alone" and not has_digit):
+            continue
         for m in regex.finditer(norm):
             s, e = m.span()
             if not free(s, e):
@@ -335,7 +351,7 @@ def _dates(norm, text, lang, p, items, free, take):
 
 
 def _times(norm, text, lang, p, items, free, take):
-    parts = p.rules.get("day_parts", {})
+    parts = p.day_parts
     for regex, how in p.times:
         for m in regex.finditer(norm):
             s, e = m.span()
