@@ -13,7 +13,7 @@ import pytest
 
 from conftest import CORPUS, INDONESIAN, MALAY, PIVOT, ROOT, THAI, make_config
 from evalkit.corpus import load_document
-from evalkit.scorers import METRICS, default_metric_names
+from evalkit.scorers import METRICS
 from evalkit.scorers.numbers import COLUMNS, NumbersScorer, check_paragraph, new_errors, summary_from_statistics
 from evalkit.scorers.numbers_extract import extract, parse_number
 
@@ -233,7 +233,8 @@ def test_needs_sources_and_registry():
     scorer = NumbersScorer("th", None, "vi")
     with pytest.raises(Exception, match="needs the source"):
         scorer.corpus_score(["a"], ["b"])
-    assert "numbers" in default_metric_names() and METRICS.get("numbers").needs_sources
+    cls = METRICS.get("numbers")
+    assert cls is NumbersScorer and cls.needs_sources and cls.in_default_set and cls.gate_margin > 0
 
 
 # --- the extractor against the hand-checked sample -----------------------------------------------------
@@ -263,3 +264,14 @@ def test_run_json_carries_numbers_details(tmp_path):
     conversions = [i["reference"].get("conversion") for d in details for i in d["items"] if i["reference"]]
     assert "BE year" in conversions  # the Thai reference's Buddhist-Era years, recorded as conversions
     assert np.isfinite(copy.corpus_scores["numbers"].score)
+
+
+def test_an_addition_the_reference_makes_too_is_not_blamed():
+    en = "Disorder broke out at HMP Long Lartin in Worcestershire at about 09:30 BST on Sunday and is ongoing."
+    ref = ("Kekacauan timbul di penjara HMP Long Lartin di Worcestershire sekitar pukul 09:30 BST (GMT+0100) pada hari Minggu "
+           "dan masih terus berlangsung.")  # NTREX-128 newstest2019 line 150: the Indonesian reference adds the offset
+    items, details = _statuses(en, ref, ref, src="en", tgt="id")
+    assert ("number", "added, as in the reference", None, None, "0100") in items
+    assert details["counts"]["added"] == 0 and details["counts"]["missing"] == 0
+    items, details = _statuses(en, ref.replace("Minggu", "Minggu 12 Mei"), ref, src="en", tgt="id")
+    assert details["counts"]["added"] == 1  # an addition of its own is counted
