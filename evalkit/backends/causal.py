@@ -7,7 +7,9 @@ prompt, and - when the tokenizer has one - the model's own chat template (the
 setup of lm-evaluation-harness' `generate_until` tasks and of the WMT23/24 LLM
 baselines). The answer is the generated continuation only, cut at the first
 stop string (a line break by default: the default template asks for one line
-after "Thai:"), and stripped.
+after "Thai:"), and stripped. The prompt and the cutting live in
+`evalkit.backends.prompting`, shared with the `openai` backend (a served model
+gets the same prompt).
 
 Mirrors `seq2seq`: heavy imports inside methods; weights local-only unless
 `download: true`; one-line errors; greedy decoding from a *fresh*
@@ -27,19 +29,29 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import importlib.util
 import io
 import json
-import string
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from evalkit.backends.base import BackendOptions, Finished, ProgressCallback, Translations, Translator
+from evalkit.backends.base import Finished, ProgressCallback, Translations, Translator
+from evalkit.backends.prompting import (  # noqa: F401  (re-exported: the prompt API as causal users know it)
+    DEFAULT_PROMPT,
+    ChatRenderer,
+    FewShotExample,
+    PromptOptions,
+    build_messages,
+    cut_answer,
+    fill_template,
+    find_stop,
+    prompt_hash,
+    render_prompt,
+)
 from evalkit.hf_models import (
     first_line,
     hub_availability,
@@ -50,31 +62,12 @@ from evalkit.hf_models import (
     quiet_transformers,
 )
 from evalkit.errors import ModelUnavailableError, TranslationError
-from evalkit.languages import get_language
-
-DEFAULT_PROMPT = "Translate the following {source_lang} text into {target_lang}.\n{source_lang}: {source}\n{target_lang}:"
-TEMPLATE_FIELDS = frozenset({"source_lang", "target_lang", "source"})
-EXAMPLE_SEPARATOR = "\n\n"  # between system prompt, few-shot examples and the query in a plain prompt
 
 
-class FewShotExample(BackendOptions):
-    source: str
-    target: str
-
-
-class CausalOptions(BackendOptions):
-    prompt: str = Field(
-        DEFAULT_PROMPT,
-        description="template with {source_lang}, {target_lang} (language names) and {source}; write {{ }} for literal braces",
-    )
-    few_shot: list[FewShotExample] = Field(
-        default_factory=list, description="examples [{source, target}] rendered before the query with the same template"
-    )
+class CausalOptions(PromptOptions):
     use_chat_template: Literal["auto"] | bool = Field(
         "auto", description="wrap the prompt in the tokenizer's chat template: 'auto' = when it has one"
     )
-    system_prompt: str | None = Field(None, description="system message (chat) or a first paragraph (plain prompt)")
-    stop: list[str] = Field(default_factory=lambda: ["\n"], description="the answer ends at the first of these")
     max_new_tokens: int = Field(256, ge=1)
     batch_size: int = Field(8, ge=1, description="prompts per generate() call")
     device: str = Field("auto", description="'auto' (CUDA when available), 'cpu', 'cuda', 'cuda:1', ...")
@@ -84,96 +77,6 @@ class CausalOptions(BackendOptions):
     gguf_file: str | None = Field(
         None, description="a .gguf file inside `model` (folder or hub repo), loaded via transformers; needs gguf + accelerate"
     )
-
-    @field_validator("prompt")
-    @classmethod
-    def _check_template(cls, value: str) -> str:
-        try:
-            fields = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
-        except ValueError as exc:
-            raise ValueError(f"prompt is not a valid template ({exc}); write {{{{ and }}}} for literal braces") from None
-        unknown = sorted(f for f in fields if f not in TEMPLATE_FIELDS)
-        if unknown:
-            raise ValueError(
-                f"prompt uses unknown placeholder(s) {', '.join('{' + f + '}' for f in unknown)}; "
-                f"allowed: {{source_lang}}, {{target_lang}}, {{source}}"
-            )
-        if "source" not in fields:
-            raise ValueError("prompt must contain {source}")
-        return value
-
-    @field_validator("stop")
-    @classmethod
-    def _check_stop(cls, value: list[str]) -> list[str]:
-        if any(s == "" for s in value):
-            raise ValueError("stop strings must not be empty (an empty one would cut every answer to nothing)")
-        return value
-
-
-# -- pure prompt and answer handling ------------------------------------------------------
-
-ChatRenderer = Callable[[list[dict[str, str]]], str]
-
-
-def fill_template(template: str, source: str, source_lang: str, target_lang: str) -> str:
-    """The template with language names (from ISO 639-1 codes) and the source text filled in."""
-    return template.format(
-        source_lang=get_language(source_lang).name, target_lang=get_language(target_lang).name, source=source
-    )
-
-
-def build_messages(options: CausalOptions, source: str, source_lang: str, target_lang: str) -> list[dict[str, str]]:
-    """Chat messages: [system], (user example, assistant answer)*, user query."""
-    messages = [{"role": "system", "content": options.system_prompt}] if options.system_prompt else []
-    for example in options.few_shot:
-        messages.append({"role": "user", "content": fill_template(options.prompt, example.source, source_lang, target_lang)})
-        messages.append({"role": "assistant", "content": example.target})
-    messages.append({"role": "user", "content": fill_template(options.prompt, source, source_lang, target_lang)})
-    return messages
-
-
-def render_prompt(
-    options: CausalOptions, source: str, source_lang: str, target_lang: str, chat: ChatRenderer | None = None
-) -> str:
-    """The exact text the model continues.
-
-    `chat` renders chat messages to text (the tokenizer's chat template with a
-    generation prompt); None gives a plain prompt: system prompt, then each
-    few-shot example as the filled template followed by its answer, then the
-    query, separated by blank lines.
-    """
-    if chat is not None:
-        return chat(build_messages(options, source, source_lang, target_lang))
-    parts = [options.system_prompt] if options.system_prompt else []
-    for example in options.few_shot:
-        shot = fill_template(options.prompt, example.source, source_lang, target_lang)
-        parts.append(shot + ("" if shot[-1:].isspace() else " ") + example.target)
-    parts.append(fill_template(options.prompt, source, source_lang, target_lang))
-    return EXAMPLE_SEPARATOR.join(parts)
-
-
-def find_stop(text: str, stops: Sequence[str]) -> int | None:
-    """Index of the earliest stop string in `text`, or None."""
-    found = [i for i in (text.find(s) for s in stops) if i >= 0]
-    return min(found) if found else None
-
-
-def cut_answer(text: str, stops: Sequence[str]) -> str:
-    """The generated continuation up to the first stop string, stripped."""
-    index = find_stop(text, stops)
-    return (text if index is None else text[:index]).strip()
-
-
-def prompt_hash(options: CausalOptions, chat_template: str | None) -> str:
-    """A short hash of everything that shapes the prompt; `chat_template` is the template text when one is used."""
-    payload = {
-        "prompt": options.prompt,
-        "few_shot": [[e.source, e.target] for e in options.few_shot],
-        "system_prompt": options.system_prompt,
-        "chat_template": None if chat_template is None else hashlib.sha256(chat_template.encode()).hexdigest(),
-    }
-    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
 def _missing_gguf_packages() -> list[str]:
