@@ -309,6 +309,33 @@ def check(
         raise typer.Exit(1)
 
 
+@app.command()
+def setup(
+    metric: Annotated[str, typer.Argument(help="comet: the environment COMET and CometKiwi are scored in.")],
+    env: Annotated[Optional[Path], typer.Option("--env", help="Where to build it (default: $EVALKIT_COMET_ENV, else ~/.cache/evalkit/envs/comet); give the same path as the metric's `env:` option.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Delete and rebuild an existing environment.")] = False,
+    python: Annotated[Optional[str], typer.Option("--python", help="Interpreter the environment is made from (default: the one running evalkit).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the environment's folder.")] = False,
+) -> None:
+    """Build the separate environment a metric with conflicting dependencies runs in (once; needs PyPI)."""
+    from evalkit.errors import ConfigError
+    from evalkit.scorers.comet_env import setup_env
+
+    if metric not in ("comet", "cometkiwi"):
+        raise ConfigError(f"setup {metric!r}: only comet has an environment of its own (it also serves cometkiwi)")
+    console = make_console(quiet)
+    ready, built, seconds = setup_env(env, force=force, python=python,
+                                      log=lambda line: console.print(f"  {line}", highlight=False, soft_wrap=True, markup=False))
+    versions = ", ".join(f"{k} {v}" for k, v in ready.versions.items() if k in ("unbabel-comet", "torch", "transformers"))
+    if quiet:
+        print(ready.path)
+    elif built:
+        console.print(f"COMET environment ready at {ready.path} ({versions}; {seconds:.0f} s)", highlight=False, soft_wrap=True, markup=False)
+    else:
+        console.print(f"COMET environment already set up at {ready.path} ({versions}); --force rebuilds it",
+                      highlight=False, soft_wrap=True, markup=False)
+
+
 def main() -> None:
     # Typer/click handle usage errors (exit 2), --help and Ctrl-C themselves;
     # evalkit's own errors are turned into one line by _ErrorBoundary.

@@ -15,8 +15,11 @@ saying what to install or download, and the run goes on without the metric.
 COMET's own `download_model` is never called: offline it reports a misleading
 `KeyError("Model ... not supported by COMET")`.
 
-unbabel-comet 2.2.x requires transformers<5 and numpy<2, so it usually lives in
-a separate environment from the rest of evalkit's stack; bert-score 0.3.13
+unbabel-comet 2.2.x requires transformers<5 and numpy<2, so COMET runs in a
+virtual environment of its own (`evalkit setup comet`, `evalkit.scorers.comet_env`),
+in a worker process evalkit talks to over a line-based JSON protocol
+(`comet_worker`, `comet_process`); segment scores are cached in the run's
+SQLite file (`comet_cache`). bert-score 0.3.13
 works with transformers 5 except on empty candidates (`build_inputs_with_special_tokens`
 is gone), which evalkit scores 0 itself -- the value bert-score assigns them.
 
@@ -27,32 +30,30 @@ the last few predictions are memoised so a model runs once per system.
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
 import re
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
 
 from evalkit import __version__
-from evalkit.errors import MetricUnavailableError, ScoringError
-from evalkit.option_types import ModelReference
+from evalkit.errors import EvalkitError, MetricUnavailableError, ScoringError
+from evalkit.option_types import ConfigPath, ModelReference
 from evalkit.hf_models import cached_file, first_line, hub_cache_dir, looks_local, package_version, pick_device
 from evalkit.scorers.base import Scorer, ScorerOptions
+from evalkit.scorers.comet_cache import SegmentScoreCache, segment_key
+from evalkit.scorers.comet_env import ENV_VARIABLE, CometEnv, default_env_dir, find_env
+from evalkit.scorers.comet_process import WorkerError, WorkerProcess
 
 _DEVICE_PATTERN = r"^(auto|cpu|cuda(:\d+)?)$"
 _HASH_CHARS = 16
 _MEMO_SIZE = 4
 _SNAPSHOT = re.compile(r"/snapshots/([0-9a-f]{40})(/|$)")
 
-COMET_PACKAGE_HINT = (
-    "pip install unbabel-comet — note it requires transformers<5 and numpy<2, "
-    "so install it (with evalkit) in a separate environment"
-)
 
 
 # --- locating weights without downloading -------------------------------------------
@@ -229,57 +230,152 @@ class _SegmentMeanScorer(Scorer):
         return f"{self._signature_head()}|{self._identity}|agg:mean|scale:100|evalkit:{__version__}"
 
 
-# --- COMET and CometKiwi -------------------------------------------------------
+# --- COMET and CometKiwi: scored by a worker in COMET's own environment -------------------
 
 
 class CometOptions(NeuralOptions):
-    model: ModelReference = Field("Unbabel/wmt22-comet-da", description="hub id (from the local HF cache) or local model folder")
+    model: ModelReference = Field("Unbabel/wmt22-comet-da", description="hub id (from the local HF cache), local model folder or .ckpt file")
     gpus: int = Field(
         1, ge=0, le=1,
         description="GPUs COMET uses when the device is CUDA (0: CPU). More than one would make PyTorch "
-        "Lightning's DDP re-launch the whole evalkit command per GPU, so evalkit allows one",
+        "Lightning's DDP re-launch the worker per GPU, so evalkit allows one",
     )
+    env: ConfigPath | None = Field(None, description=f"COMET's environment (default: ${ENV_VARIABLE}, else "
+                                   "~/.cache/evalkit/envs/comet); built by `evalkit setup comet`")
+    timeout: float = Field(600.0, gt=0, description="seconds the worker may take to start and load the model, "
+                           "or to score one chunk of segments, before it is deemed hung and stopped")
+    long_segments: Literal["split", "mark"] = Field(
+        "split", description="segments over the encoder's limit (512 tokens): split = scored in pieces at sentence "
+        "ends, character-weighted mean; mark = COMET's own truncation, marked in run.json")
+
+
+_LONG_POLICY = {"split": "split-sentences,charmean", "mark": "truncated,marked"}
+_CHUNK_SEGMENTS = 256  # segments per score request: a hang is noticed within `timeout`, progress is cached
 
 
 class CometScorer(_SegmentMeanScorer):
+    """COMET (Rei et al., 2020, 2022) through `evalkit.scorers.comet_worker`, in the environment `evalkit setup comet` builds.
+
+    `load()` checks what it can without starting anything -- the environment,
+    the checkpoint and its encoder's files -- and fixes the identity (model,
+    checkpoint hash, comet version, long-segment policy) that signs the scores
+    and keys the score cache. The worker starts on the first segment the cache
+    does not have, loads the model once, and serves every system of the run;
+    `close()` stops it. A worker that cannot start, dies or hangs raises
+    ScoringError: the pipeline reports the metric unavailable for the run.
+    """
+
     name = "comet"
     needs_sources = True
     Options = CometOptions
 
+    def __init__(self, target_lang: str, options: ScorerOptions | None = None, source_lang: str | None = None) -> None:
+        super().__init__(target_lang, options, source_lang)
+        self._cache_path: Path | None = None
+        self._cache: SegmentScoreCache | None = None
+        self._worker: WorkerProcess | None = None
+        self._checkpoint: Path | None = None
+        self._env: CometEnv | None = None
+        self._long: dict[tuple, tuple[list[int], list[bool]]] = {}  # memo key → (pieces, long) per segment
+        self.worker_starts = 0
+
+    def use_cache(self, path: Path | None) -> None:
+        self._cache_path = path
+
     def _load(self) -> None:
-        comet_version = _required_version("unbabel-comet", self.name, COMET_PACKAGE_HINT)
-        try:
-            from comet import load_from_checkpoint
-        except ImportError as exc:
-            raise MetricUnavailableError(
-                f"{self.name}: unbabel-comet is installed but does not import here ({first_line(exc)}); "
-                f"{COMET_PACKAGE_HINT}"
-            ) from None
-        checkpoint, revision = comet_checkpoint(self.options.model, self.name)
-        extra = {"local_files_only": True} if "local_files_only" in inspect.signature(load_from_checkpoint).parameters else {}
-        try:
-            self._model = load_from_checkpoint(str(checkpoint), **extra)
-        except OSError as exc:  # e.g. encoder tokenizer files missing from the cache
-            raise MetricUnavailableError(f"{self.name}: cannot load {self.options.model}: {first_line(exc)}") from None
-        self._identity = f"model:{self.options.model}@{revision}|comet:{comet_version}"
+        self._env = find_env(self.options.env, self.name)
+        self._checkpoint, revision = comet_checkpoint(self.options.model, self.name)
+        self._identity = (f"model:{self.options.model}@{revision}|comet:{self._env.comet_version}"
+                          f"|long:{_LONG_POLICY[self.options.long_segments]}")
+        if self._cache_path is not None:
+            self._cache = SegmentScoreCache(self._cache_path, f"{self.name}|{self._identity}", self.name)
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._worker.close()
+            self._worker = None
+        if self._cache is not None:
+            self._cache.close()
 
     def _samples(self, candidates: list[str], references: list[str], sources: list[str]) -> list[dict[str, str]]:
         return [{"src": s, "mt": c, "ref": r} for s, c, r in zip(sources, candidates, references)]
 
-    def _predict(self, candidates: list[str], references: list[str], sources: list[str] | None) -> Sequence[float]:
-        device = pick_device(self.options.device)
-        gpus = 0 if device == "cpu" else self.options.gpus
-        devices = [int(device.split(":", 1)[1])] if gpus and ":" in device else None
-        output = self._model.predict(
-            self._samples(candidates, references, sources),
-            batch_size=self.options.batch_size, gpus=gpus, devices=devices,
-            accelerator="gpu" if gpus else "cpu", progress_bar=False,
-        )
-        return output.scores
+    def _start_worker(self) -> WorkerProcess:
+        if self._worker is not None and self._worker.alive:
+            return self._worker
+        self._worker = None
+        worker = WorkerProcess(self._env.python, self.options.timeout, label=f"{self.name} worker")
+        self.worker_starts += 1
+        try:
+            worker.start()
+            worker.request("load", f"loading {self.options.model}", checkpoint=str(self._checkpoint),
+                           device=self.options.device, gpus=self.options.gpus, batch_size=self.options.batch_size,
+                           split_long=self.options.long_segments == "split")
+        except WorkerError as exc:
+            worker.close()
+            raise self._worker_failure(exc) from None
+        self._worker = worker
+        return worker
+
+    def _worker_failure(self, exc: WorkerError) -> EvalkitError:
+        if exc.kind == "unavailable":
+            return MetricUnavailableError(f"{self.name}: {exc}")
+        where = f" --env {self._env.path}" if self._env.path != default_env_dir() else ""
+        return ScoringError(f"{self.name}: {exc}; if the environment is broken, rebuild it with "
+                            f"`evalkit setup comet{where} --force`")
+
+    def _segment_scores(self, candidates: list[str], references: list[str], sources: list[str] | None) -> list[float]:
+        key = (tuple(candidates), tuple(references) if self.references_used else None, tuple(sources))
+        if key in self._memo:
+            self._memo.move_to_end(key)
+            return list(self._memo[key])
+        self.load()
+        samples = self._samples(candidates, references, sources)
+        keys = [segment_key(s["src"], s["mt"], s.get("ref")) for s in samples]
+        found = self._cache.get_many(keys) if self._cache is not None else {}
+        missing = list(dict.fromkeys(k for k in keys if k not in found))
+        if missing:
+            first = {k: i for i, k in reversed(list(enumerate(keys)))}
+            todo = [samples[first[k]] for k in missing]
+            for start in range(0, len(todo), _CHUNK_SEGMENTS):
+                chunk, chunk_keys = todo[start:start + _CHUNK_SEGMENTS], missing[start:start + _CHUNK_SEGMENTS]
+                worker = self._start_worker()
+                try:
+                    answer = worker.request("score", f"scoring {len(chunk)} segments", samples=chunk)
+                except WorkerError as exc:
+                    self._worker = None
+                    raise self._worker_failure(exc) from None
+                scores, pieces, long = answer.get("scores"), answer.get("pieces"), answer.get("long")
+                if not (isinstance(scores, list) and len(scores) == len(chunk) == len(pieces) == len(long)):
+                    raise ScoringError(f"{self.name}: the worker returned {len(scores or [])} scores for {len(chunk)} segments")
+                rows = [(k, 100.0 * float(s), int(p), bool(g)) for k, s, p, g in zip(chunk_keys, scores, pieces, long)]
+                if self._cache is not None:
+                    self._cache.put_many(rows)
+                found.update({k: (s, p, g) for k, s, p, g in rows})
+        result = [found[k][0] for k in keys]
+        self._memo[key] = result
+        self._long[key] = ([found[k][1] for k in keys], [found[k][2] for k in keys])
+        while len(self._memo) > _MEMO_SIZE:
+            dropped, _ = self._memo.popitem(last=False)
+            self._long.pop(dropped, None)
+        return list(result)
+
+    def paragraph_details(self, candidates, references, sources=None):
+        """Segments over the encoder's input limit: how many pieces each was scored in (or that COMET truncated it)."""
+        self._check(candidates, references, sources)
+        candidates, references, sources = list(candidates), list(references), list(sources)
+        self._segment_scores(candidates, references, sources)
+        key = (tuple(candidates), tuple(references) if self.references_used else None, tuple(sources))
+        pieces, long = self._long[key]
+        if not any(long):
+            return None
+        if self.options.long_segments == "split":
+            return [{"long": True, "pieces": p} if g else {} for p, g in zip(pieces, long)]
+        return [{"long": True, "truncated": True} if g else {} for g in long]
 
 
 class CometKiwiOptions(CometOptions):
-    model: ModelReference = Field("Unbabel/wmt22-cometkiwi-da", description="hub id (from the local HF cache) or local model folder")
+    model: ModelReference = Field("Unbabel/wmt22-cometkiwi-da", description="hub id (from the local HF cache), local model folder or .ckpt file")
 
 
 class CometKiwiScorer(CometScorer):
