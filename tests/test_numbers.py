@@ -275,3 +275,28 @@ def test_an_addition_the_reference_makes_too_is_not_blamed():
     assert details["counts"]["added"] == 0 and details["counts"]["missing"] == 0
     items, details = _statuses(en, ref.replace("Minggu", "Minggu 12 Mei"), ref, src="en", tgt="id")
     assert details["counts"]["added"] == 1  # an addition of its own is counted
+
+
+def test_one_changed_amount_fails_the_gate_where_chrf_passes(tmp_path):
+    """The issue's case: "100,000 ล้านเยน" (100 billion yen) becomes "100 ล้านเยน" in one paragraph of seventeen."""
+    from conftest import run_cli
+    from evalkit.align.gold import load_gold
+
+    thai = {p.line: p.text for p in load_document(CORPUS / THAI).paragraphs}
+    gold = {s[0]: thai[t[0]] for s, t in load_gold(ROOT / "tests" / "data" / "gold" / "vi-th.json").pairs}
+    good = [gold.get(p.line, p.text) for p in load_document(CORPUS / PIVOT).paragraphs]
+    bad = [g.replace("100,000 ล้านเยน", "100 ล้านเยน") for g in good]
+    assert bad != good
+    configs = {}
+    for name, candidates in (("good", good), ("bad", bad)):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "mt.txt").write_text("\n".join(candidates) + "\n", encoding="utf-8")
+        configs[name] = make_config(folder, systems=[{"name": "mt", "backend": "precomputed", "options": {"path": "mt.txt"}}],
+                                    metrics=["chrf", "numbers"], statistics={"bootstrap_resamples": 100})
+    assert run_cli("run", configs["good"], "-q").returncode == 0
+    baseline = next(p for p in (tmp_path / "good" / "results").iterdir() if p.is_dir())
+    proc = run_cli("check", configs["bad"], "--baseline", baseline)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    failures = [line for line in proc.stdout.splitlines() if line.strip().startswith("mt ")]
+    assert any("numbers" in line for line in failures) and not any("chrf" in line for line in failures), proc.stdout
