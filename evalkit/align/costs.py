@@ -205,6 +205,10 @@ class AnchorScorer:
 
         self.src_ids = ids(src)
         self.tgt_ids = ids(tgt)
+        self.channels = tuple(
+            _ChannelTotals(s_ids, t_ids, w)
+            for s_ids, t_ids, w in zip(self.src_ids, self.tgt_ids, (self.w_strong, self.w_word, self.w_name))
+        )
 
     def window(self, s_seq: np.ndarray, t_seq: np.ndarray) -> "AnchorWindow":
         """Anchor data of a source and a target sequence of paragraphs, ready
@@ -229,53 +233,88 @@ class AnchorScorer:
 class _Channel:
     """One kind of anchor (strong / Latin words / names) over a window: 0/1
     rows over the anchors both sides share (for overlaps), each paragraph's
-    total weight, and the overlap of every two target (and consecutive source)
-    paragraphs (for the totals of 2-paragraph groups)."""
+    total weight, and overlaps of neighbouring paragraphs (for the totals of
+    2-paragraph groups; every two target paragraphs when the order is shuffled)."""
 
-    def __init__(self, src_ids: list[np.ndarray], tgt_ids: list[np.ndarray], w: np.ndarray):
-        self.w_len = len(w)
+    def __init__(self, glob: "_ChannelTotals", s_seq: np.ndarray, t_seq: np.ndarray):
+        self.glob, self.t_seq = glob, t_seq
+        src_ids = [glob.src[x] for x in s_seq]
+        tgt_ids = [glob.tgt[x] for x in t_seq]
+        self.tgt_ids = tgt_ids
+        w = glob.w
         s_all = np.concatenate(src_ids) if src_ids else np.zeros(0, dtype=np.int64)
         t_all = np.concatenate(tgt_ids) if tgt_ids else np.zeros(0, dtype=np.int64)
         common = np.intersect1d(s_all, t_all)
-        self.s_tot = np.array([w[g].sum() for g in src_ids]) if len(w) else np.zeros(len(src_ids))
-        self.t_tot = np.array([w[g].sum() for g in tgt_ids]) if len(w) else np.zeros(len(tgt_ids))
+        self.s_tot = glob.s_tot[s_seq]
+        self.t_tot = glob.t_tot[t_seq]
+        self.s_adj = glob.s_adj[s_seq[:-1]] if len(s_seq) > 1 else np.zeros(0)
+        self.t_adj = glob.t_adj[t_seq[:-1]] if len(t_seq) > 1 else np.zeros(0)
         self.wc = w[common] if len(common) else np.zeros(0)
-        self.s_rows = self._dense(src_ids, common, len(w))
-        self.t_rows = self._dense(tgt_ids, common, len(w))
-        # overlaps of consecutive source paragraphs, and of every pair of target paragraphs
-        t_vocab = np.unique(t_all)
-        t_full = self._dense(tgt_ids, t_vocab, len(w))
-        self.t_pair = (t_full * (w[t_vocab] if len(t_vocab) else 0.0)) @ t_full.T
-        self.s_adj = np.array([w[np.intersect1d(src_ids[k], src_ids[k + 1], assume_unique=True)].sum()
-                               for k in range(len(src_ids) - 1)]) if len(w) else np.zeros(max(0, len(src_ids) - 1))
+        self.s_rows = _dense(src_ids, common, len(w))
+        self.t_rows = _dense(tgt_ids, common, len(w))
+        self._t_pair: np.ndarray | None = None
 
-    @staticmethod
-    def _dense(ids: list[np.ndarray], vocab: np.ndarray, size: int) -> np.ndarray:
-        mat = np.zeros((len(ids), len(vocab)))
-        if not len(vocab):
-            return mat
-        local = np.full(size, -1, dtype=np.int64)
-        local[vocab] = np.arange(len(vocab))
-        for r, g in enumerate(ids):
-            lg = local[g]
-            mat[r, lg[lg >= 0]] = 1.0
-        return mat
+    def t_pair(self) -> np.ndarray:
+        """Overlap of every two target paragraphs of the window (shuffled orders only)."""
+        if self._t_pair is None:
+            w = self.glob.w
+            t_all = np.concatenate(self.tgt_ids) if self.tgt_ids else np.zeros(0, dtype=np.int64)
+            vocab = np.unique(t_all)
+            full = _dense(self.tgt_ids, vocab, len(w))
+            self._t_pair = (full * (w[vocab] if len(vocab) else 0.0)) @ full.T
+        return self._t_pair
 
     def source(self, size: int) -> tuple[np.ndarray, np.ndarray]:
         if size == 1:
             return self.s_rows, self.s_tot
         return np.maximum(self.s_rows[:-1], self.s_rows[1:]), self.s_tot[:-1] + self.s_tot[1:] - self.s_adj
 
-    def target(self, size: int, perm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        rows, tot = self.t_rows[perm], self.t_tot[perm]
+    def target(self, size: int, perm: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        if perm is None:
+            rows, tot = self.t_rows, self.t_tot
+        else:
+            rows, tot = self.t_rows[perm], self.t_tot[perm]
         if size == 1:
             return rows, tot
-        return np.maximum(rows[:-1], rows[1:]), tot[:-1] + tot[1:] - self.t_pair[perm[:-1], perm[1:]]
+        adj = self.t_adj if perm is None else self.t_pair()[perm[:-1], perm[1:]]
+        return np.maximum(rows[:-1], rows[1:]), tot[:-1] + tot[1:] - adj
 
-    def overlap(self, di: int, dj: int, perm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def overlap(self, di: int, dj: int, perm: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         s_rows, s_tot = self.source(di)
         t_rows, t_tot = self.target(dj, perm)
         return (s_rows * self.wc) @ t_rows.T, s_tot, t_tot
+
+
+def _dense(ids: list[np.ndarray], vocab: np.ndarray, size: int) -> np.ndarray:
+    mat = np.zeros((len(ids), len(vocab)))
+    if not len(vocab):
+        return mat
+    local = np.full(size, -1, dtype=np.int64)
+    local[vocab] = np.arange(len(vocab))
+    for r, g in enumerate(ids):
+        lg = local[g]
+        mat[r, lg[lg >= 0]] = 1.0
+    return mat
+
+
+class _ChannelTotals:
+    """Per-document data of one anchor kind: each paragraph's anchor ids and
+    total weight, and the overlap of each paragraph with the next."""
+
+    def __init__(self, src: list[np.ndarray], tgt: list[np.ndarray], w: np.ndarray):
+        self.src, self.tgt, self.w = src, tgt, w
+
+        def totals(ids: list[np.ndarray]) -> np.ndarray:
+            return np.array([w[g].sum() for g in ids]) if len(w) else np.zeros(len(ids))
+
+        def adjacent(ids: list[np.ndarray]) -> np.ndarray:
+            if not len(w):
+                return np.zeros(max(0, len(ids) - 1))
+            return np.array([w[np.intersect1d(ids[k], ids[k + 1], assume_unique=True)].sum()
+                             for k in range(len(ids) - 1)])
+
+        self.s_tot, self.t_tot = totals(src), totals(tgt)
+        self.s_adj, self.t_adj = adjacent(src), adjacent(tgt)
 
 
 class AnchorWindow:
@@ -284,21 +323,13 @@ class AnchorWindow:
     def __init__(self, scorer: AnchorScorer, s_seq: np.ndarray, t_seq: np.ndarray):
         self.scorer = scorer
         self.b = len(t_seq)
-
-        def pick(ids: list[np.ndarray], seq: np.ndarray) -> list[np.ndarray]:
-            return [ids[x] for x in seq]
-
-        ss, sw, sn = scorer.src_ids
-        ts, tw, tn = scorer.tgt_ids
-        self.strong = _Channel(pick(ss, s_seq), pick(ts, t_seq), scorer.w_strong)
-        foreign = scorer.src_foreign or scorer.tgt_foreign
-        self.words = _Channel(pick(sw, s_seq), pick(tw, t_seq), scorer.w_word) if foreign else None
-        self.names = _Channel(pick(sn, s_seq), pick(tn, t_seq), scorer.w_name) if scorer.names else None
+        self.strong = _Channel(scorer.channels[0], s_seq, t_seq)
+        self.words = _Channel(scorer.channels[1], s_seq, t_seq) if scorer.src_foreign or scorer.tgt_foreign else None
+        self.names = _Channel(scorer.channels[2], s_seq, t_seq) if scorer.names else None
 
     def costs(self, di: int, dj: int, perm: np.ndarray | None = None) -> np.ndarray:
         """Shape (len(s_seq)-di+1, len(t_seq)-dj+1); ``perm`` reorders the target sequence."""
         sc = self.scorer
-        perm = np.arange(self.b) if perm is None else perm
         match, s_tot, t_tot = self.strong.overlap(di, dj, perm)
         miss = s_tot[:, None] + t_tot[None, :] - 2.0 * match
         if self.words is not None:
@@ -373,24 +404,33 @@ class CostModel:
 
     def band_costs(self, band: Band) -> "BandCosts":
         n, m, w = band.n, band.m, band.width
-        static, ls, lt = {}, {}, {}
+        static = {mv: np.full((n + 1, w), np.inf) for mv in PAIR_MOVES}
         cols_all = band.columns()
-        for di, dj in PAIR_MOVES:
-            st = np.full((n + 1, w), np.inf)
-            for r0 in range(0, n - di + 1, BAND_CHUNK):
-                r1 = min(n - di + 1, r0 + BAND_CHUNK)  # bead start rows r0..r1-1
-                c0 = int(band.lo[r0])
-                cmax = min(m - dj, int(band.hi[r0:r1].max()))
-                if cmax < c0:
+        for r0 in range(0, n, BAND_CHUNK):
+            r1 = min(n, r0 + BAND_CHUNK)  # bead start rows r0..r1-1
+            c0 = int(band.lo[r0])
+            cmax = int(band.hi[r0:r1].max())
+            s_seq = np.arange(r0, min(n, r1 + 1))
+            t_seq = np.arange(c0, min(m, cmax + 2))
+            if not len(t_seq):
+                continue
+            win = self.scorer.window(s_seq, t_seq)
+            cols = cols_all[r0:r1]
+            inside = cols <= band.hi[r0:r1, None]
+            for di, dj in PAIR_MOVES:
+                a_rows, b_cols = len(s_seq) - di + 1, len(t_seq) - dj + 1
+                if a_rows <= 0 or b_cols <= 0:
                     continue
-                s_seq = np.arange(r0, r1 - 1 + di)
-                t_seq = np.arange(c0, cmax + dj)
-                blk = self.block(di, dj, s_seq, t_seq)[0]
-                cols = cols_all[r0:r1]
-                ok = (cols <= band.hi[r0:r1, None]) & (cols <= cmax)
-                bj = np.clip(cols - c0, 0, blk.shape[1] - 1)
-                st[r0:r1] = np.where(ok, blk[np.arange(r1 - r0)[:, None], bj], np.inf)
-            static[(di, dj)] = st
+                prior = 0.0 if (di, dj) == (1, 1) else MERGE_PRIOR
+                blk = (prior + win.costs(di, dj) + _group_sums(self.pen_s, s_seq, di)[:, None]
+                       + _group_sums(self.pen_t, t_seq, dj)[None, :])
+                rr = np.arange(r1 - r0)[:, None]
+                bj = cols - c0
+                ok = inside & (bj < b_cols) & (rr < a_rows)
+                vals = blk[np.minimum(rr, a_rows - 1), np.clip(bj, 0, b_cols - 1)]
+                static[(di, dj)][r0:r1] = np.where(ok, vals, np.inf)
+        ls, lt = {}, {}
+        for di, dj in PAIR_MOVES:
             row_len = np.zeros(n + 1)
             row_len[: n - di + 1] = np.convolve(self.len_s, np.ones(di))[di - 1 : n]
             col_len = np.zeros(m + 1)
