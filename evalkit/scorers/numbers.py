@@ -20,7 +20,38 @@ written อาเซียน in Thai, UN is LHQ in Vietnamese).
 Statistics are per-paragraph counts (see `COLUMNS`), so corpus scores, bootstrap
 intervals and paired tests come from summed rows like every other metric;
 `summary_from_statistics` gives precision, recall and the number of paragraphs
-with a missing or changed item from the same sums.
+with a missing or changed item from the same sums; `new_errors` counts the
+paragraphs that have an error in one run and not in a baseline run.
+
+Two uses of the reference as evidence, measured on 1,521 NTREX-128 sentences
+(English pivot, the four human translations as candidates): without them a
+perfect human translation would score about 89-91 instead of 99 (Thai: 146 of
+299 acronyms are translated or transliterated), and each reference "adds" a few
+items (GMT+0100, a date made explicit):
+- a pivot acronym is expected only where the reference keeps it (else its status is "not expected");
+- an item the candidate adds is not counted where the reference adds the same item
+  (status "added, as in the reference").
+
+Details, one JSON-able dict per paragraph (`paragraph_details`, stored by the
+pipeline in run.json as `paragraphs[i].details["numbers"]`):
+
+    {"counts": {"pivot": 4, "candidate": 4, "preserved": 2, "converted": 1, "changed": 1, "missing": 0, "added": 0},
+     "items": [                       # in pivot order, then the candidate's additions
+        {"kind": "year",              # number|percent|amount|quantity|year|date|month|time|name
+         "status": "converted",       # preserved|converted|changed|missing|added|"added, as in the reference"|"not expected"
+         "conversion": "BE year",     # only when converted: BE year|12/24-hour time|time format|unit|separator|number word
+         "source":    {"text": "2023", "span": [94, 98], "value": "2023"},     # span: [start, end) in the pivot paragraph
+         "candidate": {"text": "2566", "span": [73, 77], "value": "2566"},     # in the candidate; null if missing
+         "reference": {"status": "converted", "conversion": "BE year",          # the same pivot item in the reference
+                       "text": "2566", "span": [73, 77], "value": "2566"}},   # (status only when the reference lacks it)
+        ...],
+     "reference_disagrees": false,    # the human reference dropped or changed a pivot item
+     "reference_issues": [{"status": "missing"|"changed"|"added", "source": {...}|null, "reference": {...}|null}]}
+
+`value` is canonical: a number with scale words applied ("100 tỷ" → 100000000000),
+"MM-DD" for a date, "MM" for a month, "HH:MM" for a time, the acronym in capitals.
+Spans are Python string offsets (code points) into the paragraph texts stored
+beside them in run.json (source, candidate, reference).
 """
 
 from __future__ import annotations

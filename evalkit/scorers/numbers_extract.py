@@ -31,21 +31,13 @@ from evalkit.scorers import numbers_rules as R
 @dataclass(frozen=True, slots=True)
 class Item:
     kind: str  # number | percent | amount | quantity | year | date | month | time | name
-    key: str  # canonical: "n:1e+11", "p:40", "d:11-27", "m:09", "t:22:00", "a:OSA"
+    key: str  # canonical: "n:100000000000", "p:40", "d:11-27", "m:09", "t:22:00", "a:OSA"
     text: str
     start: int
     end: int
     alts: tuple[tuple[str, str], ...] = ()  # (key, conversion) reachable by a legitimate conversion
     currency: str | None = None
     quantity: tuple[str, float] | None = None  # (dimension, value in SI units)
-
-    def as_dict(self) -> dict:
-        out = {"kind": self.kind, "value": self.key.split(":", 1)[1], "text": self.text, "span": [self.start, self.end]}
-        if self.currency:
-            out["currency"] = self.currency
-        if self.quantity:
-            out["unit_dimension"] = self.quantity[0]
-        return out
 
 
 def _fmt(value: float) -> str:
@@ -136,13 +128,13 @@ def patterns(lang: str) -> _Patterns:
     # numeric day/month/year (29/09/2018, 17-12-2023)
     order = rules["date_order"]
     dates.append((re.compile(r"(?<![\d/.-])(?P<a>\d{1,2})[/.-](?P<b>\d{1,2})[/.-]" + year + r"(?![\d/.-])"), "dmy:" + order))
-    if True:  # "ngày 27 tháng 11", "tháng 9/2021": unambiguous Vietnamese, read in any text (a copied candidate)
-        dates += [
-            (re.compile(r"(?:ngày\s+)?" + day + r"\s+tháng\s+(?P<month>\d{1,2})(?:\s*(?:năm|,)\s*" + year + r")?(?!\d)", re.I), "vi"),
-            (re.compile(r"(?:ngày|sáng|chiều|tối|đêm|trưa)\s+" + day + r"\s*[-/]\s*(?P<month>\d{1,2})(?:\s*[-/]\s*" + year + r")?(?![\d/-])", re.I), "vi"),
-            (re.compile(r"tháng\s+(?P<month>\d{1,2})\s*[-/]\s*" + year + r"(?!\d)", re.I), "vi"),
-            (re.compile(r"tháng\s+(?P<month>\d{1,2})(?:\s*(?:năm|,)\s*" + year + r")?(?![\d/-])", re.I), "vi"),
-        ]
+    # "ngày 27 tháng 11", "tháng 9/2021": unambiguous Vietnamese, read in any text (a copied candidate)
+    dates += [
+        (re.compile(r"(?:ngày\s+)?" + day + r"\s+tháng\s+(?P<month>\d{1,2})(?:\s*(?:năm|,)\s*" + year + r")?(?!\d)", re.I), "vi"),
+        (re.compile(r"(?:ngày|sáng|chiều|tối|đêm|trưa)\s+" + day + r"\s*[-/]\s*(?P<month>\d{1,2})(?:\s*[-/]\s*" + year + r")?(?![\d/-])", re.I), "vi"),
+        (re.compile(r"tháng\s+(?P<month>\d{1,2})\s*[-/]\s*" + year + r"(?!\d)", re.I), "vi"),
+        (re.compile(r"tháng\s+(?P<month>\d{1,2})(?:\s*(?:năm|,)\s*" + year + r")?(?![\d/-])", re.I), "vi"),
+    ]
     if named:
         thai = [name for name in named if not re.search(f"[{_LATIN_LETTER}]", name)]
         # a Latin month name is capitalised ("march" is a protest, "may" a verb)
@@ -165,23 +157,23 @@ def patterns(lang: str) -> _Patterns:
         (re.compile(r"(?<![\d.,:])(?P<h>\d{1,2})\s*" + ampm, re.I), "ampm"),
         (re.compile(r"(?<![\d.,:])(?P<h>\d{1,2}):(?P<m>\d{2})(?![\d:])(?:\s*giờ)?" + part, re.I), "clock"),
     ]
-    if True:
-        times += [
-            (re.compile(r"(?<![\d.,:])(?P<h>\d{1,2})[.:](?P<m>\d{2})\s*น\."), "clock"),
-            (re.compile(r"ตี\s*(?P<h>\d{1,2})(?![\d.,])"), "clock"),
-            (re.compile(r"บ่าย\s*(?P<h>\d{1,2})(?:[.:](?P<m>\d{2}))?(?![\d.,])"), "pm"),
-        ]
-    if True:
-        times += [
-            (re.compile(r"(?<![\d.,:])(?P<h>\d{1,2})[.h](?P<m>\d{2})\s*(?:giờ\s*)?(?P<part>sáng|trưa|chiều|tối|đêm)(?![" + _LATIN_LETTER + "])", re.I), "clock"),
-            (re.compile(r"(?<![\d.,:])(?P<h>\d{1,2})\s*giờ(?:\s*(?P<m>\d{1,2})(?:\s*phút)?)?\s+(?P<part>sáng|trưa|chiều|tối|đêm)(?![" + _LATIN_LETTER + "])", re.I), "clock"),
-            (re.compile(r"(?:lúc|vào|khoảng)\s+(?P<h>\d{1,2})\s*giờ(?:\s*(?P<m>\d{1,2})(?:\s*phút)?)?", re.I), "clock"),
-        ]
-    if True:
-        times += [
-            (re.compile(r"(?:pukul|jam)\s+(?P<h>\d{1,2})(?:[.:](?P<m>\d{2}))?(?![\d.,])" + part, re.I), "clock"),
-            (re.compile(r"(?<![\d.,:])(?P<h>\d{1,2})(?:[.:](?P<m>\d{2}))?\s+(?P<part>pagi|petang|malam|sore|siang|tengah\s+hari)(?![A-Za-z])", re.I), "clock"),
-        ]
+    # Thai: 17.30 น., ตี 5 (05:00), บ่าย 2 (14:00)
+    times += [
+        (re.compile(r"(?<![\d.,:])(?P<h>\d{1,2})[.:](?P<m>\d{2})\s*น\."), "clock"),
+        (re.compile(r"ตี\s*(?P<h>\d{1,2})(?![\d.,])"), "clock"),
+        (re.compile(r"บ่าย\s*(?P<h>\d{1,2})(?:[.:](?P<m>\d{2}))?(?![\d.,])"), "pm"),
+    ]
+    # Vietnamese: 5.30 chiều, 7 giờ tối, lúc 6 giờ
+    times += [
+        (re.compile(r"(?<![\d.,:])(?P<h>\d{1,2})[.h](?P<m>\d{2})\s*(?:giờ\s*)?(?P<part>sáng|trưa|chiều|tối|đêm)(?![" + _LATIN_LETTER + "])", re.I), "clock"),
+        (re.compile(r"(?<![\d.,:])(?P<h>\d{1,2})\s*giờ(?:\s*(?P<m>\d{1,2})(?:\s*phút)?)?\s+(?P<part>sáng|trưa|chiều|tối|đêm)(?![" + _LATIN_LETTER + "])", re.I), "clock"),
+        (re.compile(r"(?:lúc|vào|khoảng)\s+(?P<h>\d{1,2})\s*giờ(?:\s*(?P<m>\d{1,2})(?:\s*phút)?)?", re.I), "clock"),
+    ]
+    # Malay/Indonesian: pukul 17.30, 7 malam
+    times += [
+        (re.compile(r"(?:pukul|jam)\s+(?P<h>\d{1,2})(?:[.:](?P<m>\d{2}))?(?![\d.,])" + part, re.I), "clock"),
+        (re.compile(r"(?<![\d.,:])(?P<h>\d{1,2})(?:[.:](?P<m>\d{2}))?\s+(?P<part>pagi|petang|malam|sore|siang|tengah\s+hari)(?![A-Za-z])", re.I), "clock"),
+    ]
     month_probe = re.compile(m) if named else re.compile(r"(?!x)x")
     return _Patterns(lang, rules, scales, parts, month_probe, suffix, prefix_currency, prefix_percent, named, dates, times, units)
 
