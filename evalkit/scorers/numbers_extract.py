@@ -57,7 +57,8 @@ _LATIN_LETTER = r"A-Za-zÀ-ɏḀ-ỿ"
 _NUM = r"\d+(?:[.,]\d+)*"
 _NUMBER_RE = re.compile(rf"(?<![{_LATIN_LETTER}\d.,])(?<![{_LATIN_LETTER}]-){_NUM}(?![.,]?\d)")
 # A number glued to a preceding lowercase word is a typo ("hingga10 inci"), not a code like A80 or km2.
-_GLUED_RE = re.compile(rf"(?:(?<=[a-zà-ỹ]{{4}})|(?<=\bke-)|(?<=\bKe-)){_NUM}(?![.,]?\d)")
+# Also a Malay/Indonesian ordinal ("ke-50") and a currency written onto the number ("RM5", "Rp5").
+_GLUED_RE = re.compile(rf"(?:(?<=[a-zà-ỹ]{{4}})|(?<=\bke-)|(?<=\bKe-)|(?<=\bRM)|(?<=\bRp)){_NUM}(?![.,]?\d)")
 
 
 def _alternation(words) -> str:
@@ -372,7 +373,7 @@ def _times(norm, text, lang, p, items, free, take):
 
 def _numbers(norm, text, lang, p, items, free, take):
     found = list(_NUMBER_RE.finditer(norm))
-    if any(c.islower() for c in norm) or "Ke-" in norm:
+    if any(c.islower() for c in norm) or "Ke-" in norm or "RM" in norm:
         found = sorted(found + list(_GLUED_RE.finditer(norm)), key=lambda m: m.start())
     for m in found:
         s, e = m.span()
