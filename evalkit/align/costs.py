@@ -43,6 +43,8 @@ from typing import Sequence
 
 import numpy as np
 
+from evalkit.corpus.clean import boilerplate_reason
+
 from .dp import Band
 from .text import DocumentFeatures, ParagraphFeatures, profile_distance
 
@@ -88,6 +90,16 @@ DUPLICATE_PENALTY = 2.5
 SHORT_FRACTION = 0.08  # of the document's typical paragraph length
 SHORT_WEIGHT = 2.0
 EMPTY_PENALTY = 20.0  # an empty paragraph carries no evidence: never pair it
+# A paragraph the cleaning rules call site chrome ("Xem thêm: ...", a date line)
+# when the aligner sees it anyway (raw lines, cleaning off): pairing it needs
+# strong evidence.
+CHROME_PENALTY = 6.0
+# Lopsided merges: in a 1-2/2-1 bead whose smaller part is under this share of
+# the group's length, the length term cannot tell "merged" from "one paragraph
+# plus a stray line", and a stray line is the likelier (it is how a 'Xem thêm'
+# line or a share button got glued into a pair); each halving below costs this much.
+SMALL_PART_FRACTION = 0.25
+SMALL_PART_WEIGHT = 1.5
 
 
 @dataclass(frozen=True)
@@ -127,6 +139,8 @@ def pairing_penalties(doc: DocumentFeatures) -> np.ndarray:
             pen += SHORT_WEIGHT * math.log(ref / max(p.length, 1))
         if p.length == 0:
             pen += EMPTY_PENALTY
+        if p.text and boilerplate_reason(p.text) is not None:
+            pen += CHROME_PENALTY
         out[k] = pen
     return out
 
@@ -393,13 +407,24 @@ class CostModel:
         self.len_s = np.array([p.length for p in src.paragraphs], dtype=float)
         self.len_t = np.array([p.length for p in tgt.paragraphs], dtype=float)
 
+    @staticmethod
+    def _side_pen(pen: np.ndarray, lens: np.ndarray, seq: np.ndarray, size: int) -> np.ndarray:
+        """Pairing penalties of each group of ``size`` consecutive paragraphs of
+        ``seq``, plus the lopsided-merge penalty for 2-paragraph groups."""
+        out = _group_sums(pen, seq, size)
+        if size == 2 and len(seq) >= 2:
+            a, b = lens[seq[:-1]], lens[seq[1:]]
+            frac = np.minimum(a, b) / np.maximum(a + b, 1.0)
+            out = out + SMALL_PART_WEIGHT * np.maximum(0.0, np.log(SMALL_PART_FRACTION / np.maximum(frac, 1e-3)))
+        return out
+
     def block(self, di: int, dj: int, s_seq: np.ndarray, t_seq: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(static, anchor, source group lengths, target group lengths) of every
         bead over the sequences; static/anchor have shape (A, B) with
         A = len(s_seq)-di+1, B = len(t_seq)-dj+1."""
         prior = 0.0 if (di, dj) == (1, 1) else MERGE_PRIOR
         an = self.scorer.block(di, dj, s_seq, t_seq)
-        static = prior + an + _group_sums(self.pen_s, s_seq, di)[:, None] + _group_sums(self.pen_t, t_seq, dj)[None, :]
+        static = prior + an + self._side_pen(self.pen_s, self.len_s, s_seq, di)[:, None] + self._side_pen(self.pen_t, self.len_t, t_seq, dj)[None, :]
         return static, an, _group_sums(self.len_s, s_seq, di), _group_sums(self.len_t, t_seq, dj)
 
     def band_costs(self, band: Band) -> "BandCosts":
@@ -422,8 +447,8 @@ class CostModel:
                 if a_rows <= 0 or b_cols <= 0:
                     continue
                 prior = 0.0 if (di, dj) == (1, 1) else MERGE_PRIOR
-                blk = (prior + win.costs(di, dj) + _group_sums(self.pen_s, s_seq, di)[:, None]
-                       + _group_sums(self.pen_t, t_seq, dj)[None, :])
+                blk = (prior + win.costs(di, dj) + self._side_pen(self.pen_s, self.len_s, s_seq, di)[:, None]
+                       + self._side_pen(self.pen_t, self.len_t, t_seq, dj)[None, :])
                 rr = np.arange(r1 - r0)[:, None]
                 bj = cols - c0
                 ok = inside & (bj < b_cols) & (rr < a_rows)
@@ -453,11 +478,11 @@ class CostModel:
             arr = np.full((len(perms), a + 1, b + 1), np.inf)
             if a >= di and b >= dj:
                 prior = 0.0 if (di, dj) == (1, 1) else MERGE_PRIOR
-                rows = prior + _group_sums(self.pen_s, s_seq, di)[:, None]
+                rows = prior + self._side_pen(self.pen_s, self.len_s, s_seq, di)[:, None]
                 gs = _group_sums(self.len_s, s_seq, di)[:, None]
                 for k, perm in enumerate(perms):
                     order = t_seq[perm]
-                    cols = _group_sums(self.pen_t, order, dj)[None, :]
+                    cols = self._side_pen(self.pen_t, self.len_t, order, dj)[None, :]
                     gt = _group_sums(self.len_t, order, dj)[None, :]
                     with np.errstate(invalid="ignore"):
                         arr[k, : a - di + 1, : b - dj + 1] = rows + cols + win.costs(di, dj, perm) + length_cost(gs, gt, params)

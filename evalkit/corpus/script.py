@@ -18,11 +18,18 @@ UNICODE_SCRIPT = {
 }
 
 
+def script_counts(text: str) -> Counter[str]:
+    """Letters per Unicode script name."""
+    counts: Counter[str] = Counter()
+    for char in text:
+        if char.isalpha():
+            counts[unicodedata.name(char, "UNKNOWN").split(" ")[0]] += 1
+    return counts
+
+
 def dominant_script(texts: Iterable[str]) -> str | None:
     """The Unicode script name of most letters (e.g. "LATIN", "THAI"), or None without letters."""
     counts: Counter[str] = Counter()
     for text in texts:
-        for char in text:
-            if char.isalpha():
-                counts[unicodedata.name(char, "UNKNOWN").split(" ")[0]] += 1
+        counts.update(script_counts(text))
     return counts.most_common(1)[0][0] if counts else None
