@@ -173,7 +173,10 @@ def setup_env(
         ]
         for what, command in steps:
             log(what)
-            done = subprocess.run(command, capture_output=True, text=True)
+            try:
+                done = subprocess.run(command, capture_output=True, text=True)
+            except OSError as exc:  # e.g. --python names no interpreter
+                raise EnvironmentSetupError(f"evalkit setup comet: {what} failed: {exc.strerror or exc}: {command[0]}") from None
             if done.returncode != 0:
                 lines = [ln for ln in (done.stderr + done.stdout).splitlines()
                          if ln.strip() and not ln.startswith("WARNING: Location")]
