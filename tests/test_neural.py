@@ -1,15 +1,15 @@
 """COMET, CometKiwi and BERTScore: unavailable in one line when they cannot run, real numbers when they can.
 
-unbabel-comet cannot be installed beside transformers 5, so its package and
-weights checks are tested here, and its wiring against a stand-in module.
+unbabel-comet cannot be installed beside transformers 5: it runs in its own
+environment through a worker process (tests/test_comet.py scores a tiny real
+COMET model there). Its weights checks are tested here, and the scorer's side
+of the worker protocol against a stand-in worker that records its requests.
 BERTScore runs for real through `bert_score` on a tiny BERT built offline from
 the corpus (random weights: the numbers are meaningless, the plumbing is not).
 """
 
 import importlib.metadata
-import importlib.util
 import sys
-import types
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +24,6 @@ from evalkit.scorers.neural import comet_checkpoint
 from evalkit.scorers.stats import approximate_randomization, bootstrap_ci, paired_bootstrap
 from tiny_models import corpus_text_file
 
-COMET_INSTALLED = importlib.util.find_spec("comet") is not None
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
 MALAY_REFS = load_document(CORPUS / MALAY).texts[:6]
@@ -40,15 +39,15 @@ def one_line(exc_info) -> str:
 # --- COMET / CometKiwi: the package -------------------------------------------------
 
 
-@pytest.mark.skipif(COMET_INSTALLED, reason="unbabel-comet is installed here")
 @pytest.mark.parametrize("name", ["comet", "cometkiwi"])
-def test_comet_without_its_package_is_unavailable_in_one_line(name):
+def test_comet_without_its_environment_is_unavailable_in_one_line(name, tmp_path, monkeypatch):
+    monkeypatch.setenv("EVALKIT_COMET_ENV", str(tmp_path / "no-env"))
     scorer = METRICS.get(name)("ms")
     with pytest.raises(MetricUnavailableError) as caught:
         scorer.load()
     message = one_line(caught)
-    assert message.startswith(f"{name}: ") and "pip install unbabel-comet" in message
-    assert "transformers<5" in message and "separate environment" in message
+    assert message.startswith(f"{name}: ") and "run `evalkit setup comet` once" in message
+    assert "transformers<5" in message and "own environment" in message
     assert "comet" not in sys.modules
 
 
@@ -57,7 +56,9 @@ def test_comet_options_are_closed_and_checked(name):
     Options = METRICS.get(name).Options
     assert Options().model == {"comet": "Unbabel/wmt22-comet-da", "cometkiwi": "Unbabel/wmt22-cometkiwi-da"}[name]
     assert Options().device == "auto" and Options().gpus == 1 and Options().batch_size == 16
-    for bad in ({"gpus": 2}, {"device": "gpu"}, {"batch_size": 0}, {"modle": "x"}):
+    assert Options().timeout == 600 and Options().long_segments == "split" and Options().env is None
+    for bad in ({"gpus": 2}, {"device": "gpu"}, {"batch_size": 0}, {"modle": "x"}, {"timeout": 0},
+                {"long_segments": "truncate"}):
         with pytest.raises(ValidationError):
             Options(**bad)
     assert METRICS.get(name).needs_sources
@@ -129,34 +130,46 @@ def test_comet_hub_id_in_the_cache_resolves_to_its_snapshot_and_commit(tmp_path)
     assert checkpoint == snapshot / "checkpoints" / "model.ckpt" and revision == COMMIT
 
 
-# --- COMET / CometKiwi: the wiring, against a stand-in for the package -----------------
+# --- COMET / CometKiwi: the scorer's side of the worker protocol, against a stand-in worker ----------
 
-
-class FakeCometModel:
-    """Scores a segment by its candidate's length, and records how it was called."""
-
-    def __init__(self):
-        self.calls = []
-
-    def predict(self, samples, batch_size, gpus, devices, accelerator, progress_bar):
-        self.calls.append({"samples": samples, "batch_size": batch_size, "gpus": gpus, "devices": devices,
-                           "accelerator": accelerator, "progress_bar": progress_bar})
-        return types.SimpleNamespace(scores=[len(s["mt"]) / 1000 for s in samples])
+RECORDING_WORKER = r'''
+import json, os, sys
+log = open(os.environ["RECORD_TO"], "a")
+print(json.dumps({"event": "ready", "protocol": 1, "versions": {}}), flush=True)
+for line in sys.stdin:
+    request = json.loads(line)
+    log.write(line)
+    log.flush()
+    if request["op"] == "shutdown":
+        print(json.dumps({"id": request.get("id"), "ok": True}), flush=True)
+        break
+    answer = {"id": request["id"], "ok": True}
+    if request["op"] == "score":
+        samples = request["samples"]
+        answer.update(scores=[len(s["mt"]) / 1000 for s in samples], pieces=[1] * len(samples), long=[False] * len(samples))
+    print(json.dumps(answer), flush=True)
+'''
 
 
 @pytest.fixture()
-def fake_comet(tmp_path, monkeypatch):
-    model = FakeCometModel()
-    loaded = []
+def recording_worker(tmp_path, monkeypatch):
+    """A COMET environment whose python is a stand-in worker writing every request it gets to a file."""
+    import json
+    import stat
 
-    def load_from_checkpoint(checkpoint_path, reload_hparams=False, strict=False, local_files_only=False):
-        loaded.append((checkpoint_path, local_files_only))
-        return model
+    from evalkit.scorers import comet_env
 
-    monkeypatch.setitem(sys.modules, "comet", types.SimpleNamespace(load_from_checkpoint=load_from_checkpoint))
-    real_version = importlib.metadata.version
-    monkeypatch.setattr(importlib.metadata, "version",
-                        lambda name: "9.9.9" if name == "unbabel-comet" else real_version(name))
+    env = tmp_path / "env"
+    (env / "bin").mkdir(parents=True)
+    worker = tmp_path / "worker.py"
+    worker.write_text(RECORDING_WORKER)
+    python = env / "bin" / "python"
+    python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{worker}"\n')
+    python.chmod(python.stat().st_mode | stat.S_IXUSR)
+    (env / comet_env.STAMP).write_text(json.dumps({"requirements_hash": comet_env.requirements_hash(),
+                                                   "versions": {"unbabel-comet": "9.9.9"}}))
+    record = tmp_path / "requests.jsonl"
+    monkeypatch.setenv("RECORD_TO", str(record))
     encoder = tmp_path / "encoder"
     encoder.mkdir()
     (encoder / "config.json").write_text("{}")
@@ -164,36 +177,59 @@ def fake_comet(tmp_path, monkeypatch):
     (folder / "checkpoints").mkdir(parents=True)
     (folder / "checkpoints" / "model.ckpt").write_bytes(b"weights")
     (folder / "hparams.yaml").write_text(f"pretrained_model: {encoder}\n")
-    return model, loaded, folder
+
+    def requests():
+        return [json.loads(line) for line in record.read_text().splitlines()] if record.exists() else []
+
+    return env, folder, requests
 
 
 @pytest.mark.parametrize("name", ["comet", "cometkiwi"])
-def test_comet_wiring(fake_comet, name):
-    model, loaded, folder = fake_comet
+def test_comet_wiring(recording_worker, name):
+    env, folder, requests = recording_worker
     Scorer = METRICS.get(name)
-    scorer = Scorer("ms", Scorer.Options(model=str(folder), device="cpu", batch_size=4))
+    scorer = Scorer("ms", Scorer.Options(model=str(folder), env=env, device="cuda:1", batch_size=4), "vi")
     candidates = [r[: len(r) // 2] for r in MALAY_REFS]
-    stats = scorer.statistics(candidates, MALAY_REFS, SOURCES)
-    paragraphs = scorer.paragraph_scores(candidates, MALAY_REFS, SOURCES)
-    corpus = scorer.corpus_score(candidates, MALAY_REFS, SOURCES)
-    assert loaded == [(str(folder / "checkpoints" / "model.ckpt"), True)]
-    assert len(model.calls) == 1  # statistics, paragraph scores and corpus score share one prediction
-    call = model.calls[0]
-    assert call["gpus"] == 0 and call["accelerator"] == "cpu" and call["batch_size"] == 4 and not call["progress_bar"]
-    assert [s["src"] for s in call["samples"]] == SOURCES and [s["mt"] for s in call["samples"]] == candidates
-    assert all(("ref" in s) == (name == "comet") for s in call["samples"])
+    try:
+        stats = scorer.statistics(candidates, MALAY_REFS, SOURCES)
+        paragraphs = scorer.paragraph_scores(candidates, MALAY_REFS, SOURCES)
+        corpus = scorer.corpus_score(candidates, MALAY_REFS, SOURCES)
+        assert scorer.paragraph_details(candidates, MALAY_REFS, SOURCES) is None  # nothing over the length limit
+    finally:
+        scorer.close()
+    load, score, shutdown = requests()  # statistics, paragraph scores and corpus score share one prediction
+    assert load["op"] == "load" and load["checkpoint"] == str(folder / "checkpoints" / "model.ckpt")
+    assert load["device"] == "cuda:1" and load["gpus"] == 1 and load["batch_size"] == 4 and load["split_long"]
+    assert score["op"] == "score" and shutdown["op"] == "shutdown"
+    assert [s["src"] for s in score["samples"]] == SOURCES and [s["mt"] for s in score["samples"]] == candidates
+    assert all(("ref" in s) == (name == "comet") for s in score["samples"])
     assert paragraphs == pytest.approx([len(c) / 10 for c in candidates])  # x100, in input order
     assert stats.shape == (6, 2) and (stats[:, 1] == 1).all()
     assert corpus.score == scorer.score_from_statistics(stats) == pytest.approx(np.mean(paragraphs))
     assert f"model:{folder}@sha256." in corpus.signature and "comet:9.9.9" in corpus.signature
     assert ("qe:yes" in corpus.signature) == (name == "cometkiwi") and "agg:mean|scale:100" in corpus.signature
+    assert "long:split-sentences,charmean" in corpus.signature
 
 
-def test_comet_cuda_device_index_is_passed_to_lightning(fake_comet):
-    model, _, folder = fake_comet
+def test_comet_identical_segments_are_sent_once_and_cached(recording_worker, tmp_path):
+    env, folder, requests = recording_worker
     Scorer = METRICS.get("comet")
-    Scorer("ms", Scorer.Options(model=str(folder), device="cuda:1")).paragraph_scores(["a"], ["b"], ["c"])
-    assert model.calls[0]["gpus"] == 1 and model.calls[0]["devices"] == [1] and model.calls[0]["accelerator"] == "gpu"
+    options = Scorer.Options(model=str(folder), env=env, device="cpu")
+    cache = tmp_path / "cache.sqlite"
+    scorer = Scorer("ms", options, "vi")
+    scorer.use_cache(cache)
+    try:
+        first = scorer.paragraph_scores(["a", "b", "a"], ["r", "r", "r"], ["s", "s", "s"])
+    finally:
+        scorer.close()
+    assert [s["mt"] for s in requests()[1]["samples"]] == ["a", "b"]
+    again = Scorer("ms", options, "vi")
+    again.use_cache(cache)
+    try:
+        assert again.paragraph_scores(["b", "a"], ["r", "r"], ["s", "s"]) == [first[1], first[0]]
+        assert again.worker_starts == 0
+    finally:
+        again.close()
 
 
 # --- BERTScore ---------------------------------------------------------------------------
