@@ -8,8 +8,12 @@ backends that need them, so `evalkit --help` stays instant.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
+import threading
+from collections.abc import Iterator
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -19,7 +23,7 @@ from rich.console import Console
 from typer.core import TyperGroup
 
 from evalkit import __version__
-from evalkit.errors import EvalkitError, StrictModeError
+from evalkit.errors import EvalkitError, StrictModeError, TerminationRequested
 
 stderr = Console(stderr=True, highlight=False)
 
@@ -35,12 +39,29 @@ class _ErrorBoundary(TyperGroup):
         try:
             return super().invoke(ctx)
         except EvalkitError as exc:
-            stderr.print(f"error: {exc}", soft_wrap=True, markup=False)
+            stderr.print(f"{exc.label}: {exc}", soft_wrap=True, markup=False)
             ctx.exit(exc.exit_code)
 
 
 app = typer.Typer(cls=_ErrorBoundary, add_completion=False, no_args_is_help=True,
                   help="Measure machine-translation quality on parallel documents.")
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a CI timeout, `kill`) stops a run the way Ctrl-C does: finished work kept, one line, exit 143."""
+    if threading.current_thread() is not threading.main_thread():  # signals can only be set from the main thread
+        yield
+        return
+
+    def stop(signum, frame):
+        raise TerminationRequested()
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def make_console(quiet: bool) -> Console:
@@ -71,23 +92,29 @@ def run(
     output_dir: Annotated[Optional[Path], typer.Option("--output-dir", "-o", help="Where run folders go (default: the config's output_dir).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the results folder and problems.")] = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Translate everything again; neither read nor write the translation cache.")] = False,
+    paragraphs: Annotated[str, typer.Option("--paragraphs", metavar="N|all", help="Paragraphs per system in the terminal: the N worst and the N that moved most against the baseline, or all; every paragraph is in report.html and paragraphs.csv.")] = "20",
 ) -> None:
     """Translate the pivot with every system, score against the reference, write results/<run-id>/."""
     from evalkit.config import load_config
     from evalkit.pipeline import run as run_pipeline
-    from evalkit.report.console import ProgressObserver, render_run
-    from evalkit.report.files import write_results
+    from evalkit.report.console import ProgressObserver, paragraph_count, render_run
+    from evalkit.report.files import check_writable, write_results_or_keep
 
+    try:
+        count = paragraph_count(paragraphs)  # "all" → None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--paragraphs") from None
     console = make_console(quiet)
     cfg = load_config(config)
     if output_dir is not None:
         cfg.output_dir = output_dir.resolve()
     if no_cache:
         cfg.cache = False
-    with ProgressObserver(console) as observer:
+    check_writable(cfg.output_dir)  # before any translating: a write failure after an hour of work loses nothing
+    with _sigterm_as_interrupt(), ProgressObserver(console) as observer:
         result = run_pipeline(cfg, observer)
-    folder = write_results(result, cfg.output_dir)
-    render_run(console, result, folder)
+    folder = write_results_or_keep(result, cfg.output_dir)
+    render_run(console, result, folder, paragraphs=count)
     problems = [s for s in result.systems if s.status != "ok"]
     if quiet:
         for system in problems:

@@ -9,6 +9,7 @@ class EvalkitError(Exception):
     """Base class: `str(err)` is the one line a user sees."""
 
     exit_code = 2
+    label = "error"  # what the CLI prints before the message
 
 
 class ConfigError(EvalkitError):
@@ -59,3 +60,17 @@ class StrictModeError(EvalkitError):
     """`--strict` was given and at least one system did not produce scores."""
 
     exit_code = 1
+
+
+class TerminationRequested(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so a run stops at the same places and keeps the same work (the CLI installs it)."""
+
+
+class RunInterrupted(EvalkitError):
+    """Ctrl-C or SIGTERM stopped a run: every finished batch is in the cache, and a re-run resumes from there."""
+
+    label = "interrupted"
+
+    def __init__(self, message: str, exit_code: int = 130) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code

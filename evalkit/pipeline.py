@@ -31,7 +31,9 @@ from evalkit.errors import (
     MetricUnavailableError,
     ModelUnavailableError,
     NotATranslationError,
+    RunInterrupted,
     ScoringError,
+    TerminationRequested,
     TranslationError,
 )
 from evalkit.pairing import pair_documents
@@ -71,7 +73,15 @@ def make_run_id(config: RunConfig, when: datetime) -> str:
 
 
 def run(config: RunConfig, observer: RunObserver | None = None) -> RunResult:
-    observer = observer or _NoObserver()
+    """One run; Ctrl-C or SIGTERM anywhere becomes `RunInterrupted`, saying what the cache kept."""
+    translators: list[Translator] = []  # every system's, so an interrupt can say what was kept
+    try:
+        return _run(config, observer or _NoObserver(), translators)
+    except KeyboardInterrupt as exc:
+        raise _interrupted(exc, translators, config) from None
+
+
+def _run(config: RunConfig, observer: RunObserver, translators: list[Translator]) -> RunResult:
     started = datetime.now(timezone.utc)
     clock = time.perf_counter()
     paired = pair_documents(config)
@@ -91,7 +101,7 @@ def run(config: RunConfig, observer: RunObserver | None = None) -> RunResult:
     try:
         for system in config.systems:
             systems.append(_run_system(config, system, pivot, target, alignment, scorers, cache, observer,
-                                       statistics, unavailable_metrics, systems))
+                                       statistics, unavailable_metrics, systems, translators))
     finally:
         if cache is not None:
             cache.close()
@@ -140,6 +150,7 @@ def _run_system(
     statistics: dict[str, dict[str, np.ndarray]],
     unavailable_metrics: dict[str, str],
     done_systems: Sequence[SystemResult],
+    translators: list[Translator],
 ) -> SystemResult:
     result = SystemResult(
         name=system.name, backend=system.backend, model=None if system.model is None else str(system.model), status="ok"
@@ -149,6 +160,7 @@ def _run_system(
     translator: Translator = BACKENDS.get(system.backend)(system.name, system.model, system.parsed_options)
     if cache is not None:
         translator = CachedTranslator(translator, cache)
+    translators.append(translator)
     observer.system_started(system, len(needed))
     clock = time.perf_counter()
     try:
@@ -207,6 +219,18 @@ def _run_system(
     result.seconds["score"] = time.perf_counter() - clock
     observer.system_finished(result)
     return result
+
+
+def _interrupted(exc: KeyboardInterrupt, translators: list[Translator], config: RunConfig) -> RunInterrupted:
+    """What a user needs after Ctrl-C: how much work is kept, and that a re-run resumes."""
+    signal_name, code = ("SIGTERM", 143) if isinstance(exc, TerminationRequested) else ("Ctrl-C", 130)
+    kept = sum(t.counters.kept for t in translators if isinstance(t, CachedTranslator) and t.enabled)
+    if config.cache_path is None:
+        where = "the translation cache is off, so nothing was kept; a re-run translates everything again"
+    else:
+        where = (f"{kept} newly translated paragraph(s) are kept in {config.cache_path}; "
+                 f"running the same command again resumes from there")
+    return RunInterrupted(f"{signal_name}: the run stopped and wrote no results; {where}", exit_code=code)
 
 
 def _score(config: RunConfig, scorer: Scorer, result: SystemResult, statistics: dict[str, np.ndarray]) -> None:
@@ -323,6 +347,7 @@ def document_record(doc: CleanDocument, lang: str, detected: LanguageGuess) -> D
 def alignment_record(
     pivot: CleanDocument, target: CleanDocument, alignment: Alignment, verdict: PairingVerdict
 ) -> AlignmentRecord:
+    aligned = sorted({i for bead in alignment.pairs for i in bead.source})
     return AlignmentRecord(
         pairs=[
             {
@@ -337,5 +362,11 @@ def alignment_record(
         is_translation=verdict.is_translation,
         pairing_score=verdict.score,
         pairing_reason=verdict.reason,
+        coverage={
+            "pivot_paragraphs": len(pivot.paragraphs),
+            "aligned_pivot_paragraphs": len(aligned),
+            "pivot_chars": sum(len(p.text) for p in pivot.paragraphs),
+            "aligned_pivot_chars": sum(len(pivot.paragraphs[i].text) for i in aligned),
+        },
     )
 

@@ -106,6 +106,9 @@ class AlignmentRecord:
     is_translation: bool
     pairing_score: float
     pairing_reason: str
+    # pivot paragraphs and characters in total and inside aligned pairs: how much of the original was scored
+    # ({} in run.json files written before it was recorded)
+    coverage: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass

@@ -116,6 +116,9 @@ class Seq2SeqTranslator(Translator):
         except (OSError, ValueError, ImportError) as exc:
             raise load_failure(self.model, exc, self.options.download) from None
         self._model.to(self._device).eval()
+        # max_new_tokens governs the length; a max_length left in the checkpoint's generation config makes
+        # transformers warn on every batch that both are set (outputs are the same without it)
+        self._model.generation_config.max_length = None
         self.timings.load += time.perf_counter() - clock
 
     def availability(self) -> tuple[bool | None, str]:
@@ -142,7 +145,6 @@ class Seq2SeqTranslator(Translator):
             do_sample=False,
             max_new_tokens=self.options.max_new_tokens,
         )
-        generation.max_length = None  # max_new_tokens governs; both set makes transformers warn
         if codes.forced_bos_token:
             generation.forced_bos_token_id = tokenizer.convert_tokens_to_ids(codes.forced_bos_token)
         limit = self._max_input_tokens()

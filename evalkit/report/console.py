@@ -22,6 +22,7 @@ from rich.markup import escape  # corpus, model and config text may contain [bra
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from evalkit.report.wording import pairing_sentence
 from evalkit.results import ParagraphResult, RunResult, SystemResult
 
 EXCERPT = 48
@@ -258,11 +259,7 @@ def render_run(console: Console, result: RunResult, folder: Path | None,
                paragraphs: int | None = DEFAULT_PARAGRAPHS) -> None:
     """The whole run for the terminal; `paragraphs`: rows per system table when a run is longer (None: all)."""
     a = result.alignment
-    console.print(
-        f"[bold]{escape(result.config['name'])}[/bold]: {escape(Path(result.pivot.path).name)} ({escape(result.pivot.lang)}) → "
-        f"{escape(Path(result.target.path).name)} ({escape(result.target.lang)}): {escape(a.pairing_reason)}",
-        soft_wrap=True,
-    )
+    console.print(f"[bold]{escape(result.config['name'])}[/bold]: {escape(pairing_sentence(result))}", soft_wrap=True)
     console.print(
         f"  {len(a.pairs)} aligned pairs scored; unmatched, not scored: pivot lines {_lines(a.unmatched_source_lines)}, "
         f"reference lines {_lines(a.unmatched_target_lines)}; dropped as boilerplate: "

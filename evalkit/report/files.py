@@ -26,6 +26,7 @@ import secrets
 import shutil
 from pathlib import Path
 
+from evalkit.errors import ResultsError
 from evalkit.results import RunResult
 
 CSV_FIXED = ["system", "status", "source_line", "source_lines", "reference_lines", "alignment_confidence",
@@ -96,6 +97,47 @@ def write_reports(result: RunResult, folder: Path) -> list[Path]:
 def _write_folder(result: RunResult, folder: Path) -> None:
     _write_atomic(folder / "run.json", json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
     write_reports(result, folder)
+
+
+def check_writable(output_dir: Path) -> None:
+    """Fail before any translating when the results cannot be written there (not a folder, no permission, full disk).
+
+    Creates output_dir if needed and a hidden probe folder with a file in it,
+    the same operations `write_results` makes, then removes the probe.
+    """
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        probe = output_dir / f".evalkit-write-check-{secrets.token_hex(6)}"
+        probe.mkdir()
+        try:
+            _write_atomic(probe / "probe", "ok")
+        finally:
+            shutil.rmtree(probe, ignore_errors=True)
+    except OSError as exc:
+        raise ResultsError(f"cannot write results to {output_dir} ({exc.strerror or exc}); "
+                           f"choose another folder with --output-dir or output_dir:") from None
+
+
+def write_results_or_keep(result: RunResult, output_dir: Path) -> Path:
+    """`write_results`, and where that fails after the work is done, run.json in a fallback folder, never nothing.
+
+    The error names where the run was kept; the fallback is the system's
+    temporary folder (`$TMPDIR`), the one place still likely to be writable.
+    """
+    try:
+        return write_results(result, output_dir)
+    except OSError as exc:
+        import tempfile
+
+        fallback = Path(tempfile.gettempdir()) / f"evalkit-unsaved-{result.run_id}-{secrets.token_hex(4)}"
+        try:
+            fallback.mkdir(parents=True)
+            _write_atomic(fallback / "run.json", json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        except OSError as second:
+            raise ResultsError(f"cannot write results to {output_dir} ({exc.strerror or exc}), nor to {fallback} "
+                               f"({second.strerror or second}); translations are kept in the cache where it is on") from None
+        raise ResultsError(f"cannot write results to {output_dir} ({exc.strerror or exc}); the run is kept in "
+                           f"{fallback / 'run.json'} (`evalkit report {fallback}` renders it)") from None
 
 
 def write_results(result: RunResult, output_dir: Path) -> Path:

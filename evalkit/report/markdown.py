@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from evalkit.report.wording import pairing_sentence
 from evalkit.results import RunResult, SystemResult
 
 # Inline markup (emphasis, code, links, HTML, entities, strikethrough, math), table cells, headings, @mentions.
@@ -71,9 +72,11 @@ def render_markdown(result: RunResult) -> str:
         f"Pivot {md_code(Path(result.pivot.path).name)} ({md_text(result.pivot.lang)}), "
         f"reference {md_code(Path(result.target.path).name)} ({md_text(result.target.lang)}).",
         "",
+        f"{md_text(pairing_sentence(result))}.",
+        "",
         f"Alignment: {len(a.pairs)} paragraph pairs scored; unmatched (not scored): {len(a.unmatched_source_lines)} pivot, "
         f"{len(a.unmatched_target_lines)} reference paragraphs; dropped as boilerplate: {len(result.pivot.dropped)} pivot, "
-        f"{len(result.target.dropped)} reference lines. Pairing: {md_text(a.pairing_reason)}",
+        f"{len(result.target.dropped)} reference lines. Evidence: {md_text(a.pairing_reason)}",
         "",
         "## Document scores",
         "",

@@ -116,7 +116,9 @@ class BleuScorer(_SacrebleuScorer):
         from sacrebleu.metrics import BLEU
 
         tokenize = SACREBLEU_TOKENIZERS.get(self.target_lang, "13a")
-        return BLEU(tokenize=tokenize, effective_order=sentence)
+        # force: evalkit's own word segmentation (Thai) leaves " ." at sentence ends, which sacrebleu would
+        # take for forgotten detokenization and warn about on every 100 lines; it is not in the signature.
+        return BLEU(tokenize=tokenize, effective_order=sentence, force=self._segment is not None)
 
 
 class TerScorer(_SacrebleuScorer):
