@@ -62,8 +62,11 @@ def free_port() -> int:
 
 
 def build_model(folder: Path, new_tokens: int) -> Path:
+    from transformers.utils import logging as hf_logging
+
     from tiny_causal import build_llama
 
+    hf_logging.disable_progress_bar()
     model = build_llama(folder / "model", folder / "work", chat=True)
     config_path = model / "generation_config.json"
     config = json.loads(config_path.read_text())

@@ -521,12 +521,11 @@ class OpenAITranslator(Translator):
         outputs: list[str] = [""] * len(jobs)
         errors: dict[int, str] = {}
         fatal: list[str] = []
-        in_flight = [0, 0.0]  # requests in flight, when the count last rose from 0
+        # `timings.generate` = wall time during which at least one paragraph is with the server: in a request, or
+        # waiting to retry or for a rate limit (waits the server imposes); the rest of the call is evalkit's own.
+        waiting = [0, 0.0]  # paragraphs with the server, when that count last rose from 0
 
         async def post(client, job: _Job):
-            if in_flight[0] == 0:
-                in_flight[1] = time.perf_counter()
-            in_flight[0] += 1
             self.stats.requests += 1
             clock = time.perf_counter()
             try:
@@ -534,16 +533,15 @@ class OpenAITranslator(Translator):
                 await response.aread()
                 return response
             finally:
-                now = time.perf_counter()
-                self.stats.request_seconds += now - clock
-                in_flight[0] -= 1
-                if in_flight[0] == 0:
-                    self.timings.generate += now - in_flight[1]
+                self.stats.request_seconds += time.perf_counter() - clock
 
         async def one(index: int, job: _Job) -> None:
             async with semaphore:
                 if fatal:
                     return
+                if waiting[0] == 0:
+                    waiting[1] = time.perf_counter()
+                waiting[0] += 1
                 try:
                     outputs[index] = await self._complete(post, client, limiter, job)
                 except _Fatal as exc:
@@ -555,6 +553,10 @@ class OpenAITranslator(Translator):
                     if len(self.stats.errors) < _ERRORS_KEPT and str(exc) not in self.stats.errors:
                         self.stats.errors.append(str(exc))
                     return
+                finally:
+                    waiting[0] -= 1
+                    if waiting[0] == 0:
+                        self.timings.generate += time.perf_counter() - waiting[1]
             events.put(Finished(index, outputs[index]))
 
         limits = httpx.Limits(max_connections=o.max_concurrency, max_keepalive_connections=o.max_concurrency)
@@ -657,7 +659,7 @@ class OpenAITranslator(Translator):
             self.stats.empty_answers += 1
             why = "empty"
         if why and len(self.stats.flagged) < _FLAGGED_KEPT:
-            self.stats.flagged.append({"why": why, "source": _excerpt(job.source), "answer": _excerpt(answer)})
+            self.stats.flagged.append({"why": why, "source": _excerpt(job.source, quote=False), "answer": _excerpt(answer, quote=False)})
         return answer
 
     def _scrub(self, text: str) -> str:
@@ -696,7 +698,7 @@ class OpenAITranslator(Translator):
             answers_without_usage=s.answers_without_usage, empty_answers=s.empty_answers,
             refused_answers=s.refused_answers, hit_max_tokens=s.hit_max_tokens,
             seconds={
-                "waiting_on_server": round(self.timings.generate, 4),  # wall time with a request in flight
+                "waiting_on_server": round(self.timings.generate, 4),  # wall time with a paragraph at the server
                 "in_requests": round(s.request_seconds, 4),  # summed over requests (overlapping)
                 "retry_waits": round(s.retry_wait_seconds, 4),
                 "rate_limit_waits": round(s.rate_limit_wait_seconds, 4),
@@ -733,9 +735,10 @@ def _error_message(response) -> str:
     return line[:200] + ("…" if len(line) > 200 else "")
 
 
-def _excerpt(text: str, limit: int = 60) -> str:
+def _excerpt(text: str, limit: int = 60, quote: bool = True) -> str:
     line = " ".join(text.split())
-    return repr(line[:limit] + ("…" if len(line) > limit else ""))
+    line = line[:limit] + ("…" if len(line) > limit else "")
+    return repr(line) if quote else line
 
 
 def _run_async(coro):
