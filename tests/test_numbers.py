@@ -97,14 +97,17 @@ def test_2023_dates_month_names_across_languages():
 
 
 def test_acronyms_count_only_where_the_reference_keeps_them():
-    pivot = "Tuyên bố nhấn mạnh vai trò của ASEAN và khuôn khổ OSA."
-    reference = "แถลงการณ์เน้นบทบาทของอาเซียนและกรอบ OSA"  # ASEAN transliterated, OSA kept
-    items, details = _statuses(pivot, "แถลงการณ์เน้นบทบาทของอาเซียนและกรอบ", reference)
+    pivot = "Tuyên bố nhấn mạnh vai trò của ASEAN, dự án của JICA và khuôn khổ OSA."
+    reference = "แถลงการณ์เน้นบทบาทของอาเซียน โครงการของไจก้า และกรอบ OSA"  # ASEAN translated, JICA transliterated, OSA kept
+    items, details = _statuses(pivot, "แถลงการณ์เน้นบทบาทของอาเซียน โครงการของไจก้า และกรอบ", reference)
+    assert ("name", "converted", "translated name", "ASEAN", "อาเซียน") in items  # the rule table knows อาเซียน
+    assert ("name", "not expected", None, "JICA", None) in items  # the reference does not keep it: not counted
     assert ("name", "missing", None, "OSA", None) in items
-    assert ("name", "not expected", None, "ASEAN", None) in items
-    assert details["counts"]["pivot"] == 1  # only OSA is expected
+    assert details["counts"]["pivot"] == 2  # ASEAN and OSA
     _, details = _statuses(pivot, reference, reference)
-    assert details["counts"] == {"pivot": 1, "candidate": 1, "preserved": 1, "converted": 0, "changed": 0, "missing": 0, "added": 0}
+    assert details["counts"] == {"pivot": 2, "candidate": 2, "preserved": 1, "converted": 1, "changed": 0, "missing": 0, "added": 0}
+    items, _ = _statuses("Hội nghị ASEAN.", "Persidangan Asean.", "Persidangan ASEAN.", tgt="ms")
+    assert items == [("name", "preserved", None, "ASEAN", "Asean")]  # case does not matter
 
 
 # --- NTREX-128: real references convert ----------------------------------------------------------------

@@ -189,6 +189,26 @@ AM_PM = {"a.m.": "am", "p.m.": "pm", "am": "am", "pm": "pm", "a.m": "am", "p.m":
 NAME_MIN_CAPITALS = 2
 NAME_MAX_LENGTH = 12
 
+# What translators write instead of an acronym (checked case-sensitively, as words; Thai as
+# substrings): the acronym counts as "converted (translated name)" where one of these appears.
+NAME_EQUIVALENTS = {
+    "ASEAN": {"th": ["อาเซียน"], "vi": ["Hiệp hội các quốc gia Đông Nam Á"]},
+    "APEC": {"th": ["เอเปค"]},
+    "NATO": {"th": ["นาโต"], "vi": ["Tổ chức Hiệp ước Bắc Đại Tây Dương"]},
+    "UN": {"th": ["สหประชาชาติ", "ยูเอ็น"], "vi": ["Liên Hợp Quốc", "Liên hợp quốc", "LHQ"], "ms": ["PBB", "Bangsa-Bangsa Bersatu"],
+           "id": ["PBB", "Perserikatan Bangsa-Bangsa"], "en": ["United Nations"]},
+    "US": {"th": ["สหรัฐ"], "vi": ["Mỹ", "Hoa Kỳ"], "ms": ["AS", "Amerika Syarikat"], "id": ["AS", "Amerika Serikat"],
+           "en": ["United States"]},
+    "USA": {"th": ["สหรัฐ"], "vi": ["Mỹ", "Hoa Kỳ"], "ms": ["AS", "Amerika Syarikat"], "id": ["AS", "Amerika Serikat"]},
+    "UK": {"th": ["สหราชอาณาจักร", "อังกฤษ"], "vi": ["Anh", "Vương quốc Anh"], "ms": ["Britain", "United Kingdom"],
+           "id": ["Inggris", "Britania Raya"], "en": ["United Kingdom", "Britain"]},
+    "EU": {"th": ["สหภาพยุโรป", "อียู"], "vi": ["Liên minh châu Âu", "Liên minh Châu Âu", "EU"], "ms": ["Kesatuan Eropah"],
+           "id": ["Uni Eropa"], "en": ["European Union"]},
+    "WHO": {"th": ["องค์การอนามัยโลก"], "vi": ["Tổ chức Y tế Thế giới"], "ms": ["Pertubuhan Kesihatan Sedunia"],
+            "id": ["Organisasi Kesehatan Dunia"]},
+    "ODA": {"th": ["ความช่วยเหลือเพื่อการพัฒนาอย่างเป็นทางการ"], "vi": ["hỗ trợ phát triển chính thức"]},
+}
+
 
 def rules_for(lang: str) -> dict:
     return LANGUAGES.get(lang, LANGUAGES["en"])
@@ -199,7 +219,7 @@ def rules_hash() -> str:
     blob = json.dumps(
         {"languages": LANGUAGES, "currency": CURRENCY_WORDS, "prefix": CURRENCY_PREFIXES, "units": UNITS,
          "be": [BE_OFFSET, BE_YEARS, CE_YEARS], "ambiguous": sorted(AMBIGUOUS_MONTHS), "tol": UNIT_TOLERANCE,
-         "words": NUMBER_WORDS},
+         "words": NUMBER_WORDS, "names": NAME_EQUIVALENTS},
         sort_keys=True, ensure_ascii=False, default=str,
     )
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:8]
