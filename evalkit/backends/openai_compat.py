@@ -411,6 +411,8 @@ class OpenAITranslator(Translator):
                 except httpx.TimeoutException:
                     error = f"no answer within {self.options.timeout:g} s"
                     continue
+                except httpx.ConnectError:  # nothing listens there: retrying will not start it
+                    return None, "connection refused or host unreachable; is the server running?"
                 except httpx.TransportError as exc:
                     error = f"{type(exc).__name__} ({exc})" if str(exc) else type(exc).__name__
                     continue
