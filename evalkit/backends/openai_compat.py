@@ -508,8 +508,8 @@ class OpenAITranslator(Translator):
             ok = len(texts) - len(errors)
             raise TranslationError(
                 f"{len(errors)} of {len(texts)} paragraphs failed after retries (first: paragraph {_excerpt(texts[first])}: "
-                f"{errors[first]}); the {ok} translated were kept{' by the cache' if progress else ''}, "
-                f"so a re-run retries only the failed ones"
+                f"{errors[first]}); the {ok} translated were reported finished, so with the translation cache "
+                f"a re-run sends only the failed ones"
             )
         return Translations.whole(outputs)
 
@@ -617,7 +617,7 @@ class OpenAITranslator(Translator):
             finally:
                 self.stats.evalkit_seconds += time.perf_counter() - clock
             return answer
-        raise _Failed(f"{problem} (after {o.max_retries} retries)" if o.max_retries else problem)
+        raise _Failed(f"{problem} (after {o.max_retries} {'retry' if o.max_retries == 1 else 'retries'})" if o.max_retries else problem)
 
     def _answer(self, response, job: _Job, entry: list[float] | None) -> str:
         """The cut answer from a 2xx response; ValueError when it is not a completion."""
