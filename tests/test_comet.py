@@ -170,11 +170,13 @@ def write_candidates(path: Path, texts: list[str]) -> str:
     return path.name
 
 
-def comet_config(tmp_path: Path, env: Path, model: Path, systems: list[dict], **metric) -> Path:
+def comet_config(tmp_path: Path, env: Path, model: Path, systems: list[dict], kiwi: Path | None = None,
+                 **metric) -> Path:
+    extra = [{"name": "cometkiwi", "model": str(kiwi), "env": str(env), "device": "cpu"}] if kiwi else []
     return make_config(
         tmp_path, target_lang="ms", target_file=MALAY, systems=systems,
         metrics=["chrf", "bleu", {"name": "comet", "model": str(model), "env": str(env), "device": "cpu",
-                                  "batch_size": 8, **metric}],
+                                  "batch_size": 8, **metric}, *extra],
         statistics=STATISTICS, cache=str(tmp_path / "cache.sqlite"),
     )
 
@@ -200,12 +202,13 @@ def test_run_scores_chrf_bleu_and_comet_side_by_side_with_parity(comet_env_dir, 
     halves = write_candidates(tmp_path / "halves.txt", [t[: len(t) // 2] for t in PIVOT_TEXTS])
     systems = [{"name": "copy", "backend": "copy"},
                {"name": "halves", "backend": "precomputed", "options": {"path": halves}}]
-    config = comet_config(tmp_path, comet_env_dir, tiny_comet / "comet", systems)
+    config = comet_config(tmp_path, comet_env_dir, tiny_comet / "comet", systems, kiwi=tiny_comet / "kiwi")
     done = run_cli("run", config, "--quiet", "--strict")
     assert done.returncode == 0, done.stderr
     first = run_json(done.stdout)
     assert first["unavailable_metrics"] == {}
-    assert spy.starts == 1  # one worker, loaded once, served both systems
+    assert spy.starts == 1  # one worker served both systems and both metrics, each model loaded once
+    assert all("cometkiwi" in s["corpus_scores"] for s in first["systems"])
     checkpoint = tiny_comet / "comet" / "checkpoints" / "model.ckpt"
     for system in first["systems"]:
         scores = system["corpus_scores"]
@@ -222,7 +225,7 @@ def test_run_scores_chrf_bleu_and_comet_side_by_side_with_parity(comet_env_dir, 
         assert "long:split-sentences,charmean" in signature and "agg:mean|scale:100" in signature
     halves_result = next(s for s in first["systems"] if s["name"] == "halves")
     assert "comet" in halves_result["significance"]["metrics"]  # paired tests against the copy baseline
-    assert sum(spy.segments) == sum(len(s["paragraphs"]) for s in first["systems"])
+    assert sum(spy.segments) == 2 * sum(len(s["paragraphs"]) for s in first["systems"])  # comet and cometkiwi
 
     # The same run again: every segment score comes from the cache; no worker is started.
     spy.starts, spy.segments = 0, []

@@ -46,7 +46,7 @@ class WorkerProcess:
         self._buffer = b""
         self._next_id = 0
         self._log_path: Path | None = None
-        self.requests = 0  # answered score requests (tests check a cached re-run asks none)
+        self.loaded: set[str] = set()  # model keys loaded in this process
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -98,7 +98,7 @@ class WorkerProcess:
 
     # -- messages ----------------------------------------------------------------------------
 
-    def request(self, op: str, what: str, **payload) -> dict:
+    def request(self, op: str, what: str, timeout: float | None = None, **payload) -> dict:
         if not self.alive:
             self._fail(f"the {self.label} is not running")
         self._next_id += 1
@@ -108,7 +108,7 @@ class WorkerProcess:
             self._process.stdin.flush()
         except OSError:  # a broken pipe: the worker is gone
             self._fail(f"the {self.label} exited before {what}")
-        answer = self._read(self.timeout, what)
+        answer = self._read(timeout or self.timeout, what)
         if answer.get("id") != self._next_id:
             self._fail(f"the {self.label} answered request {answer.get('id')} while evalkit waited for {self._next_id}")
         if not answer.get("ok"):
@@ -117,8 +117,6 @@ class WorkerProcess:
             if kind != "unavailable":  # the worker's log has the traceback
                 error += f" (worker log: {self._log_path})"
             raise WorkerError(error, kind)
-        if op == "score":
-            self.requests += 1
         return answer
 
     def _read(self, timeout: float, what: str) -> dict:
@@ -170,3 +168,38 @@ class WorkerProcess:
         except OSError:
             return ""
         return lines[-1][:300] if lines else ""
+
+
+# -- one worker per COMET environment, shared by the metrics of a run --------------------------------
+#
+# COMET and CometKiwi in one config would otherwise start two workers, each paying for Python,
+# torch and comet imports; instead the first to need a worker starts it, each loads its model
+# under its own key, and the last to release it stops it. The registry holds live processes only
+# while a scorer uses them (nothing happens at import).
+
+_SHARED: dict[str, WorkerProcess] = {}
+_USERS: dict[str, set[int]] = {}
+
+
+def acquire_worker(python: Path, timeout: float, user: object) -> WorkerProcess:
+    """The running worker of this environment, started if there is none (or the last one died)."""
+    key = str(python)
+    worker = _SHARED.get(key)
+    if worker is None or not worker.alive:
+        worker = WorkerProcess(python, timeout)
+        _SHARED[key] = worker
+        worker.start()
+    _USERS.setdefault(key, set()).add(id(user))
+    return worker
+
+
+def release_worker(python: Path, user: object) -> None:
+    """This user is done; the last user's release stops the worker."""
+    key = str(python)
+    users = _USERS.get(key, set())
+    users.discard(id(user))
+    if not users:
+        _USERS.pop(key, None)
+        worker = _SHARED.pop(key, None)
+        if worker is not None:
+            worker.close()

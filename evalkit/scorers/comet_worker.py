@@ -14,9 +14,10 @@ Protocol: one JSON object per line. The worker first writes
 `{"id": n, "op": ...}` it writes exactly one answer `{"id": n, "ok": true, ...}`
 or `{"id": n, "ok": false, "kind": "unavailable"|"error", "error": "<one line>"}`.
 
-- `load` {checkpoint, device, batch_size, gpus}: load the model (once; a second load replaces it)
-- `score` {samples: [{src, mt[, ref]}]}: segment scores in input order, and how many pieces
-  each segment was scored in (1 unless it was longer than the encoder's input limit)
+- `load` {model, checkpoint, device, batch_size, gpus, split_long}: load a model under the key
+  `model` (one worker serves COMET and CometKiwi of a run side by side)
+- `score` {model, samples: [{src, mt[, ref]}]}: segment scores in input order, how many pieces
+  each segment was scored in, and whether it exceeded the encoder's input limit
 - `shutdown`: answer, then exit
 
 COMET and PyTorch Lightning print to stdout; the protocol needs it clean, so
@@ -58,7 +59,7 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _units(text: str) -> list[str]:
-    """Sentences (a text without sentence ends, e.g. Thai, is cut at spaces instead: see `Worker._pieces`)."""
+    """Sentences (a text without sentence ends, e.g. Thai, is cut at spaces instead: see `LoadedModel._pieces`)."""
     return [s for s in _SENTENCE_END.split(text.strip()) if s]
 
 
@@ -86,7 +87,9 @@ def split_segment(fields: dict[str, str], k: int, words: bool = False) -> list[d
 # --- the model ------------------------------------------------------------------------------
 
 
-class Worker:
+class LoadedModel:
+    """One COMET model and its scoring options; a worker holds one per metric it serves (COMET and CometKiwi)."""
+
     def __init__(self) -> None:
         self.model = None
         self.options: dict = {}
@@ -114,7 +117,9 @@ class Worker:
         positions = int(getattr(encoder, "max_positions", 512))
         # COMET cuts each input at max_positions - 2 tokens (room for <s> and </s>); a model that reads
         # its inputs as one sequence (UnifiedMetric) cuts the joined sequence, separators included.
-        self.joint = type(model).__name__ == "UnifiedMetric"
+        from comet.models import UnifiedMetric  # CometKiwi; xCOMET's XCOMETMetric derives from it
+
+        self.joint = isinstance(model, UnifiedMetric)
         fields = len(getattr(model, "input_segments", None) or ("mt", "src", "ref"))
         self.limit = positions - (1 + fields * int(getattr(encoder, "size_separator", 2))) if self.joint else positions - 2
         return {"class": type(model).__name__, "max_tokens": self.limit, "joint": self.joint,
@@ -150,8 +155,6 @@ class Worker:
         return split_segment(sample, _MAX_PIECES, True)  # still too long pieces: COMET truncates them
 
     def score(self, request: dict) -> dict:
-        if self.model is None:
-            raise RuntimeError("score before load")
         samples = request["samples"]
         weight_field = "ref" if all("ref" in s for s in samples) else "src"
         plan: list[tuple[int, int, list[float]]] = []  # (first flat index, piece count, weights)
@@ -207,7 +210,7 @@ def main() -> int:
         channel.flush()
 
     answer({"event": "ready", "protocol": PROTOCOL, "versions": _versions(), "pid": os.getpid()})
-    worker = Worker()
+    models: dict[str, LoadedModel] = {}  # by the `model` key evalkit gives in `load`
     for line in sys.stdin:
         if not line.strip():
             continue
@@ -219,10 +222,15 @@ def main() -> int:
             if op == "shutdown":
                 answer({"id": request_id, "ok": True})
                 return 0
+            key = str(request.get("model", ""))
             if op == "load":
-                result = worker.load(request)
+                loaded = LoadedModel()
+                result = loaded.load(request)
+                models[key] = loaded
             elif op == "score":
-                result = worker.score(request)
+                if key not in models:
+                    raise ValueError(f"score before load of model {key!r}")
+                result = models[key].score(request)
             else:
                 raise ValueError(f"unknown op {op!r}")
             answer({"id": request_id, "ok": True, **result})

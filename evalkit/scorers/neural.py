@@ -47,7 +47,7 @@ from evalkit.hf_models import cached_file, first_line, hub_cache_dir, looks_loca
 from evalkit.scorers.base import Scorer, ScorerOptions
 from evalkit.scorers.comet_cache import SegmentScoreCache, segment_key
 from evalkit.scorers.comet_env import ENV_VARIABLE, CometEnv, default_env_dir, find_env
-from evalkit.scorers.comet_process import WorkerError, WorkerProcess
+from evalkit.scorers.comet_process import WorkerError, WorkerProcess, acquire_worker, release_worker
 
 _DEVICE_PATTERN = r"^(auto|cpu|cuda(:\d+)?)$"
 _HASH_CHARS = 16
@@ -250,7 +250,7 @@ class CometOptions(NeuralOptions):
 
 
 _LONG_POLICY = {"split": "split-sentences,charmean", "mark": "truncated,marked"}
-_CHUNK_SEGMENTS = 256  # segments per score request: a hang is noticed within `timeout`, progress is cached
+_CHUNK_SEGMENTS = 128  # segments per score request: a hang is noticed within `timeout`, progress is cached
 
 
 class CometScorer(_SegmentMeanScorer):
@@ -260,8 +260,9 @@ class CometScorer(_SegmentMeanScorer):
     the checkpoint and its encoder's files -- and fixes the identity (model,
     checkpoint hash, comet version, long-segment policy) that signs the scores
     and keys the score cache. The worker starts on the first segment the cache
-    does not have, loads the model once, and serves every system of the run;
-    `close()` stops it. A worker that cannot start, dies or hangs raises
+    does not have, loads the model once, and serves every system of the run
+    (and CometKiwi's model too, when both metrics are configured); `close()`
+    releases it, and the last metric to release it stops it. A worker that cannot start, dies or hangs raises
     ScoringError: the pipeline reports the metric unavailable for the run.
     """
 
@@ -277,7 +278,6 @@ class CometScorer(_SegmentMeanScorer):
         self._checkpoint: Path | None = None
         self._env: CometEnv | None = None
         self._long: dict[tuple, tuple[list[int], list[bool]]] = {}  # memo key → (pieces, long) per segment
-        self.worker_starts = 0
 
     def use_cache(self, path: Path | None) -> None:
         self._cache_path = path
@@ -291,33 +291,37 @@ class CometScorer(_SegmentMeanScorer):
             self._cache = SegmentScoreCache(self._cache_path, f"{self.name}|{self._identity}", self.name)
 
     def close(self) -> None:
-        if self._worker is not None:
-            self._worker.close()
-            self._worker = None
+        self._release()
         if self._cache is not None:
             self._cache.close()
+
+    def _release(self) -> None:
+        self._worker = None
+        if self._env is not None:
+            release_worker(self._env.python, self)  # idempotent
 
     def _samples(self, candidates: list[str], references: list[str], sources: list[str]) -> list[dict[str, str]]:
         return [{"src": s, "mt": c, "ref": r} for s, c, r in zip(sources, candidates, references)]
 
     def _start_worker(self) -> WorkerProcess:
-        if self._worker is not None and self._worker.alive:
+        if self._worker is not None and self._worker.alive and self._identity in self._worker.loaded:
             return self._worker
-        self._worker = None
-        worker = WorkerProcess(self._env.python, self.options.timeout, label=f"{self.name} worker")
-        self.worker_starts += 1
         try:
-            worker.start()
-            worker.request("load", f"loading {self.options.model}", checkpoint=str(self._checkpoint),
-                           device=self.options.device, gpus=self.options.gpus, batch_size=self.options.batch_size,
-                           split_long=self.options.long_segments == "split")
+            self._worker = acquire_worker(self._env.python, self.options.timeout, self)
+            if self._identity not in self._worker.loaded:
+                self._worker.request("load", f"loading {self.options.model}", timeout=self.options.timeout,
+                                     model=self._identity, checkpoint=str(self._checkpoint),
+                                     device=self.options.device, gpus=self.options.gpus,
+                                     batch_size=self.options.batch_size,
+                                     split_long=self.options.long_segments == "split")
+                self._worker.loaded.add(self._identity)
         except WorkerError as exc:
-            worker.close()
             raise self._worker_failure(exc) from None
-        self._worker = worker
-        return worker
+        return self._worker
 
     def _worker_failure(self, exc: WorkerError) -> EvalkitError:
+        """The metric's one-line error; the worker is released (a dropped metric is not closed by the pipeline)."""
+        self._release()
         if exc.kind == "unavailable":
             return MetricUnavailableError(f"{self.name}: {exc}")
         where = f" --env {self._env.path}" if self._env.path != default_env_dir() else ""
@@ -341,9 +345,9 @@ class CometScorer(_SegmentMeanScorer):
                 chunk, chunk_keys = todo[start:start + _CHUNK_SEGMENTS], missing[start:start + _CHUNK_SEGMENTS]
                 worker = self._start_worker()
                 try:
-                    answer = worker.request("score", f"scoring {len(chunk)} segments", samples=chunk)
+                    answer = worker.request("score", f"scoring {len(chunk)} segments", timeout=self.options.timeout,
+                                            model=self._identity, samples=chunk)
                 except WorkerError as exc:
-                    self._worker = None
                     raise self._worker_failure(exc) from None
                 scores, pieces, long = answer.get("scores"), answer.get("pieces"), answer.get("long")
                 if not (isinstance(scores, list) and len(scores) == len(chunk) == len(pieces) == len(long)):
