@@ -58,7 +58,7 @@ _NUM = r"\d+(?:[.,]\d+)*"
 _NUMBER_RE = re.compile(rf"(?<![{_LATIN_LETTER}\d.,])(?<![{_LATIN_LETTER}]-){_NUM}(?![.,]?\d)")
 # A number glued to a preceding lowercase word is a typo ("hingga10 inci"), not a code like A80 or km2.
 # Also a Malay/Indonesian ordinal ("ke-50") and a currency written onto the number ("RM5", "Rp5").
-_GLUED_RE = re.compile(rf"(?:(?<=[a-zà-ỹ]{{4}})|(?<=\bke-)|(?<=\bKe-)|(?<=\bRM)|(?<=\bRp)){_NUM}(?![.,]?\d)")
+_GLUED_RE = re.compile(rf"(?:(?<=[a-zà-ỹ]{{4}})|(?<=\bke-)|(?<=\bKe-)|(?<=\bke)|(?<=\bRM)|(?<=\bRp)){_NUM}(?![.,]?\d)")
 
 
 def _alternation(words) -> str:
@@ -137,7 +137,8 @@ def patterns(lang: str) -> _Patterns:
         (re.compile(r"tháng\s+(?P<month>\d{1,2})(?:\s*(?:năm|,)\s*" + year + r")?(?![\d/-])", re.I), "vi"),
     ]
     if named:
-        thai = [name for name in named if not re.search(f"[{_LATIN_LETTER}]", name)]
+        # Thai names, and Vietnamese "tháng sáu" (written "tháng Sáu" too), in any case
+        thai = [name for name in named if not re.search(f"[{_LATIN_LETTER}]", name) or name.startswith("tháng ")]
         # a Latin month name is capitalised ("march" is a protest, "may" a verb)
         forms = {form for name in named if name not in thai for form in (name[:1].upper() + name[1:], name.upper())}
         m = f"(?P<mname>{_alternation(thai)}|(?<![{_LATIN_LETTER}])(?-i:{_alternation(forms)}))"
@@ -145,7 +146,7 @@ def patterns(lang: str) -> _Patterns:
             (re.compile(r"(?<!\d)" + day + r"(?:\s*[-–]\s*(?P<day2>\d{1,2}))?\s*(?:เดือน)?" + m + r"(?:\s*,?\s*" + era + year + r")?(?!\d)", re.I), "named"),
             (re.compile(m + r"\s+" + day + r"(?!\d|[:.,]\d)(?:\s*,\s*" + year + r")?", re.I), "named"),
             (re.compile(m + r"\s*,?\s*" + era + year + r"(?!\d)", re.I), "named"),
-            (re.compile(r"(?:bulan|month of|เดือน)\s*" + m, re.I), "named"),  # "bulan Jun": unambiguous
+            (re.compile(r"(?:bulan|month of|เดือน)\s*" + m, re.I), "named-alone-prefixed"),  # "bulan Jun": unambiguous
             (re.compile(m, re.I), "named-alone"),
         ]
     ampm = r"(?P<ampm>a\.m\.?|p\.m\.?|am|pm)(?![A-Za-z])"
@@ -175,7 +176,7 @@ def patterns(lang: str) -> _Patterns:
         (re.compile(r"(?:pukul|jam)\s+(?P<h>\d{1,2})(?:[.:](?P<m>\d{2}))?(?![\d.,])" + part, re.I), "clock"),
         (re.compile(r"(?<![\d.,:])(?P<h>\d{1,2})(?:[.:](?P<m>\d{2}))?\s+(?P<part>pagi|petang|malam|sore|siang|tengah\s+hari)(?![A-Za-z])", re.I), "clock"),
     ]
-    month_probe = re.compile(m) if named else re.compile(r"(?!x)x")
+    month_probe = re.compile(m, re.I) if named else re.compile(r"(?!x)x")
     return _Patterns(lang, rules, scales, parts, month_probe, suffix, prefix_currency, prefix_percent, named, dates, times, units)
 
 
@@ -291,7 +292,7 @@ def extract(text: str, lang: str) -> list[Item]:
 def _dates(norm, text, lang, p, items, free, take, has_digit=True, has_month=True):
     for regex, how in p.dates:
         # cheap guards: most patterns need a digit, the named ones a month name somewhere
-        if (how.startswith("named") and not has_month) or (how != "named-alone" and not has_digit):
+        if (how.startswith("named") and not has_month) or (not how.startswith("named-alone") and not has_digit):
             continue
         for m in regex.finditer(norm):
             s, e = m.span()

@@ -55,7 +55,7 @@ _MONTHS_TH = {
 
 # Month names that are also ordinary words or names ("Theresa May", "Mac", "Jun"):
 # read as a month only next to a day or year number.
-AMBIGUOUS_MONTHS = {"may", "mar.", "mac", "jun", "mei", "jun."} | set(_MONTHS_MS_SHORT) | set(_MONTHS_ID_SHORT)
+AMBIGUOUS_MONTHS = {"may", "mar.", "mac", "jun", "mei", "jun.", "tháng năm"} | set(_MONTHS_MS_SHORT) | set(_MONTHS_ID_SHORT)
 
 # Number words 1–12: never items on their own (English style spells out one to nine,
 # translators often write digits), only evidence that an unmatched digit on the
@@ -70,7 +70,7 @@ NUMBER_WORDS = {
 
 _SCALE_EN = {"trillion": 1e12, "billion": 1e9, "bn": 1e9, "million": 1e6, "thousand": 1e3}
 
-_PERCENT_EN = ["percent", "per cent"]
+_PERCENT_EN = ["percent", "per cent", "percentage points", "percentage point"]
 
 # Currencies: words/symbols → ISO-ish code. Prefix symbols come before the number.
 CURRENCY_WORDS = {
