@@ -115,11 +115,16 @@ def cut_in_two(text: str) -> tuple[str, str] | None:
 def _insert_boiler(side: list[Unit], lang: str, headlines: list[str], rng: random.Random, k: int = 3) -> None:
     for line in rng.sample(BOILERPLATE[lang], k):
         text = line.format(h=rng.choice(headlines)) if "{h}" in line else line
-        side.insert(rng.randrange(len(side) + 1), (text, frozenset()))
+        spots = [k for k in range(len(side) + 1) if k in (0, len(side)) or not (side[k - 1][1] & side[k][1])]
+        side.insert(rng.choice(spots), (text, frozenset()))  # never between the two halves of a split
 
 
 def _delete(side: list[Unit], rng: random.Random) -> None:
-    real = [k for k, u in enumerate(side) if u[1]]
+    count: dict = {}
+    for _, ids in side:
+        for x in ids:
+            count[x] = count.get(x, 0) + 1
+    real = [k for k, u in enumerate(side) if len(u[1]) == 1 and all(count[x] == 1 for x in u[1])]
     if len(real) > 2:
         del side[rng.choice(real)]
 
@@ -165,11 +170,14 @@ def gold_pairs(src: list[Unit], tgt: list[Unit]) -> list[tuple[tuple[int, ...], 
             x = parent[x]
         return x
 
-    owner_s = {sid: i for i, (_, ids) in enumerate(src) for sid in ids}
+    owner_s: dict = {}
+    for i, (_, ids) in enumerate(src):
+        for sid in ids:
+            owner_s.setdefault(sid, []).append(i)
     for j, (_, ids) in enumerate(tgt):
         for sid in ids:
-            if sid in owner_s:
-                parent[find(("t", j))] = find(("s", owner_s[sid]))
+            for i in owner_s.get(sid, ()):
+                parent[find(("t", j))] = find(("s", i))
     groups: dict = {}
     for x in list(parent):
         groups.setdefault(find(x), []).append(x)
@@ -203,9 +211,9 @@ def apply_edit(edit: str, src: list[Unit], tgt: list[Unit], langs: tuple[str, st
         _reorder(tgt, rng)
     elif edit in ("combo_tgt", "combo_src"):
         side, lang = (tgt, tl) if edit == "combo_tgt" else (src, sl)
-        _delete(side, rng)
-        _merge(side, rng)
+        _merge(side, rng)  # merge and split before deleting, so a merge never spans a deleted line
         _split(side, rng)
+        _delete(side, rng)
         _insert_boiler(side, lang, headlines, rng)
     elif edit != "clean":
         raise ValueError(edit)
