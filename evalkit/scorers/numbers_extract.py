@@ -372,7 +372,18 @@ def _times(norm, text, lang, p, items, free, take):
                 take(s, e)
 
 
+_FRACTION_RE = re.compile(r"(?<![\d/.,])(?:(?P<whole>\d+)\s+)?(?P<num>[1-9])/(?P<den>[2-9]|10)(?![\d/])")
+
+
 def _numbers(norm, text, lang, p, items, free, take):
+    if "/" in norm:  # 2/3, 220 2/3 (innings): one number; 27/11 is not a fraction (numerator ≥ denominator)
+        for m in _FRACTION_RE.finditer(norm):
+            num, den = int(m.group("num")), int(m.group("den"))
+            if num >= den or not free(*m.span()):
+                continue
+            value = _clean(int(m.group("whole") or 0) + num / den)
+            items.append(Item("number", number_key(value), text[m.start():m.end()], m.start(), m.end()))
+            take(*m.span())
     found = list(_NUMBER_RE.finditer(norm))
     if any(c.islower() for c in norm) or "Ke-" in norm or "RM" in norm:
         found = sorted(found + list(_GLUED_RE.finditer(norm)), key=lambda m: m.start())
