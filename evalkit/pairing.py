@@ -68,9 +68,20 @@ def check_language(doc: CleanDocument, declared: DocumentConfig, role: str) -> L
     return guess
 
 
+class AlignmentResourceError(CorpusError):
+    """Aligning two documents ran out of memory: one line naming both documents and their sizes."""
+
+
 def _align(pivot: CleanDocument, target: CleanDocument, src: str, tgt: str) -> tuple[Alignment, PairingVerdict]:
-    alignment = align_paragraphs(pivot.texts, target.texts, src, tgt)
-    return alignment, assess_translation(pivot.texts, target.texts, alignment, src, tgt)
+    try:
+        alignment = align_paragraphs(pivot.texts, target.texts, src, tgt)
+        return alignment, assess_translation(pivot.texts, target.texts, alignment, src, tgt)
+    except MemoryError:
+        raise AlignmentResourceError(
+            f"{pivot.path} ({len(pivot.paragraphs):,} paragraphs) and {target.path} "
+            f"({len(target.paragraphs):,} paragraphs): not enough memory to align them; "
+            f"split the documents into smaller files or free memory"
+        ) from None
 
 
 def survey_corpus(corpus: Path, pivot: CleanDocument, pivot_lang: str) -> list[DocumentSurvey]:
