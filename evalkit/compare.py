@@ -342,6 +342,24 @@ def _power_phrase(d: MetricDelta) -> str:
     return count
 
 
+def _lost_items(details: Any) -> str:
+    """' (lost: 1973 changed to 1937, ...)' from a paragraph's details where they list items with a status.
+
+    Written for the `numbers` metric's details (items with status missing or changed,
+    source and candidate text); any other shape gives "".
+    """
+    if not isinstance(details, dict) or not isinstance(details.get("items"), list):
+        return ""
+    lost = []
+    for item in details["items"]:
+        if not isinstance(item, dict) or item.get("status") not in ("missing", "changed"):
+            continue
+        source = (item.get("source") or {}).get("text", "?")
+        candidate = (item.get("candidate") or {}).get("text")
+        lost.append(f"{source} changed to {candidate}" if item["status"] == "changed" and candidate else f"{source} missing")
+    return f" (lost: {', '.join(lost[:3])}{' …' if len(lost) > 3 else ''})" if lost else ""
+
+
 def _decide(system: str, d: MetricDelta, pairs: list[tuple[ParagraphResult, ParagraphResult]], margin: float | None,
             paragraph_limit: float | None, worse_limit: int | None, significance: bool, alpha: float,
             worst: int) -> GateDecision:
@@ -398,7 +416,8 @@ def _decide(system: str, d: MetricDelta, pairs: list[tuple[ParagraphResult, Para
     worse = [r for r in rows if r["drop"] > 1e-9]
     if worse_limit is not None and len(worse) > worse_limit:
         decided.append("paragraphs worse")
-        listed = ", ".join(f"{r['source_lines']} {r['baseline']:.1f} → {r['score']:.1f}" for r in worse[:5])
+        listed = ", ".join(f"{r['source_lines']} {r['baseline']:.1f} → {r['score']:.1f}{_lost_items(r.get('details'))}"
+                           for r in worse[:5])
         lines.append(f"{system} {metric}: {len(worse)} paragraph(s) scored lower than in the baseline "
                      f"(at most {worse_limit} allowed): pivot line(s) {listed}")
     failed = bool(decided)
