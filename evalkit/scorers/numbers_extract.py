@@ -79,7 +79,7 @@ class _Patterns:
     rules: dict
     scales: dict
     day_parts: dict
-    month_probe: re.Pattern
+    month_probe: tuple  # (Latin month words, lowercased; Thai and Vietnamese names, lowercased substrings)
     suffix: re.Pattern
     prefix_currency: re.Pattern
     prefix_percent: re.Pattern | None
@@ -128,13 +128,15 @@ def patterns(lang: str) -> _Patterns:
     era = r"(?:(?:พ\.ศ\.|ค\.ศ\.|ปี)\s*)?"
     # numeric day/month/year (29/09/2018, 17-12-2023)
     order = rules["date_order"]
-    dates.append((re.compile(r"(?<![\d/.-])(?P<a>\d{1,2})[/.-](?P<b>\d{1,2})[/.-]" + year + r"(?![\d/.-])"), "dmy:" + order))
+    dates.append((re.compile(r"(?<![\d/.-])(?P<a>\d{1,2})[/.-](?P<b>\d{1,2})[/.-]" + year + r"(?![\d/.-])"), "dmy:" + order, ("/", ".", "-")))
     # "ngày 27 tháng 11", "tháng 9/2021": unambiguous Vietnamese, read in any text (a copied candidate)
     dates += [
-        (re.compile(r"(?:ngày\s+)?" + day + r"\s+tháng\s+(?P<month>\d{1,2})(?:\s*(?:năm|,)\s*" + year + r")?(?!\d)", re.I), "vi"),
-        (re.compile(r"(?:ngày|sáng|chiều|tối|đêm|trưa)\s+" + day + r"\s*[-/]\s*(?P<month>\d{1,2})(?:\s*[-/]\s*" + year + r")?(?![\d/-])", re.I), "vi"),
-        (re.compile(r"tháng\s+(?P<month>\d{1,2})\s*[-/]\s*" + year + r"(?!\d)", re.I), "vi"),
-        (re.compile(r"tháng\s+(?P<month>\d{1,2})(?:\s*(?:năm|,)\s*" + year + r")?(?![\d/-])", re.I), "vi"),
+        # "từ ngày 12 đến 14-11": both days are in November
+        (re.compile(r"ngày\s+" + day + r"\s+(?:đến|tới|-)\s+(?P<day2>\d{1,2})\s*[-/]\s*(?P<month>\d{1,2})(?:\s*[-/]\s*" + year + r")?(?![\d/-])", re.I), "vi", ("ngày", "tháng", "sáng", "chiều", "tối", "đêm", "trưa")),
+        (re.compile(r"(?:ngày\s+)?" + day + r"\s+tháng\s+(?P<month>\d{1,2})(?:\s*(?:năm|,)\s*" + year + r")?(?!\d)", re.I), "vi", ("ngày", "tháng", "sáng", "chiều", "tối", "đêm", "trưa")),
+        (re.compile(r"(?:ngày|sáng|chiều|tối|đêm|trưa)\s+" + day + r"\s*[-/]\s*(?P<month>\d{1,2})(?:\s*[-/]\s*" + year + r")?(?![\d/-])", re.I), "vi", ("ngày", "tháng", "sáng", "chiều", "tối", "đêm", "trưa")),
+        (re.compile(r"tháng\s+(?P<month>\d{1,2})\s*[-/]\s*" + year + r"(?!\d)", re.I), "vi", ("ngày", "tháng", "sáng", "chiều", "tối", "đêm", "trưa")),
+        (re.compile(r"tháng\s+(?P<month>\d{1,2})(?:\s*(?:năm|,)\s*" + year + r")?(?![\d/-])", re.I), "vi", ("ngày", "tháng", "sáng", "chiều", "tối", "đêm", "trưa")),
     ]
     if named:
         # Thai names, and Vietnamese "tháng sáu" (written "tháng Sáu" too), in any case
@@ -143,11 +145,11 @@ def patterns(lang: str) -> _Patterns:
         forms = {form for name in named if name not in thai for form in (name[:1].upper() + name[1:], name.upper())}
         m = f"(?P<mname>{_alternation(thai)}|(?<![{_LATIN_LETTER}])(?-i:{_alternation(forms)}))"
         dates += [
-            (re.compile(r"(?<!\d)" + day + r"(?:\s*[-–]\s*(?P<day2>\d{1,2}))?\s*(?:เดือน)?" + m + r"(?:\s*,?\s*" + era + year + r")?(?!\d)", re.I), "named"),
-            (re.compile(m + r"\s+" + day + r"(?!\d|[:.,]\d)(?:\s*,\s*" + year + r")?", re.I), "named"),
-            (re.compile(m + r"\s*,?\s*" + era + year + r"(?!\d)", re.I), "named"),
-            (re.compile(r"(?:bulan|month of|เดือน)\s*" + m, re.I), "named-alone-prefixed"),  # "bulan Jun": unambiguous
-            (re.compile(m, re.I), "named-alone"),
+            (re.compile(r"(?<!\d)" + day + r"(?:\s*[-–]\s*(?P<day2>\d{1,2}))?\s*(?:เดือน)?" + m + r"(?:\s*,?\s*" + era + year + r")?(?!\d)", re.I), "named", ()),
+            (re.compile(m + r"\s+" + day + r"(?!\d|[:.,]\d)(?:\s*,\s*" + year + r")?", re.I), "named", ()),
+            (re.compile(m + r"\s*,?\s*" + era + year + r"(?!\d)", re.I), "named", ()),
+            (re.compile(r"(?:bulan|month of|เดือน)\s*" + m, re.I), "named-alone-prefixed", ()),  # "bulan Jun": unambiguous
+            (re.compile(m, re.I), "named-alone", ()),
         ]
     ampm = r"(?P<ampm>a\.m\.?|p\.m\.?|am|pm)(?![A-Za-z])"
     parts = {}
@@ -155,32 +157,34 @@ def patterns(lang: str) -> _Patterns:
         parts.update(other.get("day_parts", {}))
     part = f"(?:\\s*(?P<part>{_alternation(parts)}))?" if parts else ""
     times = [
-        (re.compile(r"(?<![\d.,:])(?P<h>\d{1,2})[:.](?P<m>\d{2})\s*" + ampm, re.I), "ampm"),
-        (re.compile(r"(?<![\d.,:])(?P<h>\d{1,2})\s*" + ampm, re.I), "ampm"),
-        (re.compile(r"(?<![\d.,:])(?P<h>\d{1,2}):(?P<m>\d{2})(?![\d:])(?:\s*giờ)?" + part, re.I), "clock"),
+        (re.compile(r"(?<![\d.,:])(?P<h>\d{1,2})[:.](?P<m>\d{2})\s*" + ampm, re.I), "ampm", ("am", "pm", "a.m", "p.m")),
+        (re.compile(r"(?<![\d.,:])(?P<h>\d{1,2})\s*" + ampm, re.I), "ampm", ("am", "pm", "a.m", "p.m")),
+        (re.compile(r"(?<![\d.,:])(?P<h>\d{1,2}):(?P<m>\d{2})(?![\d:])(?:\s*giờ)?" + part, re.I), "clock", (":",)),
     ]
     # Thai: 17.30 น., ตี 5 (05:00), บ่าย 2 (14:00)
     times += [
-        (re.compile(r"(?<![\d.,:])(?P<h>\d{1,2})[.:](?P<m>\d{2})\s*น\."), "clock"),
-        (re.compile(r"ตี\s*(?P<h>\d{1,2})(?![\d.,])"), "clock"),
-        (re.compile(r"บ่าย\s*(?P<h>\d{1,2})(?:[.:](?P<m>\d{2}))?(?![\d.,])"), "pm"),
+        (re.compile(r"(?<![\d.,:])(?P<h>\d{1,2})[.:](?P<m>\d{2})\s*น\."), "clock", ("น.",)),
+        (re.compile(r"ตี\s*(?P<h>\d{1,2})(?![\d.,])"), "clock", ("ตี",)),
+        (re.compile(r"บ่าย\s*(?P<h>\d{1,2})(?:[.:](?P<m>\d{2}))?(?![\d.,])"), "pm", ("บ่าย",)),
     ]
     # Vietnamese: 5.30 chiều, 7 giờ tối, lúc 6 giờ
     times += [
-        (re.compile(r"(?<![\d.,:])(?P<h>\d{1,2})[.h](?P<m>\d{2})\s*(?:giờ\s*)?(?P<part>sáng|trưa|chiều|tối|đêm)(?![" + _LATIN_LETTER + "])", re.I), "clock"),
-        (re.compile(r"(?<![\d.,:])(?P<h>\d{1,2})\s*giờ(?:\s*(?P<m>\d{1,2})(?:\s*phút)?)?\s+(?P<part>sáng|trưa|chiều|tối|đêm)(?![" + _LATIN_LETTER + "])", re.I), "clock"),
-        (re.compile(r"(?:lúc|vào|khoảng)\s+(?P<h>\d{1,2})\s*giờ(?:\s*(?P<m>\d{1,2})(?:\s*phút)?)?", re.I), "clock"),
+        (re.compile(r"(?<![\d.,:])(?P<h>\d{1,2})[.h](?P<m>\d{2})\s*(?:giờ\s*)?(?P<part>sáng|trưa|chiều|tối|đêm)(?![" + _LATIN_LETTER + "])", re.I), "clock", ("giờ", "sáng", "trưa", "chiều", "tối", "đêm")),
+        (re.compile(r"(?<![\d.,:])(?P<h>\d{1,2})\s*giờ(?:\s*(?P<m>\d{1,2})(?:\s*phút)?)?\s+(?P<part>sáng|trưa|chiều|tối|đêm)(?![" + _LATIN_LETTER + "])", re.I), "clock", ("giờ", "sáng", "trưa", "chiều", "tối", "đêm")),
+        (re.compile(r"(?:lúc|vào|khoảng)\s+(?P<h>\d{1,2})\s*giờ(?:\s*(?P<m>\d{1,2})(?:\s*phút)?)?", re.I), "clock", ("giờ",)),
     ]
     # Malay/Indonesian: pukul 17.30, 7 malam
     times += [
-        (re.compile(r"(?:pukul|jam)\s+(?P<h>\d{1,2})(?:[.:](?P<m>\d{2}))?(?![\d.,])" + part, re.I), "clock"),
-        (re.compile(r"(?<![\d.,:])(?P<h>\d{1,2})(?:[.:](?P<m>\d{2}))?\s+(?P<part>pagi|petang|malam|sore|siang|tengah\s+hari)(?![A-Za-z])", re.I), "clock"),
+        (re.compile(r"(?:pukul|jam)\s+(?P<h>\d{1,2})(?:[.:](?P<m>\d{2}))?(?![\d.,])" + part, re.I), "clock", ("pukul", "jam")),
+        (re.compile(r"(?<![\d.,:])(?P<h>\d{1,2})(?:[.:](?P<m>\d{2}))?\s+(?P<part>pagi|petang|malam|sore|siang|tengah\s+hari)(?![A-Za-z])", re.I), "clock", ("pukul", "jam", "pagi", "petang", "malam", "sore", "siang", "tengah")),
     ]
-    month_probe = re.compile(m, re.I) if named else re.compile(r"(?!x)x")
+    # A cheap test before the month patterns: a set lookup per word, a few substring tests.
+    month_probe = (frozenset(n for n in named if n not in thai), tuple(n for n in thai if not n.startswith("tháng ")) + ("tháng",))
     return _Patterns(lang, rules, scales, parts, month_probe, suffix, prefix_currency, prefix_percent, named, dates, times, units)
 
 
 _DIGIT_RE = re.compile(r"[0-9๐-๙]")
+_LOWER_RE = re.compile(r"[a-zà-ỹ]")
 
 _ACRONYM_RE = re.compile(
     rf"(?<![{_LATIN_LETTER}\d])(?:[A-Z](?:\.[A-Z])+\.?|[A-Z][A-Z0-9]*(?:[-&][A-Z0-9]+)*)(?![{_LATIN_LETTER}\d])"
@@ -274,7 +278,7 @@ def extract(text: str, lang: str) -> list[Item]:
         taken[s:e] = b"\x01" * (e - s)
 
     has_digit = _DIGIT_RE.search(norm) is not None
-    has_month = p.month_probe.search(norm) is not None
+    has_month = _has_month(norm, p.month_probe)
     if has_digit or has_month:
         _dates(norm, text, lang, p, items, free, take, has_digit, has_month)
     if has_digit:
@@ -289,10 +293,24 @@ def extract(text: str, lang: str) -> list[Item]:
     return items
 
 
+_WORD_RE = re.compile(rf"[{_LATIN_LETTER}]+\.?")
+
+
+def _has_month(norm: str, probe: tuple) -> bool:
+    latin, substrings = probe
+    low = norm.lower()
+    if any(sub in low for sub in substrings):
+        return True
+    return any(w in latin or w.rstrip(".") in latin for w in _WORD_RE.findall(low))
+
+
 def _dates(norm, text, lang, p, items, free, take, has_digit=True, has_month=True):
-    for regex, how in p.dates:
-        # cheap guards: most patterns need a digit, the named ones a month name somewhere
+    low = norm.lower()
+    for regex, how, needs in p.dates:
+        # cheap guards: most patterns need a digit, the named ones a month name, some a word
         if (how.startswith("named") and not has_month) or (not how.startswith("named-alone") and not has_digit):
+            continue
+        if needs and not any(n in low for n in needs):
             continue
         for m in regex.finditer(norm):
             s, e = m.span()
@@ -346,7 +364,10 @@ def _dates(norm, text, lang, p, items, free, take, has_digit=True, has_month=Tru
 
 def _times(norm, text, lang, p, items, free, take):
     parts = p.day_parts
-    for regex, how in p.times:
+    low = norm.lower()
+    for regex, how, needs in p.times:
+        if needs and not any(n in low for n in needs):
+            continue
         for m in regex.finditer(norm):
             s, e = m.span()
             if not free(s, e):
@@ -385,7 +406,7 @@ def _numbers(norm, text, lang, p, items, free, take):
             items.append(Item("number", number_key(value), text[m.start():m.end()], m.start(), m.end()))
             take(*m.span())
     found = list(_NUMBER_RE.finditer(norm))
-    if any(c.islower() for c in norm) or "Ke-" in norm or "RM" in norm:
+    if _LOWER_RE.search(norm) or "Ke-" in norm or "RM" in norm:
         found = sorted(found + list(_GLUED_RE.finditer(norm)), key=lambda m: m.start())
     for m in found:
         s, e = m.span()
