@@ -447,6 +447,8 @@ def _numbers(norm, text, lang, p, items, free, take):
         if pre and currency is None:
             sym = pre.group().strip()
             currency = R.CURRENCY_PREFIXES.get(sym.lower(), R.CURRENCY_PREFIXES.get(sym))
+            if quantity is not None and after.group("unit").lower() == "m" and scale == 1.0:
+                scale, quantity = 1e6, None  # "$5m": five million dollars, not five metres
             kind = "amount"
             s2 = s - len(before) + pre.start()
         else:
