@@ -57,19 +57,46 @@ def test_real_regression_fails_with_what_moved_and_the_worst_paragraphs(tmp_path
     assert chrf["drop"] > 50 and chrf["significant"] and chrf["p_bootstrap"] < 0.05
 
 
-def test_a_drop_within_noise_passes_unless_significance_is_off(tmp_path, baseline):
+LOREM = "Lorem ipsum dolor sit amet."
+
+
+def test_lorem_ipsum_in_3_of_16_paragraphs_fails_with_a_one_line_reason(tmp_path, baseline):
+    """Issue 19: three paragraphs replaced can never be significant (p >= 2/2**3); the gate judges on magnitude."""
+    lorem = [LOREM if i in (4, 9, 14) else g for i, g in enumerate(GOOD)]
+    config = _setup(tmp_path, "lorem", lorem)
+    proc = run_cli("check", config, "--baseline", baseline)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    reason = next(line for line in proc.stdout.splitlines() if line.strip().startswith("mt chrf: 100.00 →"))
+    assert "3 paragraphs changed: a significance test cannot decide" in reason and "judged on magnitude" in reason
+    assert "pivot line(s)" in proc.stdout and "dropped more than 30 points" in proc.stdout
+    as_json = run_cli("check", config, "--baseline", baseline, "--format", "json")
+    assert as_json.returncode == 1
+    data = json.loads(as_json.stdout)
+    chrf = next(d for d in data["decisions"] if d["metric"] == "chrf")
+    assert chrf["failed"] and chrf["decided_by"] == ["magnitude", "paragraph drop"]
+    assert chrf["changed"] == 3 and chrf["underpowered"] and chrf["p_floor"] >= 0.25 and chrf["p"] >= 0.05
+    assert len(chrf["worst_paragraphs"]) == 3 and chrf["worst_paragraphs"][0]["baseline"] == pytest.approx(100)
+    metric = next(m for m in data["comparisons"][0]["metrics"] if m["metric"] == "chrf")
+    assert metric["p_floor_randomization"] >= 0.25 and metric["changed"] == 3
+
+
+def test_one_paragraph_copied_fails_unless_the_rules_allow_it(tmp_path, baseline):
     noisy = list(GOOD)
-    noisy[5] = BAD[5]  # one paragraph of sixteen gets worse
+    noisy[5] = BAD[5]  # one paragraph of sixteen left untranslated
     config = _setup(tmp_path, "noisy", noisy)
-    proc = run_cli("check", config, "--baseline", baseline, "--max-drop", "chrf=1", "--max-drop", "chrf++=1",
-                   "--max-drop", "bleu=1", "--max-drop", "ter=1")
-    assert proc.returncode == 0, proc.stdout
-    assert "within noise" in proc.stdout
+    proc = run_cli("check", config, "--baseline", baseline)
+    assert proc.returncode == 1 and "1 paragraph changed: a significance test cannot decide" in proc.stdout
     plain = run_cli("check", config, "--baseline", baseline, "--max-drop", "chrf=1", "--no-significance")
     assert plain.returncode == 1 and "significance not tested" in plain.stdout
     paragraph = run_cli("check", config, "--baseline", baseline, "--max-drop", "chrf=100", "--max-drop", "chrf++=100",
-                        "--max-drop", "bleu=100", "--max-drop", "ter=1000", "--max-paragraph-drop", "chrf=20")
-    assert paragraph.returncode == 1 and "pivot line(s) [11] dropped" in paragraph.stdout
+                        "--max-drop", "bleu=100", "--max-drop", "ter=1000", "--max-drop", "numbers=100",
+                        "--max-paragraphs-worse", "numbers=16", "--max-paragraph-drop", "chrf=20")
+    assert paragraph.returncode == 1 and "pivot line(s) [11] 100.0 → " in paragraph.stdout
+    allowed = run_cli("check", config, "--baseline", baseline, "--max-drop", "chrf=100", "--max-drop", "chrf++=100",
+                      "--max-drop", "bleu=100", "--max-drop", "ter=1000", "--max-drop", "numbers=100",
+                      "--max-paragraphs-worse", "numbers=16", "--max-paragraph-drop", "chrf=100")
+    assert allowed.returncode == 0, allowed.stdout
+    assert "check passed" in allowed.stdout
 
 
 def test_the_gate_still_trips_when_confidence_intervals_are_off(tmp_path, baseline):
@@ -84,9 +111,22 @@ def test_the_gate_still_trips_when_confidence_intervals_are_off(tmp_path, baseli
 def test_thresholds_from_the_config_per_language(tmp_path, baseline):
     noisy = list(GOOD)
     noisy[5] = BAD[5]
-    config = _setup(tmp_path, "cfg", noisy, check={"significance": False, "max_drop": {"chrf": 0.1},
-                                                     "per_language": {"ms": {"max_drop": {"chrf": 50, "chrf++": 50, "bleu": 50, "ter": 500}}}})
-    assert run_cli("check", config, "--baseline", baseline).returncode == 0  # the Malay margin wins
+    config = _setup(tmp_path, "cfg", noisy, check={
+        "significance": False, "max_drop": {"chrf": 0.1}, "max_paragraph_drop": {"chrf": 5},
+        "per_language": {"ms": {"max_drop": {"chrf": 50, "chrf++": 50, "bleu": 50, "ter": 500, "numbers": 100},
+                                "max_paragraph_drop": {"chrf": 100}, "max_new_number_errors": 16}}})
+    proc = run_cli("check", config, "--baseline", baseline)
+    assert proc.returncode == 0, proc.stdout  # the Malay margins win
+
+
+@pytest.mark.parametrize("check, expected", [
+    ({"max_paragraphs_worse": {"numbrs": 0}}, "numbrs"),
+    ({"max_paragraphs_worse": {"chrf": -1}}, "a paragraph count is 0 or more"),
+    ({"max_new_number_errors": -1}, "max_new_number_errors"),
+])
+def test_bad_gate_rules_in_the_config_exit_2(tmp_path, check, expected):
+    proc = run_cli("check", _setup(tmp_path, "z", GOOD, check=check), "--baseline", tmp_path / "nowhere")
+    assert proc.returncode == 2 and expected in proc.stderr and "Traceback" not in proc.stderr
 
 
 @pytest.mark.parametrize("make_baseline, expected", [
@@ -110,6 +150,8 @@ def test_baseline_from_another_language_pair_exits_2_before_translating(tmp_path
 def test_malformed_threshold_flag_exits_2(tmp_path, baseline):
     proc = run_cli("check", _setup(tmp_path, "y", GOOD), "--baseline", baseline, "--max-drop", "chrf:1")
     assert proc.returncode == 2 and "expected METRIC=NUMBER" in proc.stderr
+    proc = run_cli("check", _setup(tmp_path, "y2", GOOD), "--baseline", baseline, "--max-paragraphs-worse", "numbers=1.5")
+    assert proc.returncode == 2 and "'1.5' is not a whole number" in proc.stderr
 
 
 def test_compare_two_runs_and_two_systems_of_one_run(tmp_path, baseline):
