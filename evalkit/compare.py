@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.errors import ResultsError
-from evalkit.results import ParagraphResult, RunResult, SystemResult
+from evalkit.results import ParagraphResult, RunResult, SystemResult, changed_document, file_sha256
 from evalkit.scorers import METRICS
 from evalkit.scorers.stats import (
     approximate_randomization,
@@ -88,6 +88,9 @@ def check_comparable(baseline: RunResult, candidate: RunResult) -> None:
                 f"runs {baseline.run_id} and {candidate.run_id} are not comparable: {role} is "
                 f"{Path(a.path).name} ({a.lang}) in one and {Path(b.path).name} ({b.lang}) in the other"
             )
+        changed = changed_document(a, b)
+        if changed:
+            raise ResultsError(f"runs {baseline.run_id} and {candidate.run_id} are not comparable: {changed}")
 
 
 def check_baseline_fits(baseline: RunResult, config) -> None:
@@ -99,6 +102,12 @@ def check_baseline_fits(baseline: RunResult, config) -> None:
             raise ResultsError(
                 f"baseline {baseline.run_id} scored {role} {Path(record.path).name} ({record.lang}), but the config "
                 f"names {Path(file).name if file else '(detected)'} ({lang}); use a baseline of the same corpus and language pair"
+            )
+        current = file_sha256(file) if file is not None else None
+        if record.sha256 and current and record.sha256 != current:
+            raise ResultsError(
+                f"{Path(file).name} changed since baseline {baseline.run_id} was made (sha256 {record.sha256[:12]}… vs "
+                f"{current[:12]}… now); a gate against a baseline of other text measures nothing: re-make the baseline"
             )
 
 

@@ -44,6 +44,7 @@ from evalkit.results import (
     RunResult,
     Score,
     SystemResult,
+    file_sha256,
 )
 from evalkit.scorers import METRICS
 from evalkit.scorers.base import Scorer
@@ -341,6 +342,7 @@ def document_record(doc: CleanDocument, lang: str, detected: LanguageGuess) -> D
             {"line": p.line, "lang": found} for p, found in zip(doc.paragraphs, langs) if found not in (lang, None)
         ],
         dropped=[{"line": d.line, "reason": d.reason, "text": d.text} for d in doc.dropped],
+        sha256=file_sha256(doc.path),
     )
 
 

@@ -96,6 +96,25 @@ class DocumentRecord:
     paragraphs: int
     other_language_paragraphs: list[dict[str, Any]]  # {"line", "lang"}: kept paragraphs lingua labels otherwise
     dropped: list[dict[str, Any]]  # {"line", "reason", "text"}
+    sha256: str | None = None  # of the file's bytes: two runs compare only on the same text (None: older run.json)
+
+
+def file_sha256(path: str | Path) -> str | None:
+    """The content hash recorded for a corpus document; None when the file cannot be read."""
+    import hashlib
+
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def changed_document(a: DocumentRecord, b: DocumentRecord) -> str | None:
+    """Why two records of the 'same' document do not hold the same text, or None when they do (or cannot tell)."""
+    if a.sha256 and b.sha256 and a.sha256 != b.sha256:
+        return (f"{Path(a.path).name} changed between the runs (sha256 {a.sha256[:12]}… vs {b.sha256[:12]}…); "
+                f"scores against different texts are not comparable: re-run both on the same corpus")
+    return None
 
 
 @dataclass
