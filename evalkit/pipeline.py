@@ -28,11 +28,9 @@ from evalkit.corpus import CleanDocument
 from evalkit.corpus.langid import LanguageGuess, detect_paragraphs
 from evalkit.errors import (
     CacheError,
-    MetricUnavailableError,
     ModelUnavailableError,
     NotATranslationError,
     RunInterrupted,
-    ScoringError,
     TerminationRequested,
     TranslationError,
 )
@@ -42,13 +40,11 @@ from evalkit.results import (
     DocumentRecord,
     ParagraphResult,
     RunResult,
-    Score,
     SystemResult,
     file_sha256,
 )
-from evalkit.scorers import METRICS
 from evalkit.scorers.base import Scorer
-from evalkit.scorers.stats import approximate_randomization, bootstrap_ci, paired_bootstrap
+from evalkit.scoring import load_scorers, score_system, test_against_baseline
 
 
 class RunObserver(Protocol):
@@ -95,7 +91,7 @@ def _run(config: RunConfig, observer: RunObserver, translators: list[Translator]
         raise NotATranslationError(f"no paragraph of {target.path.name} aligns with {pivot.path.name}; nothing was scored")
     pairing_seconds = time.perf_counter() - clock
 
-    scorers, unavailable_metrics = _load_scorers(config)
+    scorers, unavailable_metrics = load_scorers(config)
     cache = TranslationCache(config.cache_path) if config.cache_path else None
     statistics: dict[str, dict[str, np.ndarray]] = {}  # system → metric → per-paragraph sufficient statistics
     systems: list[SystemResult] = []
@@ -108,7 +104,7 @@ def _run(config: RunConfig, observer: RunObserver, translators: list[Translator]
             cache.close()
         for scorer in scorers:
             scorer.close()
-    _test_against_baseline(config, systems, scorers, statistics)
+    test_against_baseline(config.statistics, config.baseline_system, systems, scorers, statistics)
     return RunResult(
         run_id=make_run_id(config, started.astimezone()),
         created=started.isoformat(timespec="seconds"),
@@ -122,21 +118,6 @@ def _run(config: RunConfig, observer: RunObserver, translators: list[Translator]
         unavailable_metrics=unavailable_metrics,
         seconds={"pairing": pairing_seconds, "total": time.perf_counter() - clock},
     )
-
-
-def _load_scorers(config: RunConfig) -> tuple[list[Scorer], dict[str, str]]:
-    """Build and load every metric; one whose package or weights are missing is reported, not fatal."""
-    scorers, unavailable = [], {}
-    for metric in config.metrics:
-        scorer = METRICS.get(metric.name)(config.target.lang, metric.parsed_options, config.pivot.lang)
-        scorer.use_cache(config.cache_path)
-        try:
-            scorer.load()
-        except MetricUnavailableError as exc:
-            unavailable[metric.name] = str(exc)
-            continue
-        scorers.append(scorer)
-    return scorers, unavailable
 
 
 def _run_system(
@@ -209,14 +190,7 @@ def _run_system(
             )
         )
     clock = time.perf_counter()
-    statistics[system.name] = {}
-    for scorer in list(scorers):
-        try:
-            _score(config, scorer, result, statistics[system.name])
-        except (ScoringError, MetricUnavailableError) as exc:
-            # One metric failing (a learned metric out of memory, an input it rejects) loses that
-            # metric for the whole run, said once; the other metrics and systems survive.
-            _drop_metric(scorer, str(exc), scorers, unavailable_metrics, statistics, done_systems)
+    score_system(config.statistics, scorers, result, statistics, unavailable_metrics, done_systems)
     result.seconds["score"] = time.perf_counter() - clock
     observer.system_finished(result)
     return result
@@ -232,102 +206,6 @@ def _interrupted(exc: KeyboardInterrupt, translators: list[Translator], config: 
         where = (f"{kept} newly translated paragraph(s) are kept in {config.cache_path}; "
                  f"running the same command again resumes from there")
     return RunInterrupted(f"{signal_name}: the run stopped and wrote no results; {where}", exit_code=code)
-
-
-def _score(config: RunConfig, scorer: Scorer, result: SystemResult, statistics: dict[str, np.ndarray]) -> None:
-    """One metric on one system: corpus score (with its CI where the metric has additive statistics), paragraph scores."""
-    candidates = [p.candidate for p in result.paragraphs]
-    references = [p.reference for p in result.paragraphs]
-    sources = [p.source for p in result.paragraphs]
-    settings = config.statistics
-    if scorer.has_statistics:
-        # One extraction of sufficient statistics serves the corpus score (identical to
-        # sacrebleu's corpus_score) and its bootstrap interval, and later the significance tests.
-        stats = scorer.statistics(candidates, references, sources)
-        score = Score(scorer.score_from_statistics(stats), scorer.signature(), higher_is_better=scorer.higher_is_better)
-        if settings.bootstrap_resamples:
-            interval = bootstrap_ci(scorer, stats, n_resamples=settings.bootstrap_resamples, seed=settings.seed)
-            score.ci_low, score.ci_high = interval.low, interval.high
-        statistics[scorer.name] = stats
-    else:  # no resampling without additive statistics: the score stands without an interval
-        score = Score(scorer.corpus_score(candidates, references, sources).score, scorer.signature(),
-                      higher_is_better=scorer.higher_is_better)
-    paragraph_scores = scorer.paragraph_scores(candidates, references, sources)
-    details = scorer.paragraph_details(candidates, references, sources)
-    result.corpus_scores[scorer.name] = score
-    result.paragraph_signatures[scorer.name] = scorer.paragraph_signature()
-    for paragraph, value in zip(result.paragraphs, paragraph_scores):
-        paragraph.scores[scorer.name] = value
-    if details is not None:
-        for paragraph, found in zip(result.paragraphs, details):
-            paragraph.details[scorer.name] = found
-
-
-def _drop_metric(
-    scorer: Scorer,
-    reason: str,
-    scorers: list[Scorer],
-    unavailable: dict[str, str],
-    statistics: dict[str, dict[str, np.ndarray]],
-    systems: Sequence[SystemResult],
-) -> None:
-    """Remove a metric that failed from the run: no system keeps a score the others lack."""
-    scorers.remove(scorer)
-    unavailable[scorer.name] = f"failed while scoring: {reason}"
-    for per_metric in statistics.values():
-        per_metric.pop(scorer.name, None)
-    for system in systems:
-        system.corpus_scores.pop(scorer.name, None)
-        system.paragraph_signatures.pop(scorer.name, None)
-        for paragraph in system.paragraphs:
-            paragraph.scores.pop(scorer.name, None)
-            paragraph.details.pop(scorer.name, None)
-
-
-def _test_against_baseline(
-    config: RunConfig,
-    systems: list[SystemResult],
-    scorers: Sequence[Scorer],
-    statistics: dict[str, dict[str, np.ndarray]],
-) -> None:
-    """Paired bootstrap (Koehn 2004) and approximate randomisation (Riezler & Maxwell 2005) against the baseline.
-
-    Both systems are scored on the same aligned paragraphs, so the tests are
-    paired. A difference is marked significant only when both tests agree at
-    alpha: they answer the same question with different resampling, and a
-    published claim should survive either.
-    """
-    settings, baseline = config.statistics, config.baseline_system
-    if baseline not in statistics:
-        # The baseline produced no scores: say so on every scored system instead of silently omitting the tests.
-        for result in systems:
-            if result.name != baseline and result.name in statistics:
-                result.significance = {"baseline": baseline, "skipped": f"baseline {baseline!r} produced no scores"}
-        return
-    for result in systems:
-        if result.name == baseline or result.name not in statistics:
-            continue
-        metrics = {}
-        for scorer in scorers:
-            if not scorer.has_statistics:  # a paired test resamples statistics; without them there is none
-                continue
-            own, base = statistics[result.name][scorer.name], statistics[baseline][scorer.name]
-            boot = paired_bootstrap(scorer, own, base, n_resamples=settings.paired_resamples,
-                                    seed=settings.seed, alpha=settings.alpha)
-            entry = {
-                "delta": boot.delta,
-                "better": boot.better,
-                "p_bootstrap": boot.p_value,
-                "bootstrap_resamples": boot.n_samples,
-                "significant": boot.significant,
-            }
-            if settings.randomization_trials:
-                ar = approximate_randomization(scorer, own, base, n_trials=settings.randomization_trials,
-                                               seed=settings.seed, alpha=settings.alpha)
-                entry.update(p_randomization=ar.p_value, randomization_trials=ar.n_samples,
-                             significant=boot.significant and ar.significant)
-            metrics[scorer.name] = entry
-        result.significance = {"baseline": baseline, "alpha": settings.alpha, "seed": settings.seed, "metrics": metrics}
 
 
 def document_record(doc: CleanDocument, lang: str, detected: LanguageGuess) -> DocumentRecord:
