@@ -24,6 +24,8 @@ class Score:
     # TER: False. Recorded so readers of run.json need no evalkit code; None in run.json files written
     # before it was recorded (readers then ask the metric registry).
     higher_is_better: bool | None = None
+    # metric-specific figures from the same statistics (numbers: precision, recall, paragraphs with errors)
+    summary: dict[str, float] | None = None
 
     @property
     def half_width(self) -> float | None:

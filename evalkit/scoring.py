@@ -63,7 +63,8 @@ def _score(settings: StatisticsConfig, scorer: Scorer, result: SystemResult, sta
         # One extraction of sufficient statistics serves the corpus score (identical to
         # sacrebleu's corpus_score) and its bootstrap interval, and later the significance tests.
         stats = scorer.statistics(candidates, references, sources)
-        score = Score(scorer.score_from_statistics(stats), scorer.signature(), higher_is_better=scorer.higher_is_better)
+        score = Score(scorer.score_from_statistics(stats), scorer.signature(), higher_is_better=scorer.higher_is_better,
+                      summary=scorer.summary(stats))
         if settings.bootstrap_resamples:
             interval = bootstrap_ci(scorer, stats, n_resamples=settings.bootstrap_resamples, seed=settings.seed)
             score.ci_low, score.ci_high = interval.low, interval.high

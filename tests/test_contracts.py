@@ -100,6 +100,8 @@ def test_metric_contract(scorer_for, lang):
         assert scorer.score_from_statistics(stats[subset]) == pytest.approx(alone.score, abs=1e-9)
         # determinism
         assert np.array_equal(stats, scorer.statistics(candidates, refs, SOURCES))
+        summary = scorer.summary(stats)
+        assert summary is None or all(isinstance(v, float) and math.isfinite(v) for v in summary.values())
     assert scorer.paragraph_scores(candidates, refs, SOURCES) == paragraphs
 
     details = scorer.paragraph_details(candidates, refs, SOURCES)

@@ -145,6 +145,14 @@ class Scorer(ABC):
     def _score_from_statistics(self, summed: np.ndarray) -> float:
         raise ScoringError(f"{self.name}: this metric cannot compute a score from sufficient statistics")
 
+    def summary(self, stats: np.ndarray) -> dict[str, float] | None:
+        """Per-system figures beside the corpus score, from summed statistics (None: the score says it all).
+
+        E.g. `numbers` adds precision, recall and the paragraphs with a lost
+        number; computed from the same rows, so they are exactly the score's.
+        """
+        return None
+
     def paragraph_details(
         self, candidates: Sequence[str], references: Sequence[str], sources: Sources = None
     ) -> list[dict[str, Any]] | None:
