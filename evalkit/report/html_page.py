@@ -45,6 +45,7 @@ from importlib import resources
 from pathlib import PurePath
 from typing import Any
 
+from evalkit.report import numbers_view
 from evalkit.results import ParagraphResult, RunResult, SystemResult
 
 # Okabe–Ito: distinguishable with the common colour-vision deficiencies.
@@ -178,9 +179,46 @@ class _View:
         for j, m in enumerate(self.metrics):
             values = [v for per_system in self.scores for v in per_system[j] if v is not None]
             self.range[m] = (min(values), max(values)) if values else (0.0, 1.0)
+        self._numbers()
         self.other_language = [(side, o) for side, doc in (("pivot", result.pivot), ("reference", result.target))
                                for o in doc.other_language_paragraphs]
         self.charts = self._charts()
+
+    def _numbers(self) -> None:
+        """The `numbers` metric's view: highlighted texts per row, lost items per cell, the per-system headline.
+
+        Segments are (text, class, title) built here and rendered by the template with autoescape,
+        so an item's text is as inert as the rest of the paragraph. Without the metric's details
+        (an older run, a config without it) every text is one plain segment, as before.
+        """
+        self.numbers_shown = any(numbers_view.details_of(p) is not None for s in self.scored for p in s.paragraphs)
+        self.numbers_metric = numbers_view.METRIC if numbers_view.METRIC in self.metrics else None
+        self.texts: list[dict[str, Any]] = []
+        self.candidates: list[list[list[numbers_view.Segment]]] = [[] for _ in self.scored]
+        self.lost: list[list[int | None]] = [[] for _ in self.scored]
+        for r, (p, key) in enumerate(zip(self.rows, self.keys)):
+            own = [by.get(key) for by in self.by_system]
+            if self.numbers_shown:
+                self.texts.append({
+                    "source": numbers_view.source_segments(p.source, [(s.name, q) for s, q in zip(self.scored, own)]),
+                    "reference": numbers_view.reference_segments(p.reference, own),
+                    "flag": numbers_view.reference_flag(own),
+                })
+            else:
+                self.texts.append({"source": [numbers_view.Segment(p.source)],
+                                   "reference": [numbers_view.Segment(p.reference)], "flag": None})
+            for i, q in enumerate(own):
+                details = numbers_view.details_of(q)
+                self.candidates[i].append(numbers_view.candidate_segments(q) if q is not None and details is not None
+                                          else [numbers_view.Segment(q.candidate if q is not None else "")])
+                self.lost[i].append(None if details is None else numbers_view.lost(details))
+        self.numbers_summary = []
+        for s in self.scored:
+            h = numbers_view.headline(s.corpus_scores.get(numbers_view.METRIC), len(s.paragraphs))
+            if h is not None:
+                cell = self.summary_cell(s, numbers_view.METRIC)
+                self.numbers_summary.append({"system": s, "headline": h, "cell": cell})
+        self.reference_flags = sum(1 for t in self.texts if t["flag"])
 
     def arrow(self, metric: str) -> str:
         return "" if self.higher[metric] else " ↓"
