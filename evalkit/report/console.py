@@ -22,6 +22,7 @@ from rich.markup import escape  # corpus, model and config text may contain [bra
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from evalkit.report import numbers_view
 from evalkit.report.wording import pairing_sentence
 from evalkit.results import ParagraphResult, RunResult, SystemResult
 
@@ -110,8 +111,12 @@ def _worst(indexed: list[tuple[int, ParagraphResult]], metric: str, higher: bool
     return sorted(indexed, key=key)
 
 
-def _paragraph_table(title: str, metrics: list[str], extra: str | None = None) -> Table:
-    """`title` is plain text; the table is at least as wide so the title stays on one line where it fits."""
+def _paragraph_table(title: str, metrics: list[str], extra: str | None = None, lost: bool = False) -> Table:
+    """`title` is plain text; the table is at least as wide so the title stays on one line where it fits.
+
+    `lost`: a column right after the `numbers` score with the pivot items the candidate lost (missing
+    or changed), and ⚑ where the human reference itself changed or dropped a number.
+    """
     table = Table(title=escape(title), title_justify="left", show_lines=False, min_width=len(title))
     # Numbers are never truncated; the excerpt takes whatever width is left.
     table.add_column("#", justify="right", no_wrap=True, min_width=2)
@@ -120,15 +125,34 @@ def _paragraph_table(title: str, metrics: list[str], extra: str | None = None) -
     table.add_column("source excerpt", overflow="ellipsis", no_wrap=True, min_width=12, max_width=EXCERPT)
     for metric in metrics:
         table.add_column(escape(metric), justify="right", no_wrap=True, min_width=max(6, len(metric)))
+        if lost and metric == numbers_view.METRIC:
+            table.add_column("lost", justify="right", no_wrap=True)
     if extra:
         table.add_column(escape(extra), justify="right", no_wrap=True)
     return table
 
 
-def _add_paragraph(table: Table, index: int, p: ParagraphResult, metrics: list[str], *extra: str) -> None:
+def _lost_cell(p: ParagraphResult) -> str:
+    """'2', '2 ⚑', '⚑' or '': lost pivot items, and the flag where the reference itself disagrees with the pivot."""
+    details = numbers_view.details_of(p)
+    count = numbers_view.lost(details)
+    flag = "⚑" if numbers_view.reference_disagrees(details) else ""
+    return " ".join(x for x in (str(count) if count else "", flag) if x)
+
+
+def _score_cells(p: ParagraphResult, metrics: list[str], lost: bool) -> list[str]:
+    cells = []
+    for m in metrics:
+        cells.append(_fmt(p.scores.get(m)))
+        if lost and m == numbers_view.METRIC:
+            cells.append(_lost_cell(p))
+    return cells
+
+
+def _add_paragraph(table: Table, index: int, p: ParagraphResult, metrics: list[str], *extra: str,
+                   lost: bool = False) -> None:
     table.add_row(f"{index}{'†' if p.notes else ''}", ",".join(map(str, p.source_lines)),
-                  ",".join(map(str, p.reference_lines)), excerpt(p.source), *(_fmt(p.scores.get(m)) for m in metrics),
-                  *extra)
+                  ",".join(map(str, p.reference_lines)), excerpt(p.source), *_score_cells(p, metrics, lost), *extra)
 
 
 def _notes(table: Table, shown: list[ParagraphResult]) -> None:
@@ -162,15 +186,32 @@ def render_system(console: Console, system: SystemResult, metrics: list[str], pa
     else:
         chosen = _worst(indexed, focus, higher.get(focus, True))[:max(0, paragraphs)]
         heading = f"{title}: the {paragraphs} worst of {total} paragraphs by {focus}" if chosen else title
-    table = _paragraph_table(heading, metrics)
+    lost = numbers_view.METRIC in metrics and any(numbers_view.details_of(p) is not None for p in system.paragraphs)
+    numbers = numbers_view.headline(system.corpus_scores.get(numbers_view.METRIC), total) \
+        if numbers_view.METRIC in metrics else None
+    table = _paragraph_table(heading, metrics, lost=lost)
     for index, p in chosen:
-        _add_paragraph(table, index, p, metrics)
+        _add_paragraph(table, index, p, metrics, lost=lost)
     table.add_section()
     _notes(table, [p for _, p in chosen])
-    table.add_row("", "", "", f"[bold]document ({total} pairs)[/bold]",
-                  *(f"[bold]{_fmt(system.corpus_scores[m].score)}[/bold]" if m in system.corpus_scores else ""
-                    for m in metrics))
+    document = []
+    for m in metrics:
+        document.append(f"[bold]{_fmt(system.corpus_scores[m].score)}[/bold]" if m in system.corpus_scores else "")
+        if lost and m == numbers_view.METRIC:
+            total_lost = numbers.lost if numbers is not None else sum(
+                numbers_view.lost(numbers_view.details_of(p)) for p in system.paragraphs)
+            document.append(f"[bold]{total_lost}[/bold]" if total_lost else "")
+    table.add_row("", "", "", f"[bold]document ({total} pairs)[/bold]", *document)
     console.print(table)
+    if numbers is not None:
+        console.print(f"  numbers, dates and names: {numbers.sentence()}; {numbers.items()}",
+                      soft_wrap=True, highlight=False, markup=False)
+    flagged = sum(1 for p in system.paragraphs if numbers_view.reference_disagrees(numbers_view.details_of(p)))
+    if lost and (flagged or any(numbers_view.lost(numbers_view.details_of(p)) for p in system.paragraphs)):
+        console.print("  lost: pivot numbers, dates and names missing or changed in the candidate"
+                      + (f"; ⚑ the human reference itself changed or dropped a number there ({flagged} paragraph"
+                         f"{'s' if flagged != 1 else ''}): not counted against the system" if flagged else ""),
+                      style="dim", soft_wrap=True, highlight=False, markup=False)
     shown = {index for index, _ in chosen}
     if len(chosen) < total and focus is not None and baseline is not None and baseline is not system \
             and baseline.status == "ok":
@@ -184,9 +225,9 @@ def render_system(console: Console, system: SystemResult, metrics: list[str], pa
         moved = moved[:max(0, paragraphs)]
         if moved:
             changed = _paragraph_table(f"{system.name}: the {len(moved)} paragraphs that moved most against "
-                                       f"{baseline.name} on {focus}", metrics, f"Δ {focus}")
+                                       f"{baseline.name} on {focus}", metrics, f"Δ {focus}", lost=lost)
             for _, index, p, delta in moved:
-                _add_paragraph(changed, index, p, metrics, f"{delta:+.2f}")
+                _add_paragraph(changed, index, p, metrics, f"{delta:+.2f}", lost=lost)
             _notes(changed, [p for _, _, p, _ in moved])
             console.print(changed)
             shown |= {index for _, index, _, _ in moved}

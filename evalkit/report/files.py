@@ -27,10 +27,14 @@ import shutil
 from pathlib import Path
 
 from evalkit.errors import ResultsError
+from evalkit.report import numbers_view
 from evalkit.results import RunResult
 
 CSV_FIXED = ["system", "status", "source_line", "source_lines", "reference_lines", "alignment_confidence",
              "source", "reference", "candidate"]
+# numbers_lost: pivot items missing or changed; numbers_items: every item ("changed: 100 tỷ yen→100 ล้านเยน;
+# converted: 2023→2566 (BE year)"); numbers_reference: where the human reference itself differs from the pivot.
+CSV_NUMBERS = ["numbers_lost", "numbers_items", "numbers_reference"]
 # A spreadsheet runs a cell that starts with one of these as a formula (OWASP, "CSV Injection").
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # A run folder's name is taken by someone else (a concurrent run): try the next suffix.
@@ -68,17 +72,25 @@ def paragraphs_csv(result: RunResult) -> str:
     spreadsheet runs it as a formula. run.json keeps the exact text.
     """
     metrics = list(result.config["metrics"])
+    # The `numbers` metric's items, after the scores, where the run has them (not in older runs or other configs):
+    # how many pivot items each candidate lost, the items in compact form, and what the human reference changed.
+    numbers = numbers_view.METRIC in metrics or any(
+        numbers_view.details_of(p) is not None for s in result.systems for p in s.paragraphs)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(CSV_FIXED + metrics)
+    writer.writerow(CSV_FIXED + metrics + (CSV_NUMBERS if numbers else []))
     for system in result.systems:
         for p in system.paragraphs:
-            writer.writerow(
-                [spreadsheet_safe(system.name), system.status, p.source_line, " ".join(map(str, p.source_lines)),
-                 " ".join(map(str, p.reference_lines)), f"{p.alignment_confidence:.3f}", spreadsheet_safe(p.source),
-                 spreadsheet_safe(p.reference), spreadsheet_safe(p.candidate)]
-                + [repr(p.scores[m]) if m in p.scores else "" for m in metrics]
-            )
+            row = ([spreadsheet_safe(system.name), system.status, p.source_line, " ".join(map(str, p.source_lines)),
+                    " ".join(map(str, p.reference_lines)), f"{p.alignment_confidence:.3f}", spreadsheet_safe(p.source),
+                    spreadsheet_safe(p.reference), spreadsheet_safe(p.candidate)]
+                   + [repr(p.scores[m]) if m in p.scores else "" for m in metrics])
+            if numbers:
+                details = numbers_view.details_of(p)
+                row += ["", "", ""] if details is None else [
+                    str(numbers_view.lost(details)), spreadsheet_safe(numbers_view.compact(details)),
+                    spreadsheet_safe(numbers_view.compact_reference(details))]
+            writer.writerow(row)
     return buffer.getvalue()
 
 

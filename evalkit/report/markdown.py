@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from evalkit.report import numbers_view
 from evalkit.report.wording import pairing_sentence
 from evalkit.results import RunResult, SystemResult
 
@@ -91,6 +92,13 @@ def render_markdown(result: RunResult) -> str:
     for s in result.systems:
         cells = [_cell(s, m) for m in metrics] if s.status == "ok" else ["–"] * len(metrics)
         lines.append(f"| {md_text(s.name)} | {md_text(s.status)} | " + " | ".join(cells) + " |")
+    numbers = [(s, numbers_view.headline(s.corpus_scores.get(numbers_view.METRIC), len(s.paragraphs)))
+               for s in result.systems if s.status == "ok"]
+    numbers = [(s, h) for s, h in numbers if h is not None]
+    if numbers:
+        lines += ["", f"Numbers, dates and names ({md_code(numbers_view.METRIC)}: the pivot's numbers, amounts, dates, "
+                      "times and acronyms kept in the candidate, Buddhist-Era years and other conversions counted as kept):", ""]
+        lines += [f"- {md_text(s.name)}: F1 {h.f1:.2f}, {md_text(h.sentence())}; {md_text(h.items())}" for s, h in numbers]
     skipped = next((s.significance["skipped"] for s in result.systems if s.significance and "skipped" in s.significance), None)
     if skipped:
         lines += ["", f"No significance tests: {md_text(skipped)}."]
