@@ -293,6 +293,8 @@ def real_report(tmp_path_factory) -> tuple[RunResult, Path]:
     for k, p in enumerate(floor.system("copy").paragraphs):
         candidate = (p.reference, p.reference[: len(p.reference) // 2], p.source)[k % 3]
         candidate = {1: EVIL_IMG, 2: EVIL_SCRIPT, 4: corpus_html_line()}.get(k, candidate)
+        if CHANGED_AMOUNT[0] in p.reference:  # the human translation, with 100 billion yen made 100 million
+            candidate = p.reference.replace(*CHANGED_AMOUNT)
         records.append({"line": p.source_lines[0], "translation": candidate})
         records.extend({"line": line, "translation": "."} for line in p.source_lines[1:])
     candidates = tmp / "post-edit.jsonl"
@@ -308,6 +310,56 @@ def real_report(tmp_path_factory) -> tuple[RunResult, Path]:
     path = tmp / "report.html"
     path.write_text(render_html(result), encoding="utf-8")
     return result, path
+
+
+CHANGED_AMOUNT = ("100,000 ล้านเยน", "100 ล้านเยน")  # the reference's "100 tỷ yen" (line 39), a thousand times less
+
+
+def _marks_in(html: str) -> list[tuple[str, str, str]]:
+    """(data-status, text, title) of every highlighted item of the numbers metric, in page order."""
+    found: list[tuple[str, str, str]] = []
+
+    class Marks(HTMLParser):
+        current: list | None = None
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if tag == "mark" and attrs.get("data-status"):
+                self.current = [attrs["data-status"], "", attrs.get("title") or ""]
+
+        def handle_endtag(self, tag):
+            if tag == "mark" and self.current is not None:
+                found.append(tuple(self.current))
+                self.current = None
+
+        def handle_data(self, data):
+            if self.current is not None:
+                self.current[1] += data
+
+    Marks(convert_charrefs=True).feed(html)
+    return found
+
+
+def test_real_run_highlights_numbers(real_report):
+    """The shipped Thai reference converts every year to the Buddhist Era; a candidate that changes an amount is flagged."""
+    result, path = real_report
+    html = path.read_text(encoding="utf-8")
+    marks = _marks_in(html)
+    # the reference and the post-edit candidate (the reference's text) write 2023 as 2566: converted, not an error
+    assert ("converted", "2566", "converted: BE year 2566 = 2023") in marks
+    assert ("converted", "2516", "converted: BE year 2516 = 1973") in marks
+    assert ("changed", "100 ล้านเยน", "changed: 100 tỷ yen in the pivot, 100 ล้านเยน in the candidate") in marks
+    # the pivot's amount shows the worst status among the systems, with each system's
+    pivot, copied = [m for m in marks if m[1] == "100 tỷ yen"]  # the source cell, then the copy candidate
+    assert pivot[0] == "changed" and copied == ("preserved", "100 tỷ yen", "preserved: 100 tỷ yen")
+    assert "copy: preserved: 100 tỷ yen" in pivot[2] and "post-edit: changed: 100 tỷ yen in the pivot" in pivot[2]
+    assert "reference: preserved: 100 tỷ yen = 100,000 ล้านเยน" in pivot[2]
+    numbers = result.system("post-edit").corpus_scores["numbers"].summary
+    assert numbers["changed"] >= 1 and numbers["paragraphs_with_errors"] >= 1
+    page = Page(html)
+    figures = {a["data-figure"] for a in page.tags("td") if a.get("data-figure")}
+    assert figures == {"precision", "recall", "paragraphs_with_errors", "reference_disagrees"}
+    assert "lost" in " ".join(page.all_text.split())
 
 
 def test_real_run_report(real_report):
@@ -515,6 +567,18 @@ def test_report_in_headless_chromium(real_report, chromium, tmp_path):
     if os.environ.get("EVALKIT_REPORT_SCREENSHOT"):  # to look at the page: EVALKIT_REPORT_SCREENSHOT=report.png pytest …
         Path(os.environ["EVALKIT_REPORT_SCREENSHOT"]).write_bytes(png)
 
+    # numbers: the changed amount and a Buddhist-Era year, as the reader sees them (styled apart, titled)
+    marked = tab("Array.from(document.querySelectorAll('#paragraph-table mark[data-status]')).map(m => "
+                 "[m.dataset.status, m.textContent, m.title, getComputedStyle(m).backgroundColor, "
+                 "getComputedStyle(m).fontWeight])")
+    changed = [m for m in marked if m[0] == "changed" and m[1] == "100 ล้านเยน"]
+    converted = [m for m in marked if m[0] == "converted" and m[1] == "2566"]
+    preserved = [m for m in marked if m[0] == "preserved"]
+    assert changed and changed[0][2] == "changed: 100 tỷ yen in the pivot, 100 ล้านเยน in the candidate"
+    assert converted and converted[0][2] == "converted: BE year 2566 = 2023"
+    assert len({changed[0][3], converted[0][3], preserved[0][3]}) == 3  # three different backgrounds
+    assert int(changed[0][4]) >= 700  # and changed is bold: not told by colour alone
+
     requests = [e["params"]["request"]["url"] for e in chromium.events if e.get("method") == "Network.requestWillBeSent"]
     assert tab.url in requests  # the recorder saw the document itself, so an empty list below means something
     assert [u for u in requests if u != tab.url and not u.startswith("data:")] == []
@@ -653,3 +717,27 @@ def test_worst_first_sorts_by_the_left_system_in_the_metric_direction(controls_t
     assert shown(2, 1) == ["90.00", "51.00", "42.00", "35.00", "10.00"]
     tab.click("#reset")
     assert tab.order() == [0, 1, 2, 3, 4]
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install -y chromium)")
+def test_number_spans_with_markup_stay_text_in_chromium(chromium, tmp_path):
+    """An item whose text (and status) is markup, from a hand-edited or hostile run.json: shown as text, nothing runs."""
+    from test_report_numbers import numbers_run
+
+    result = numbers_run()
+    p = result.system("mt").paragraphs[3]
+    p.candidate = f"x {EVIL_IMG} y"
+    start = p.candidate.index(EVIL_IMG)
+    p.details["numbers"]["items"] = [{"kind": "name", "status": '"><img src=z onerror=alert(4)>', "source": None,
+                                      "candidate": {"text": EVIL_IMG, "span": [start, start + len(EVIL_IMG)]}}]
+    path = tmp_path / "numbers.html"
+    path.write_text(render_html(result), encoding="utf-8")
+    tab = Tab(chromium, path)
+    assert tab("document.images.length") == 0 and tab("document.scripts.length") == 2
+    found = tab("Array.from(document.querySelectorAll('mark[data-status]')).filter(m => m.textContent === "
+                f"{json.dumps(EVIL_IMG)}).map(m => [m.dataset.status, m.title, m.children.length])")
+    assert found == [['"><img src=z onerror=alert(4)>', '"><img src=z onerror=alert(4)>', 0]]
+    assert tab("document.querySelector('tr[data-reference-disagrees]').dataset.r") == "1"
+    assert "the human reference changed a number here" in tab("document.body.innerText")
+    assert tab.problems() == []

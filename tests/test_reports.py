@@ -19,6 +19,10 @@ def test_run_json_round_trips_and_reports_are_rerendered(tmp_path):
     assert "| copy | ok | 9.43 ± " in summary and "| gone | unavailable | – |" in summary
     assert "- system `gone`: unavailable — model folder " in summary and "missing does not exist" in summary
     assert "`chrf`: `nrefs:1|case:mixed|eff:yes|nc:6|nw:0|space:no|version:" in summary
+    # the numbers metric (on by default): its headline in summary.md, its items in paragraphs.csv
+    assert "- copy: F1 100.00, precision 100.00, recall 100.00; 0 of " in summary
+    header = (folder / "paragraphs.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert header.endswith(",numbers,numbers_lost,numbers_items,numbers_reference")
     (folder / "summary.md").unlink()
     (folder / "paragraphs.csv").write_text("stale", encoding="utf-8")
     proc = run_cli("report", folder)
