@@ -77,6 +77,10 @@ ANCHOR_MISS = 1.0
 NAME_MATCH = 1.0
 NAME_MISS = 0.5
 MARK_WEIGHT = 0.5  # quotes/parentheses: weaker than a number
+# Latin words in Thai text that the other side lacks: Thai keeps English names ("Sky Blues", "Premier
+# League") that a Vietnamese or Malay translation of the same English original translates, so a miss is
+# weak evidence (a match stays strong).
+FOREIGN_WORD_MISS = 0.3
 MAX_ANCHOR_BONUS = 8.0
 MAX_ANCHOR_PENALTY = 6.0
 MAX_NAME_BONUS = 3.0
@@ -350,10 +354,10 @@ class AnchorWindow:
             shared, sw_tot, tw_tot = self.words.overlap(di, dj, perm)
             if sc.tgt_foreign:  # target's Latin words must come from the source
                 match = match + shared
-                miss = miss + tw_tot[None, :] - shared
+                miss = miss + FOREIGN_WORD_MISS * (tw_tot[None, :] - shared)
             if sc.src_foreign:
                 match = match + shared
-                miss = miss + sw_tot[:, None] - shared
+                miss = miss + FOREIGN_WORD_MISS * (sw_tot[:, None] - shared)
         cost = -np.minimum(MAX_ANCHOR_BONUS, ANCHOR_MATCH * match) + np.minimum(
             MAX_ANCHOR_PENALTY, ANCHOR_MISS * np.maximum(miss, 0.0)
         )
