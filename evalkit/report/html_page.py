@@ -28,6 +28,12 @@ The tables, scores, colours and the chart are in the markup, so the report reads
 the same without JavaScript; the script only adds sorting, filtering, the
 difference column and the "worst first" control.
 
+The `numbers` metric's items (numbers, dates, names) are highlighted in the
+paragraph texts by their recorded character spans: `numbers_view` cuts each text
+into (text, class, title) segments and the template wraps the highlighted ones
+in `<mark>` with autoescape like any other value — no markup is ever built by
+string concatenation, so an item's text is as inert as the paragraph around it.
+
 A metric's direction comes from run.json (`Score.higher_is_better`), not from the
 metric registry: the page renders wherever run.json can be read, without the
 metric's package. Files written before the direction was recorded fall back to

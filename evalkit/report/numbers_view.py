@@ -36,8 +36,9 @@ CLASSES = {PRESERVED: "n-preserved", CONVERTED: "n-converted", CHANGED: "n-chang
            ADDED: "n-added", ADDED_IN_REFERENCE: "n-added-ref", NOT_EXPECTED: "n-not-expected"}
 # Worst first: where systems differ on a pivot item, the source text shows the worst one.
 SEVERITY = (MISSING, CHANGED, ADDED, CONVERTED, PRESERVED, ADDED_IN_REFERENCE, NOT_EXPECTED)
-REFERENCE_DISAGREES = ("the human reference changed a number here: the system is not blamed "
-                       "(numbers compares the candidate with the pivot; chrF and the other reference-based scores may still blame it)")
+REFERENCE_DISAGREES = "the human reference changed a number here: the system is not blamed"
+REFERENCE_DISAGREES_WHY = ("numbers compares each candidate with the pivot, not with the reference; chrF and the other "
+                           "reference-based scores may still count a correct number as an error here")
 
 
 @dataclass(frozen=True)
@@ -297,7 +298,7 @@ def reference_flag(paragraphs: list[ParagraphResult | None]) -> dict[str, Any] |
         details = details_of(p)
         if reference_disagrees(details):
             issues = [i for i in _issues(details) if _status(i) in LOST]
-            return {"message": REFERENCE_DISAGREES,
+            return {"message": REFERENCE_DISAGREES, "why": REFERENCE_DISAGREES_WHY,
                     "issues": compact_reference({"reference_issues": issues}) or compact_reference(details)}
     return None
 
@@ -317,7 +318,7 @@ class Headline:
     counts: dict[str, int]
 
     def sentence(self) -> str:
-        """'F1 84.21 · precision 88.89, recall 80.00 · 2 of 16 paragraphs with a missing or changed item (…)'."""
+        """'precision 88.89, recall 80.00; 2 of 16 paragraphs with a missing or changed item[; in 1 paragraph the …]'."""
         text = (f"precision {self.precision:.2f}, recall {self.recall:.2f}; {self.with_errors} of {self.paragraphs} "
                 f"paragraphs with a missing or changed item")
         if self.reference_disagrees:
