@@ -108,9 +108,10 @@ def one_line(text: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def comet_env_dir(request) -> Path:
+def comet_env_dir(request, tmp_path_factory) -> Path:
     root = os.environ.get("EVALKIT_TEST_ENVS")
-    base = Path(root) if root else request.config.cache.mkdir("evalkit-envs")
+    cache = getattr(request.config, "cache", None)  # None under -p no:cacheprovider: built for this session only
+    base = Path(root) if root else cache.mkdir("evalkit-envs") if cache is not None else tmp_path_factory.mktemp("envs")
     env = base / f"comet-{comet_env.requirements_hash()}"
     try:
         comet_env.setup_env(env)  # instant when a complete build is there; serialised by a lock across sessions

@@ -31,7 +31,8 @@ from evalkit.errors import EvalkitError, MetricUnavailableError
 
 ENV_VARIABLE = "EVALKIT_COMET_ENV"
 STAMP = "evalkit-env.json"
-# torch first, from the CPU wheel: left to resolve on its own, unbabel-comet's torch requirement pulls a multi-GB CUDA build.
+# torch first and pinned, as in the Makefile: left to resolve on its own, unbabel-comet's torch requirement may pull
+# another (multi-GB) build than the one this machine provides.
 TORCH_REQUIREMENT = "torch==2.13.0"
 COMET_REQUIREMENTS = ("unbabel-comet==2.2.7", "setuptools<81")  # comet 2.2 imports pkg_resources
 SETUP_HINT = "run `evalkit setup comet` once"
@@ -166,7 +167,7 @@ def setup_env(
         env.parent.mkdir(parents=True, exist_ok=True)
         steps = [
             (f"creating a virtual environment at {env} (about a minute and 1 GB in all)", [python or sys.executable, "-m", "venv", str(env)]),
-            (f"installing {TORCH_REQUIREMENT} (CPU wheel)",
+            (f"installing {TORCH_REQUIREMENT} first",
              [str(env_python(env)), "-m", "pip", "install", "--quiet", *pip_args, TORCH_REQUIREMENT]),
             (f"installing {' '.join(COMET_REQUIREMENTS)}",
              [str(env_python(env)), "-m", "pip", "install", "--quiet", *pip_args, *COMET_REQUIREMENTS]),

@@ -262,8 +262,10 @@ class CometScorer(_SegmentMeanScorer):
     and keys the score cache. The worker starts on the first segment the cache
     does not have, loads the model once, and serves every system of the run
     (and CometKiwi's model too, when both metrics are configured); `close()`
-    releases it, and the last metric to release it stops it. A worker that cannot start, dies or hangs raises
-    ScoringError: the pipeline reports the metric unavailable for the run.
+    releases it, and the last metric to release it stops it. A worker that
+    cannot start, dies or hangs raises ScoringError, a model it cannot load
+    MetricUnavailableError: either way the pipeline reports the metric
+    unavailable for the run and keeps the other metrics.
     """
 
     name = "comet"
@@ -303,18 +305,24 @@ class CometScorer(_SegmentMeanScorer):
     def _samples(self, candidates: list[str], references: list[str], sources: list[str]) -> list[dict[str, str]]:
         return [{"src": s, "mt": c, "ref": r} for s, c, r in zip(sources, candidates, references)]
 
+    @property
+    def _model_key(self) -> str:
+        """A model as loaded in the shared worker: identity and the options it scores with."""
+        o = self.options
+        return f"{self.name}|{self._identity}|device:{o.device}|gpus:{o.gpus}|batch:{o.batch_size}"
+
     def _start_worker(self) -> WorkerProcess:
-        if self._worker is not None and self._worker.alive and self._identity in self._worker.loaded:
+        if self._worker is not None and self._worker.alive and self._model_key in self._worker.loaded:
             return self._worker
         try:
             self._worker = acquire_worker(self._env.python, self.options.timeout, self)
-            if self._identity not in self._worker.loaded:
+            if self._model_key not in self._worker.loaded:
                 self._worker.request("load", f"loading {self.options.model}", timeout=self.options.timeout,
-                                     model=self._identity, checkpoint=str(self._checkpoint),
+                                     model=self._model_key, checkpoint=str(self._checkpoint),
                                      device=self.options.device, gpus=self.options.gpus,
                                      batch_size=self.options.batch_size,
                                      split_long=self.options.long_segments == "split")
-                self._worker.loaded.add(self._identity)
+                self._worker.loaded.add(self._model_key)
         except WorkerError as exc:
             raise self._worker_failure(exc) from None
         return self._worker
@@ -346,12 +354,12 @@ class CometScorer(_SegmentMeanScorer):
                 worker = self._start_worker()
                 try:
                     answer = worker.request("score", f"scoring {len(chunk)} segments", timeout=self.options.timeout,
-                                            model=self._identity, samples=chunk)
+                                            model=self._model_key, samples=chunk)
                 except WorkerError as exc:
                     raise self._worker_failure(exc) from None
                 scores, pieces, long = answer.get("scores"), answer.get("pieces"), answer.get("long")
-                if not (isinstance(scores, list) and len(scores) == len(chunk) == len(pieces) == len(long)):
-                    raise ScoringError(f"{self.name}: the worker returned {len(scores or [])} scores for {len(chunk)} segments")
+                if not all(isinstance(x, list) and len(x) == len(chunk) for x in (scores, pieces, long)):
+                    raise ScoringError(f"{self.name}: the worker answered {str(answer)[:80]!r} for {len(chunk)} segments")
                 rows = [(k, 100.0 * float(s), int(p), bool(g)) for k, s, p, g in zip(chunk_keys, scores, pieces, long)]
                 if self._cache is not None:
                     self._cache.put_many(rows)
