@@ -6,6 +6,7 @@ the Vietnamese source copied.
 """
 
 import json
+import re
 
 import pytest
 
@@ -47,7 +48,7 @@ def test_real_regression_fails_with_what_moved_and_the_worst_paragraphs(tmp_path
     proc = run_cli("check", _setup(tmp_path, "bad", BAD), "--baseline", baseline)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "check failed" in proc.stdout
-    assert "mt chrf: 100.00 →" in proc.stdout and "margin 0.5; p = " in proc.stdout
+    assert "mt chrf: 100.00 →" in proc.stdout and re.search(r"margin [0-9.]+; p = 0\.0\d+ < 0\.05", proc.stdout)
     assert "most regressed paragraphs (chrf)" in proc.stdout and "Traceback" not in proc.stdout + proc.stderr
     as_json = run_cli("check", _setup(tmp_path, "bad2", BAD), "--baseline", baseline / "run.json", "--format", "json")
     assert as_json.returncode == 1
@@ -68,7 +69,7 @@ def test_lorem_ipsum_in_3_of_16_paragraphs_fails_with_a_one_line_reason(tmp_path
     assert proc.returncode == 1, proc.stdout + proc.stderr
     reason = next(line for line in proc.stdout.splitlines() if line.strip().startswith("mt chrf: 100.00 →"))
     assert "3 paragraphs changed: a significance test cannot decide" in reason and "judged on magnitude" in reason
-    assert "pivot line(s)" in proc.stdout and "dropped more than 30 points" in proc.stdout
+    assert "pivot line(s)" in proc.stdout and "dropped more than 15 points" in proc.stdout
     as_json = run_cli("check", config, "--baseline", baseline, "--format", "json")
     assert as_json.returncode == 1
     data = json.loads(as_json.stdout)
