@@ -232,6 +232,12 @@ class Scoring:
                          record(f"{doc['name']}.{lang}", lang), AlignmentRecord([], [], [], True, 1.0, ""), [system])
 
 
+def _worse_paragraphs(before: RunResult, after: RunResult, metric: str) -> int:
+    sign = 1 if METRICS.get(metric).higher_is_better else -1
+    pairs = zip(before.systems[0].paragraphs, after.systems[0].paragraphs)
+    return sum(-sign * (b.scores[metric] - a.scores[metric]) > 1e-9 for a, b in pairs)
+
+
 def pick(n: int, k: int, eligible: list[int], salt: int) -> list[int]:
     """k of the eligible paragraphs, spread out deterministically."""
     if k >= len(eligible):
@@ -248,12 +254,20 @@ def main() -> None:
     parser.add_argument("--resamples", type=int, default=1000, help="paired-bootstrap resamples (check's default)")
     parser.add_argument("--alpha", type=float, default=0.05)
     parser.add_argument("--paragraph-drop", type=float, default=None, help="chrF paragraph limit (default: check's)")
+    parser.add_argument("--margin", action="append", default=[], metavar="METRIC=POINTS",
+                        help="override a metric's document margin (repeatable), to measure other defaults")
     parser.add_argument("--json", type=Path, help="also write every case here")
+    parser.add_argument("--sweep", action="store_true",
+                        help="also replay the cases under other chrF margins and paragraph limits (p-values and floors "
+                             "do not depend on them), the table the defaults were chosen from")
     parser.add_argument("--ntrex", type=Path, default=NTREX, help="the ntrex128-docs folder")
     args = parser.parse_args()
 
     metrics = default_metric_names() + (["numbers"] if "numbers" in METRICS and "numbers" not in default_metric_names() else [])
     margins = default_gate_margins()
+    for value in args.margin:
+        name, _, points = value.partition("=")
+        margins[name] = float(points)
     paragraph_drop, paragraphs_worse = default_paragraph_rules()
     if args.paragraph_drop is not None:
         paragraph_drop["chrf"] = args.paragraph_drop
@@ -273,6 +287,8 @@ def main() -> None:
             baselines["indonesian"] = doc["sister"]
         ks = list(range(1, n + 1)) if doc["set"] == "shipped" else sorted({1, 2, 3, max(1, n // 2), n})
         pool = [p for p in unrelated_pool[lang] if p not in doc["references"] and len(p) > 80]
+        print(f"  {doc['name']}: {n} paragraphs, baselines {', '.join(baselines)} "
+              f"({time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True)
         for base_name, base in baselines.items():
             base_run = scoring.run(doc, base, f"{doc['name']}-{base_name}")
             for group, kinds in (("regression", REGRESSIONS), ("benign", BENIGN)):
@@ -300,13 +316,16 @@ def main() -> None:
                             "failed_by": sorted({f"{d.metric}:{r}" for d in outcome.decisions if d.failed
                                                  for r in d.decided_by}),
                             "metrics": {d.metric: {"drop": d.drop, "p_floor": d.p_floor, "p": d.p,
-                                                   "worst": max((p["drop"] for p in d.worst_paragraphs), default=0.0)}
+                                                   "worst": max((p["drop"] for p in d.worst_paragraphs), default=0.0),
+                                                   "worse_paragraphs": _worse_paragraphs(base_run, run, d.metric)}
                                         for d in outcome.decisions},
                             "chrf_drop": chrf.drop, "chrf_p_floor": chrf.p_floor,
                             "worst_paragraph_drop": max((p["drop"] for p in chrf.worst_paragraphs), default=0.0),
                         })
     seconds = time.perf_counter() - started
     report(cases, seconds)
+    if args.sweep:
+        sweep(cases, margins, paragraph_drop, paragraphs_worse, args.alpha)
     if args.json:
         args.json.write_text(json.dumps(cases, indent=1), encoding="utf-8")
 
@@ -361,6 +380,39 @@ def report(cases: list[dict], seconds: float) -> None:
         print(f"  false alarm: {c['doc']} {c['baseline']} {c['kind']} k={c['k']}/{c['n']}: chrF drop {c['chrf_drop']:.2f}, "
               f"worst paragraph {c['worst_paragraph_drop']:.1f}, failed by {', '.join(c['failed_by'])}")
     print(f"\n{len(cases)} gate calls in {seconds:.0f} s")
+
+
+def _replay(case: dict, margins: dict, paragraph_drop: dict, paragraphs_worse: dict, alpha: float) -> bool:
+    """Would the gate fail this case under other margins/limits? Same rules as `evalkit.compare._decide`."""
+    for metric, m in case["metrics"].items():
+        margin = margins.get(metric)
+        if margin is not None and m["drop"] > margin and (m["p_floor"] >= alpha or (m["p"] is not None and m["p"] < alpha)):
+            return True
+        if metric in paragraph_drop and m["worst"] > paragraph_drop[metric]:
+            return True
+        if metric in paragraphs_worse and m["worse_paragraphs"] > paragraphs_worse[metric]:
+            return True
+    return False
+
+
+def sweep(cases: list[dict], margins: dict, paragraph_drop: dict, paragraphs_worse: dict, alpha: float) -> None:
+    print("\nSweep: detection (shipped / all, 'number' included) and false alarms under other settings")
+    print(f"  {'chrF margin':>11} {'chrF++':>7} {'BLEU':>6} {'TER':>6} {'para':>6}   {'shipped':>8} {'all':>7} {'false':>7}")
+    regressions = [c for c in cases if c["group"] == "regression"]
+    shipped = [c for c in regressions if c["set"] == "shipped"]
+    benign_cases = [c for c in cases if c["group"] == "benign"]
+    for chrf in (0.5, 1.0, 2.0, 3.0):
+        for others in ((None, None, None), (chrf, None, None), (chrf, 5.0, 5.0), (chrf, 10.0, 10.0)):
+            for para in (10.0, 15.0, 20.0, 30.0):
+                trial = {**{k: v for k, v in margins.items() if k not in ("chrf", "chrf++", "bleu", "ter")}, "chrf": chrf}
+                for name, value in zip(("chrf++", "bleu", "ter"), others):
+                    if value is not None:
+                        trial[name] = value
+                limits = {**paragraph_drop, "chrf": para}
+                rate = lambda rows: sum(_replay(c, trial, limits, paragraphs_worse, alpha) for c in rows) / max(1, len(rows))  # noqa: E731
+                label = lambda v: "-" if v is None else f"{v:g}"  # noqa: E731
+                print(f"  {chrf:>11g} {label(others[0]):>7} {label(others[1]):>6} {label(others[2]):>6} {para:>6g}   "
+                      f"{rate(shipped):>8.1%} {rate(regressions):>7.1%} {rate(benign_cases):>7.1%}")
 
 
 if __name__ == "__main__":
