@@ -70,6 +70,10 @@ def paragraphs_csv(result: RunResult) -> str:
     Corpus text, model output and system names are untrusted: a cell starting with
     `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'` so no
     spreadsheet runs it as a formula. run.json keeps the exact text.
+
+    Where the run has the `numbers` metric, three more columns follow the scores (`CSV_NUMBERS`):
+    the pivot items the candidate lost, every item in compact form and what the human reference
+    itself changed; runs without it keep the columns they always had.
     """
     metrics = list(result.config["metrics"])
     # The `numbers` metric's items, after the scores, where the run has them (not in older runs or other configs):
