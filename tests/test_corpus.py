@@ -78,3 +78,75 @@ def test_missing_file_and_bad_encoding_name_the_file_and_line(tmp_path):
     empty.write_text("\n \n", encoding="utf-8")
     with pytest.raises(CorpusError, match="has no text"):
         read_document(Path(empty))
+
+
+# --------------------------------------------------------------------------- issue 10: rules per language
+
+from evalkit.corpus.clean import LANGUAGE_RULES, clean_document  # noqa: E402
+from evalkit.corpus.read import RawDocument  # noqa: E402
+
+NTREX_TESTS = Path(__file__).resolve().parent / "data" / "ntrex128"
+
+
+def test_rules_are_a_table_for_every_shipped_language():
+    assert set(LANGUAGE_RULES) >= {"vi", "th", "ms", "id", "en"}
+    for lang, rules in LANGUAGE_RULES.items():
+        assert {"related_headings", "related_prefixes", "weekdays", "months", "date_words", "timezones"} <= set(rules), lang
+
+
+@pytest.mark.parametrize("text", [
+    "Xem thêm: Việt Nam và Nhật Bản nâng cấp quan hệ lên Đối tác chiến lược toàn diện",
+    "Đọc thêm >> Thủ tướng Kishida tiếp Chủ tịch nước",
+    "Baca juga: Presiden Jokowi bertemu PM Jepang",
+    "Baca Juga : Kunjungan kenegaraan ke Tokyo",
+    "อ่านเพิ่มเติม: เวียดนาม-ญี่ปุ่นยกระดับความสัมพันธ์",
+    "อ่านต่อ : นายกฯ ญี่ปุ่นต้อนรับประธานาธิบดีเวียดนาม",
+    "Read more: Vietnam and Japan upgrade ties",
+])
+def test_related_links_lines_are_dropped(text):
+    assert boilerplate_reason(text) == "related-links line"
+
+
+@pytest.mark.parametrize("text", [
+    "Thứ Ba, 28/11/2023 | 09:15", "Thứ Hai, 27/11/2023, 14:30 (GMT+7)", "Cập nhật: 09:15 28/11/2023",
+    "วันอังคารที่ 28 พฤศจิกายน 2566, 09.15 น.", "28 พ.ย. 2566 เวลา 14:30 น.",
+    "Selasa, 28 November 2023 09:15 MYT", "Jumat, 1 Desember 2023 - 08.30 WIB", "Diperbarui 10:20 WIB",
+    "Published 28 November 2023", "Tuesday 28 November 2023 09:15 GMT",
+])
+def test_date_and_time_lines_are_dropped(text):
+    assert boilerplate_reason(text) == "date line"
+
+
+@pytest.mark.parametrize("text", [
+    "Related-party deals rose 5% in 2023.",
+    "Ngày 27/11, Chủ tịch nước Võ Văn Thưởng và Thủ tướng Kishida đã hội đàm.",
+    "Lúc 10:00 sáng nay, hai bên đã ký 3 văn kiện.",
+    "On Monday 27 November 2023 at 14:30 GMT the leaders met.",
+    "Baca juga buku-buku sejarah untuk memahami hubungan kedua negara.",
+])
+def test_sentences_that_mention_dates_or_reading_are_kept(text):
+    assert boilerplate_reason(text) is None
+
+
+def test_no_real_ntrex_sentence_is_boilerplate():
+    for folder in NTREX_TESTS.iterdir():
+        if folder.is_dir():
+            for lang in ("en", "vi", "th", "ms", "id"):
+                for line in (folder / f"{lang}.txt").read_text(encoding="utf-8").splitlines():
+                    assert boilerplate_reason(line) is None, (folder.name, lang, line)
+
+
+@pytest.mark.parametrize("doc", ["bbc.381705", "upi.176251"])
+def test_thai_sentences_dense_with_latin_names_are_kept(doc):
+    """Issue: 'Patrick Dwyer หวดสองประตูให้กับ Giants ต่อ Dundee' was dropped as latin script in a thai-script document."""
+    lines = (NTREX_TESTS / doc / "th.txt").read_text(encoding="utf-8").splitlines()
+    cleaned = clean_document(RawDocument(Path(f"{doc}.txt"), tuple(lines)))
+    assert cleaned.texts == [normalise(x) for x in lines] and not cleaned.dropped
+
+
+def test_a_foreign_language_line_is_still_dropped_from_a_thai_page():
+    lines = (NTREX_TESTS / "bbc.381705" / "th.txt").read_text(encoding="utf-8").splitlines()
+    motto = "Độc lập - Tự do - Hạnh phúc cho toàn thể nhân dân Việt Nam"
+    cleaned = clean_document(RawDocument(Path("th.txt"), tuple([motto] + lines)))
+    assert [(d.line, d.reason) for d in cleaned.dropped] == [(1, "latin script in a thai-script document")]
+    assert cleaned.texts == [normalise(x) for x in lines]
