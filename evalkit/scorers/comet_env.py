@@ -98,7 +98,7 @@ def find_env(env: Path | None = None, metric: str = "comet") -> CometEnv:
         state = "is not set up" if not env.exists() else "is incomplete (an interrupted setup?)"
         raise MetricUnavailableError(
             f"{metric}: unbabel-comet runs in its own environment (it pins transformers<5, numpy<2), which {state} "
-            f"at {env}; run `evalkit setup comet{where}` once (about a minute and 1 GB; needs PyPI)"
+            f"at {env}; run `evalkit setup comet{where}` once (1–2 minutes and 1.4 GB; needs PyPI)"
         )
     python = env_python(env)
     if not python.exists():
@@ -166,7 +166,7 @@ def setup_env(
             shutil.rmtree(env)
         env.parent.mkdir(parents=True, exist_ok=True)
         steps = [
-            (f"creating a virtual environment at {env} (about a minute and 1 GB in all)", [python or sys.executable, "-m", "venv", str(env)]),
+            (f"creating a virtual environment at {env} (1–2 minutes, 1.4 GB in all)", [python or sys.executable, "-m", "venv", str(env)]),
             (f"installing {TORCH_REQUIREMENT} first",
              [str(env_python(env)), "-m", "pip", "install", "--quiet", *pip_args, TORCH_REQUIREMENT]),
             (f"installing {' '.join(COMET_REQUIREMENTS)}",
