@@ -210,9 +210,12 @@ def _windows(steps: list[Step], n: int, m: int) -> list[tuple[np.ndarray, np.nda
     if n <= ORDER_WINDOW * ORDER_WINDOWS and m <= ORDER_WINDOW * ORDER_WINDOWS * 2 and n * m <= 160 * 160:
         return [(np.arange(n), np.arange(m))]
     row_col = np.zeros(n + 1, dtype=np.int64)  # target position of the path when it enters each source row
-    for i, j, di, dj in steps:
-        row_col[i : i + di + 1] = np.maximum(row_col[i : i + di + 1], j if di == 0 else j)
-    row_col = np.maximum.accumulate(row_col)
+    seen = np.zeros(n + 1, dtype=bool)
+    for i, j, _, _ in steps:
+        if not seen[i]:
+            row_col[i], seen[i] = j, True
+    row_col[n] = m
+    row_col = np.maximum.accumulate(row_col)  # rows inside a 2-1 bead take the bead's start
     out = []
     for k in range(ORDER_WINDOWS):
         a = int(round((n - ORDER_WINDOW) * (k + 0.5) / ORDER_WINDOWS))
