@@ -102,6 +102,9 @@ class StatisticsConfig(_Closed):
     randomization_trials: int = Field(10000, ge=0, description="approximate-randomisation trials; 0 = skip")
     seed: int = 12345
     alpha: float = Field(0.05, gt=0, lt=1)
+    workers: int | None = Field(
+        None, ge=1, description="processes that extract metric statistics; default: every core for runs of 2,000+ paragraphs"
+    )
 
 
 class GateThresholds(_Closed):

@@ -8,12 +8,16 @@ run with its reason, so no system keeps a score the others lack.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
 
 from evalkit.config import RunConfig, StatisticsConfig
-from evalkit.errors import MetricUnavailableError, ScoringError
+from evalkit.errors import EvalkitError, MetricUnavailableError, ScoringError
 from evalkit.results import Score, SystemResult
 from evalkit.scorers import METRICS
 from evalkit.scorers.base import Scorer
@@ -45,24 +49,37 @@ def score_system(
 ) -> None:
     """Every metric on one system's aligned paragraphs; per-paragraph statistics are kept for the paired tests."""
     statistics[result.name] = {}
+    extracted = _extract_in_parallel(settings, scorers, result)
     for scorer in list(scorers):
         try:
-            _score(settings, scorer, result, statistics[result.name])
+            _score(settings, scorer, result, statistics[result.name], extracted.get(scorer.name))
         except (ScoringError, MetricUnavailableError) as exc:
             # One metric failing (a learned metric out of memory, an input it rejects) loses that
             # metric for the whole run, said once; the other metrics and systems survive.
             _drop_metric(scorer, str(exc), scorers, unavailable, statistics, done_systems)
 
 
-def _score(settings: StatisticsConfig, scorer: Scorer, result: SystemResult, statistics: dict[str, np.ndarray]) -> None:
-    """One metric on one system: corpus score (with its CI where the metric has additive statistics), paragraph scores."""
+def _score(
+    settings: StatisticsConfig,
+    scorer: Scorer,
+    result: SystemResult,
+    statistics: dict[str, np.ndarray],
+    extracted: np.ndarray | None = None,
+) -> None:
+    """One metric on one system: corpus score (with its CI where the metric has additive statistics), paragraph scores.
+
+    `extracted`: the statistics rows, when worker processes have already extracted them.
+    """
     candidates = [p.candidate for p in result.paragraphs]
     references = [p.reference for p in result.paragraphs]
     sources = [p.source for p in result.paragraphs]
+    derived = None
     if scorer.has_statistics:
         # One extraction of sufficient statistics serves the corpus score (identical to
         # sacrebleu's corpus_score) and its bootstrap interval, and later the significance tests.
-        stats = scorer.statistics(candidates, references, sources)
+        stats = extracted if extracted is not None else scorer.statistics(candidates, references, sources)
+        if extracted is not None:
+            derived = scorer.paragraph_scores_from_statistics(stats)
         score = Score(scorer.score_from_statistics(stats), scorer.signature(), higher_is_better=scorer.higher_is_better,
                       summary=scorer.summary(stats))
         if settings.bootstrap_resamples:
@@ -72,7 +89,7 @@ def _score(settings: StatisticsConfig, scorer: Scorer, result: SystemResult, sta
     else:  # no resampling without additive statistics: the score stands without an interval
         score = Score(scorer.corpus_score(candidates, references, sources).score, scorer.signature(),
                       higher_is_better=scorer.higher_is_better)
-    paragraph_scores = scorer.paragraph_scores(candidates, references, sources)
+    paragraph_scores = derived if derived is not None else scorer.paragraph_scores(candidates, references, sources)
     details = scorer.paragraph_details(candidates, references, sources)
     result.corpus_scores[scorer.name] = score
     result.paragraph_signatures[scorer.name] = scorer.paragraph_signature()
@@ -81,6 +98,54 @@ def _score(settings: StatisticsConfig, scorer: Scorer, result: SystemResult, sta
     if details is not None:
         for paragraph, found in zip(result.paragraphs, details):
             paragraph.details[scorer.name] = found
+
+
+# Below this many paragraphs, starting worker processes (each imports sacrebleu, PyThaiNLP) costs more than it saves.
+PARALLEL_MIN_PARAGRAPHS = 2000
+
+
+def _workers(settings: StatisticsConfig, paragraphs: int) -> int:
+    if settings.workers is not None:
+        return min(settings.workers, max(1, paragraphs))
+    return (os.cpu_count() or 1) if paragraphs >= PARALLEL_MIN_PARAGRAPHS else 1
+
+
+def _extract_in_parallel(settings: StatisticsConfig, scorers: Sequence[Scorer], result: SystemResult) -> dict[str, np.ndarray]:
+    """Statistics of the chunkable metrics, extracted on contiguous slices of the paragraphs in worker processes.
+
+    Each worker rebuilds the metrics from their names and options and computes
+    every metric on its slice (so Thai text is segmented once per slice, not
+    once per metric); rows are concatenated in order, so the numbers are the
+    same as one process's. Spawned, not forked: the parent may hold torch threads.
+    """
+    chunkable = [s for s in scorers if s.chunkable and s.has_statistics]
+    workers = _workers(settings, len(result.paragraphs))
+    if workers < 2 or not chunkable:
+        return {}
+    specs = [(s.name, s.target_lang, s.options.model_dump(mode="json"), s.source_lang) for s in chunkable]
+    texts = [(p.candidate, p.reference, p.source) for p in result.paragraphs]
+    bounds = np.linspace(0, len(texts), workers + 1).astype(int)
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            parts = list(pool.map(_slice_statistics, [specs] * workers,
+                                  [texts[a:b] for a, b in zip(bounds[:-1], bounds[1:])]))
+    except (EvalkitError, OSError, BrokenProcessPool):
+        # A metric that fails on some input fails the same way in this process, where its error is
+        # reported per metric; a pool that cannot start (no /dev/shm, a process limit) costs only speed.
+        return {}
+    return {name: np.concatenate([part[name] for part in parts]) for name, *_ in specs}
+
+
+def _slice_statistics(specs: list[tuple], texts: list[tuple[str, str, str]]) -> dict[str, np.ndarray]:
+    """In a worker: every metric's statistics rows for one slice of paragraphs."""
+    candidates, references, sources = (list(column) for column in zip(*texts))
+    found = {}
+    for name, target_lang, options, source_lang in specs:
+        cls = METRICS.get(name)
+        scorer = cls(target_lang, cls.Options.model_validate(options), source_lang)
+        scorer.load()
+        found[name] = scorer.statistics(candidates, references, sources)
+    return found
 
 
 def _drop_metric(

@@ -76,3 +76,60 @@ def test_bleu_for_japanese_without_mecab_is_unavailable_not_a_crash():
     scorer = METRICS.get("bleu")("ja")  # constructing (as config loading does) must not raise
     with pytest.raises(MetricUnavailableError, match=r"bleu for 'ja' needs sacrebleu\[ja\] \(pip install 'sacrebleu\[ja\]'\)"):
         scorer.load()
+
+
+@pytest.mark.parametrize("lang", ["ms", "th"])
+@pytest.mark.parametrize("name", ["chrf", "chrf++", "bleu", "ter"])
+def test_paragraph_scores_from_statistics_equal_sentence_score_exactly(name, lang):
+    """Paragraph scores are derived from the extracted statistics; they must equal sentence_score to the bit."""
+    from evalkit.scorers.segment import segmenter
+
+    refs = load_document(CORPUS / (MALAY if lang == "ms" else "000_04e105a6d28e593c.txt")).texts[:10]
+    hyps = [refs[0], "", refs[2][: len(refs[2]) // 3], refs[4] + " " + refs[3], "x", refs[5].upper(),
+            " ".join(reversed(refs[6].split())), refs[7], refs[8][:5], "Vietnam"]
+    scorer = METRICS.get(name)(lang)
+    segment = segmenter(lang)[0] if lang == "th" and name != "chrf" else (lambda t: t)
+    sentence = {"chrf": CHRF(), "chrf++": CHRF(word_order=2), "ter": TER(),
+                "bleu": BLEU(effective_order=True, tokenize="13a")}[name]
+    expected = [sentence.sentence_score(segment(h), [segment(r)]).score for h, r in zip(hyps, refs)]
+    stats = scorer.statistics(hyps, refs)
+    assert scorer.paragraph_scores(hyps, refs) == expected
+    assert (scorer.statistics(hyps, refs) == stats).all()  # the memo serves the same rows
+    assert scorer.paragraph_scores(hyps[:3], refs[:3]) == expected[:3]  # and is refreshed for other inputs
+
+
+def test_statistics_extracted_by_worker_processes_give_the_same_run(tmp_path):
+    """The parallel path of large runs, forced on a small one: every number identical to one process's."""
+    import dataclasses
+
+    from conftest import make_config
+    from evalkit.config import load_config
+    from evalkit.pipeline import run
+
+    def scores(workers: int):
+        config = make_config(tmp_path, target_lang="th", target_file="000_04e105a6d28e593c.txt",
+                             metrics=["chrf", "chrf++", "bleu", "ter"],
+                             statistics={"workers": workers, "bootstrap_resamples": 200, "randomization_trials": 200})
+        result = run(load_config(config))
+        return [(dataclasses.asdict(s.corpus_scores[m]), [p.scores for p in s.paragraphs])
+                for s in result.systems for m in s.corpus_scores]
+
+    assert scores(2) == scores(1)
+
+
+def test_worker_processes_really_extract_the_rows():
+    from evalkit.config import StatisticsConfig
+    from evalkit.results import ParagraphResult, SystemResult
+    from evalkit.scoring import _extract_in_parallel
+
+    thai = load_document(CORPUS / "000_04e105a6d28e593c.txt").texts[:9]
+    result = SystemResult(name="s", backend="copy", model=None, status="ok", paragraphs=[
+        ParagraphResult([i], [i], f"source {i}", ref, thai[(i + 1) % len(thai)][:60], 1.0) for i, ref in enumerate(thai)])
+    scorers = [METRICS.get(name)("th") for name in ("chrf", "bleu", "ter")]
+    rows = _extract_in_parallel(StatisticsConfig(workers=2), scorers, result)
+    assert set(rows) == {"chrf", "bleu", "ter"}
+    for scorer in scorers:
+        alone = scorer.statistics([p.candidate for p in result.paragraphs], [p.reference for p in result.paragraphs])
+        assert (rows[scorer.name] == alone).all()
+        assert scorer.paragraph_scores_from_statistics(rows[scorer.name]) == scorer.paragraph_scores(
+            [p.candidate for p in result.paragraphs], [p.reference for p in result.paragraphs])

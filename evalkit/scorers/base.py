@@ -52,6 +52,9 @@ class Scorer(ABC):
     False for a metric aggregated some other way: it still scores, but gets no
     bootstrap interval and no paired test (they resample statistics).
     """
+    chunkable: ClassVar[bool] = False
+    """Statistics of a slice of paragraphs are those paragraphs' rows, and the metric can be rebuilt in another
+    process from (name, target_lang, options, source_lang): large runs then extract them on every core."""
     in_default_set: ClassVar[bool] = False
     """Scored when a config lists no metrics."""
     gate_margin: ClassVar[float | None] = None
@@ -144,6 +147,14 @@ class Scorer(ABC):
 
     def _score_from_statistics(self, summed: np.ndarray) -> float:
         raise ScoringError(f"{self.name}: this metric cannot compute a score from sufficient statistics")
+
+    def paragraph_scores_from_statistics(self, stats: np.ndarray) -> list[float] | None:
+        """Paragraph scores computed from per-paragraph statistics rows, where the metric can (None: it cannot).
+
+        Lets statistics extracted elsewhere (in worker processes) serve the
+        paragraph scores without extracting them again.
+        """
+        return None
 
     def summary(self, stats: np.ndarray) -> dict[str, float] | None:
         """Per-system figures beside the corpus score, from summed statistics (None: the score says it all).

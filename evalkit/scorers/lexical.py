@@ -27,10 +27,13 @@ from evalkit.scorers.segment import SACREBLEU_TOKENIZERS, segmenter
 
 
 class _SacrebleuScorer(Scorer):
+    chunkable = True
     word_based = True  # False: the metric ignores whitespace, so segmentation cannot change it
 
     def __init__(self, target_lang: str, options=None, source_lang: str | None = None) -> None:
         super().__init__(target_lang, options, source_lang)
+        self._memo_key: tuple | None = None
+        self._memo: list[list] | None = None
         found = segmenter(target_lang) if self.word_based else None
         self._segment, self._segment_signature = found if found else (None, None)
         self._unavailable: str | None = None
@@ -61,11 +64,28 @@ class _SacrebleuScorer(Scorer):
         return self._metric.corpus_score(self._prepare(candidates), [self._prepare(references)]).score
 
     def _paragraphs(self, candidates: list[str], references: list[str], sources=None) -> list[float]:
-        hyps, refs = self._prepare(candidates), self._prepare(references)
-        return [self._sentence_metric.sentence_score(h, [r]).score for h, r in zip(hyps, refs)]
+        # sacrebleu's sentence_score is _compute_score_from_stats of the segment's statistics, which are the
+        # corpus metric's (same tokenizer, same n-gram orders; only the score settings differ): deriving
+        # paragraph scores from the rows already extracted halves the scoring time and changes no number.
+        score = self._sentence_metric._compute_score_from_stats
+        return [score(list(row)).score for row in self._raw_statistics(candidates, references)]
+
+    def paragraph_scores_from_statistics(self, stats: np.ndarray) -> list[float]:
+        # integer counts stored as float64 are exact, and sacrebleu's arithmetic gives the same result on them
+        score = self._sentence_metric._compute_score_from_stats
+        return [score(row).score for row in np.asarray(stats, dtype=np.float64).tolist()]
 
     def _statistics(self, candidates: list[str], references: list[str], sources=None) -> list[list[float]]:
-        return self._metric._extract_corpus_statistics(self._prepare(candidates), [self._prepare(references)])
+        return self._raw_statistics(candidates, references)
+
+    def _raw_statistics(self, candidates: list[str], references: list[str]) -> list[list]:
+        """sacrebleu's per-segment statistics, extracted once for the statistics and the paragraph scores."""
+        key = (tuple(candidates), tuple(references))
+        if self._memo_key != key:
+            self._memo_key, self._memo = None, None  # never a stale memo if extraction fails
+            self._memo = self._metric._extract_corpus_statistics(self._prepare(candidates), [self._prepare(references)])
+            self._memo_key = key
+        return self._memo
 
     def _score_from_statistics(self, summed: np.ndarray) -> float:
         # A fresh Python list per call: sacrebleu's BLEU edits its `correct` list in
