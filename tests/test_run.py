@@ -112,7 +112,7 @@ def test_corpus_scores_have_confidence_intervals_and_systems_are_tested_against_
     systems = {s["name"]: s for s in data["systems"]}
     assert data["config"]["statistics"] == {"baseline": None, "bootstrap_resamples": 200, "paired_resamples": 1000,
                                             "randomization_trials": 500,
-                                            "seed": 12345, "alpha": 0.05}
+                                            "seed": 12345, "alpha": 0.05, "workers": None}
     for name in ("copy", "tiny", "tiny-nllb"):
         for metric, score in systems[name]["corpus_scores"].items():
             assert score["ci_low"] <= score["score"] <= score["ci_high"], (name, metric)
