@@ -216,6 +216,19 @@ def test_completions_endpoint_sends_the_plain_prompt():
     assert result.texts == [answer_for(p) for p in prompts]
 
 
+def test_works_where_an_event_loop_already_runs_and_under_rate_limits():
+    """A notebook runs an event loop in the calling thread; the backend must not try to nest one in it."""
+    with FaultServer() as server:
+        translator = make(server, requests_per_minute=1000, tokens_per_minute=10**6, max_concurrency=2)
+
+        async def notebook_cell():
+            return translator.translate(SOURCES, "vi", "th").texts
+
+        assert asyncio.run(notebook_cell()) == [expected(s) for s in SOURCES]
+        assert translator.availability() == (True, f"served at {server.url}")
+    assert translator.info["seconds"]["rate_limit_waits"] == 0
+
+
 def test_429_with_retry_after_is_honoured():
     with FaultServer(FaultScript(actions=["429"], retry_after="1")) as server:
         translator = make(server)
