@@ -153,8 +153,16 @@ def _precomputed(request):
     return None, {"path": path}
 
 
+def _openai(request):
+    pytest.importorskip("httpx")
+    from fault_server import contract_setup
+
+    return contract_setup(request)
+
+
 BACKEND_SETUP: dict[str, Callable] = {
     "seq2seq": _seq2seq, "ctranslate2": _ctranslate2, "causal": _causal, "precomputed": _precomputed,
+    "openai": _openai,
 }
 
 

@@ -159,6 +159,9 @@ class CausalTranslator(Translator):
         self._tokenizer = self._prepare_tokenizer(tokenizer)
         self._chat_template = self._resolve_chat_template(tokenizer)
         self._model = model.to(self._device).eval()
+        # max_new_tokens governs; a max_length left in the checkpoint's generation config makes transformers
+        # warn on every batch that both are set (outputs are the same without it)
+        self._model.generation_config.max_length = None
         self.timings.load += time.perf_counter() - clock
 
     def _prepare_tokenizer(self, tokenizer):
