@@ -266,6 +266,36 @@ def test_cometkiwi_scores_without_references(comet_env_dir, tiny_comet, tmp_path
 
 
 @pytest.mark.comet
+def test_a_hub_id_is_read_from_the_local_hugging_face_cache(comet_env_dir, tiny_comet, tmp_path, monkeypatch):
+    import shutil
+
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    cache = tmp_path / "hub"
+    repo = cache / "models--evalkit-tests--tiny-comet"
+    shutil.copytree(tiny_comet / "comet", repo / "snapshots" / commit)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(cache))  # this process
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))  # the worker
+    Scorer = METRICS.get("comet")
+    scorer = Scorer("ms", Scorer.Options(model="evalkit-tests/tiny-comet", env=comet_env_dir, device="cpu"), "vi")
+    candidates = [r[: len(r) // 2] for r in MALAY_REFS]
+    try:
+        paragraphs = scorer.paragraph_scores(candidates, MALAY_REFS, SOURCES)
+        signature = scorer.signature()
+    finally:
+        scorer.close()
+    assert f"model:evalkit-tests/tiny-comet@{commit}|" in signature
+    direct = predict_directly(comet_env_dir, tiny_comet / "comet" / "checkpoints" / "model.ckpt",
+                              [{"src": s, "mt": c, "ref": r} for s, c, r in zip(SOURCES, candidates, MALAY_REFS)], tmp_path)
+    assert paragraphs == pytest.approx([100 * d for d in direct], abs=1e-4)
+    missing = Scorer("ms", Scorer.Options(model="evalkit-tests/not-there", env=comet_env_dir), "vi")
+    with pytest.raises(MetricUnavailableError) as caught:
+        missing.load()
+    assert "hf download evalkit-tests/not-there" in one_line(str(caught.value))
+
+
+@pytest.mark.comet
 def test_long_paragraphs_are_scored_in_pieces_or_marked(comet_env_dir, tiny_comet, tmp_path):
     # Six paragraphs joined are far over 510 tokens of the tiny tokenizer (and of XLM-R's).
     long = {"src": " ".join(PIVOT_TEXTS[1:9]), "mt": " ".join(t[: len(t) * 2 // 3] for t in MALAY_REFS),
