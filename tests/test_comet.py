@@ -1,9 +1,10 @@
 """COMET and CometKiwi scored for real, in their own environment, in the same `evalkit run` as chrF.
 
 The `comet` tests build (once, then reuse) the environment `evalkit setup comet`
-makes -- torch, unbabel-comet 2.2.7 -- under $EVALKIT_TEST_ENVS or pytest's
-cache folder, keyed by the requirements hash; the first build takes one to two
-minutes and needs PyPI. In it they build a tiny *real* COMET model (a 2-layer
+makes -- torch, unbabel-comet 2.2.7, 1.4 GB -- under $EVALKIT_TEST_ENVS, else
+pytest's cache folder (.pytest_cache/d/evalkit-envs), else (-p no:cacheprovider)
+~/.cache/evalkit/test-envs, keyed by the requirements hash; the first build
+takes one to two minutes and needs PyPI. In it they build a tiny *real* COMET model (a 2-layer
 XLM-R encoder, hidden size 32, with a Unigram tokenizer trained on the corpus;
 random weights: the numbers are meaningless, the plumbing is not) and check
 evalkit's numbers against `comet.load_from_checkpoint(...).predict` called
@@ -99,6 +100,14 @@ json.dump({"scores": [float(s) for s in output.scores], "system_score": float(ou
 '''
 
 
+@pytest.fixture(autouse=True)
+def worker_logs_in_tmp_path(tmp_path, monkeypatch):
+    """A failed worker keeps its log (the error message names it): keep those of these tests out of the system temp folder."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+
+
 def one_line(text: str) -> str:
     assert "\n" not in text.strip() and "Traceback" not in text
     return text
@@ -108,10 +117,10 @@ def one_line(text: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def comet_env_dir(request, tmp_path_factory) -> Path:
+def comet_env_dir(request) -> Path:
     root = os.environ.get("EVALKIT_TEST_ENVS")
-    cache = getattr(request.config, "cache", None)  # None under -p no:cacheprovider: built for this session only
-    base = Path(root) if root else cache.mkdir("evalkit-envs") if cache is not None else tmp_path_factory.mktemp("envs")
+    cache = getattr(request.config, "cache", None)  # None under -p no:cacheprovider: then evalkit's own cache folder
+    base = Path(root) if root else cache.mkdir("evalkit-envs") if cache is not None else comet_env.cache_root() / "test-envs"
     env = base / f"comet-{comet_env.requirements_hash()}"
     try:
         comet_env.setup_env(env)  # instant when a complete build is there; serialised by a lock across sessions
