@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from alignment_devset import ntrex_cases, shipped_cases  # noqa: E402
 
 from evalkit.align.aligner import analyse  # noqa: E402
-from evalkit.align.verdict import ANCHOR_CAP, EXCESS_CAP, features  # noqa: E402
+from evalkit.align.calibration import ANCHOR_CAP, EXCESS_CAP, features  # noqa: E402
 
 
 def main() -> None:

@@ -46,7 +46,8 @@ import numpy as np
 from .costs import GAP_OPEN, GC_VARIANCE, LENGTH_FLOOR, SKIP_COST, BandCosts, CostModel, LengthParams
 from .dp import Band, BandedPosteriors, Step, best_cost_batch_moves, viterbi_banded
 from .text import DocumentFeatures, coarsen, document_features
-from .types import Alignment, Bead
+from .calibration import calibrated_p_parallel
+from .types import Alignment, Bead, ParallelEvidence
 
 # Re-estimation of the length parameters.
 MAX_PASSES = 5
@@ -75,23 +76,6 @@ MIN_SHUFFLE_SD = 1.0  # nats; keeps z finite when every shuffle scores the same
 MIN_ORDER_TEST = 3  # paragraphs per side below which order says nothing
 ORDER_WINDOW = 64  # source paragraphs per window of the order test
 ORDER_WINDOWS = 3  # windows for documents longer than one window
-
-
-@dataclass(frozen=True)
-class ParallelEvidence:
-    """Document-level evidence that source and target are parallel."""
-
-    gain: float  # nats saved by the best path in document order vs leaving all unmatched (tested windows)
-    shuffled_mean: float  # the same for shuffled target orders
-    shuffled_sd: float
-    z: float  # (gain - shuffled_mean) / shuffled_sd; 0 when not testable
-    order_testable: bool  # False when a side has too few paragraphs
-    anchor_mean: float  # mean anchor bonus of the aligned pairs (nats, >0 = agreement)
-    n_pairs: int
-    p_parallel: float  # filled by the verdict's calibration
-    tested: int = 0  # source paragraphs inside the tested windows
-    excess: float = 0.0  # (gain - shuffled_mean) per tested paragraph of the shorter side
-    coverage: float = 0.0  # share of the better-covered side's characters inside pairs
 
 
 @dataclass(frozen=True)
@@ -266,8 +250,6 @@ def _coverage(steps: list[Step], source: Sequence[str], target: Sequence[str]) -
 def _analyse_cached(
     source: tuple[str, ...], target: tuple[str, ...], source_lang: str, target_lang: str
 ) -> AlignmentAnalysis:
-    from .verdict import calibrated_p_parallel
-
     n, m = len(source), len(target)
     if n == 0 or m == 0:
         beads = tuple(Bead((i,), (), 1.0) for i in range(n)) + tuple(Bead((), (j,), 1.0) for j in range(m))

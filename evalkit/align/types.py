@@ -56,3 +56,20 @@ class PairingVerdict:
     is_translation: bool
     score: float
     reason: str
+
+
+@dataclass(frozen=True)
+class ParallelEvidence:
+    """Document-level evidence that source and target are parallel."""
+
+    gain: float  # nats saved by the best path in document order vs leaving all unmatched (tested windows)
+    shuffled_mean: float  # the same for shuffled target orders
+    shuffled_sd: float
+    z: float  # (gain - shuffled_mean) / shuffled_sd; 0 when not testable
+    order_testable: bool  # False when a side has too few paragraphs
+    anchor_mean: float  # mean anchor bonus of the aligned pairs (nats, >0 = agreement)
+    n_pairs: int
+    p_parallel: float  # filled by the verdict's calibration
+    tested: int = 0  # source paragraphs inside the tested windows
+    excess: float = 0.0  # (gain - shuffled_mean) per tested paragraph of the shorter side
+    coverage: float = 0.0  # share of the better-covered side's characters inside pairs
