@@ -8,7 +8,7 @@ NTREX-128 articles whose id hashes to ``dev``, with seeded edits, plus unrelated
 pairs), fits P(parallel) = sigmoid(w . features + b) by weighted logistic
 regression (Newton steps), then lowers the bias so that the most
 translation-like unrelated dev pair sits ``margin`` logits below the
-threshold.  Prints the constants to paste into evalkit/align/verdict.py and the
+threshold.  Prints the constants to paste into evalkit/align/calibration.py and the
 dev acceptance rates.  The held-out split is never read here.
 """
 
