@@ -740,4 +740,10 @@ def test_number_spans_with_markup_stay_text_in_chromium(chromium, tmp_path):
     assert found == [['"><img src=z onerror=alert(4)>', '"><img src=z onerror=alert(4)>', 0]]
     assert tab("document.querySelector('tr[data-reference-disagrees]').dataset.r") == "1"
     assert "the human reference changed a number here" in tab("document.body.innerText")
+    # "only paragraphs with lost numbers or ⚑": the changed amount, the reference's changed year, the missing year
+    tab.click("#lost-only")
+    assert tab(f"{ROWS}.filter(r => !r.hidden).map(r => +r.dataset.r)") == [0, 1, 2]
+    assert tab("document.getElementById('count').textContent") == "3 of 4 pairs shown"
+    tab.click("#lost-only")
+    assert tab(f"{ROWS}.filter(r => !r.hidden).length") == 4
     assert tab.problems() == []

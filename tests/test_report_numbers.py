@@ -125,6 +125,8 @@ def test_html_highlights_changed_amounts_converted_years_and_missing_items():
     assert "⚑ the human reference changed a number here: the system is not blamed" in text
     assert "(reference: changed: 1973→2517)" in text
     assert [a.get("data-reference-disagrees") for a in page.tags("tr") if "data-r" in a] == [None, "true", None, None]
+    assert [a.get("data-numbers-lost") for a in page.tags("tr") if "data-r" in a] == ["true", "true", "true", None]
+    assert page.tags("input")[-1] == {"id": "lost-only", "type": "checkbox"}
     assert "1 lost" in text  # the numbers cell of a paragraph with a changed amount
 
 
@@ -287,6 +289,7 @@ def test_runs_without_numbers_render_as_before():
     html = render_html(old)
     page = assert_safe(html)
     assert not _marks(page) and 'id="numbers-summary"' not in html and 'class="numbers-legend"' not in html
+    assert not page.tags("input")[1:] and not [a for a in page.tags("tr") if "data-numbers-lost" in a]
     assert next(iter(_csv(old))).keys() == set(CSV_FIXED + ["chrf", "ter"])
     text = _render(old)
     assert " lost " not in text and "numbers, dates and names" not in text

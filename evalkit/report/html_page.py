@@ -226,6 +226,10 @@ class _View:
                 self.numbers_summary.append({"system": s, "headline": h, "cell": cell})
         self.reference_flags = sum(1 for t in self.texts if t["flag"])
 
+    def lost_in_row(self, r: int) -> bool:
+        """Whether any system lost (missing or changed) a pivot item in row r."""
+        return any(per_system[r] for per_system in self.lost)
+
     def arrow(self, metric: str) -> str:
         return "" if self.higher[metric] else " ↓"
 

@@ -103,16 +103,18 @@
   });
   $("reset").addEventListener("click", function () { sortBy("idx", 1); });
 
+  var lostOnly = $("lost-only");  // present where the run has the numbers metric's details
   function applyFilter() {
-    var q = filter.value.trim().toLowerCase(), shown = 0;
+    var q = filter.value.trim().toLowerCase(), shown = 0, lost = lostOnly !== null && lostOnly.checked;
     rows.forEach(function (row, k) {
-      var keep = !q || texts[k].indexOf(q) >= 0;
+      var keep = (!q || texts[k].indexOf(q) >= 0) && (!lost || row.hasAttribute("data-numbers-lost"));
       row.hidden = !keep;
       if (keep) shown++;
     });
     count.textContent = shown + " of " + rows.length + " pairs shown";
   }
   filter.addEventListener("input", applyFilter);
+  if (lostOnly !== null) lostOnly.addEventListener("change", applyFilter);
 
   updateDelta();
   applyFilter();
