@@ -4,9 +4,9 @@ The `comet` tests build (once, then reuse) the environment `evalkit setup comet`
 makes -- torch, unbabel-comet 2.2.7, 1.4 GB -- under $EVALKIT_TEST_ENVS, else
 pytest's cache folder (.pytest_cache/d/evalkit-envs), else (-p no:cacheprovider)
 ~/.cache/evalkit/test-envs, keyed by the requirements hash; the first build
-takes one to two minutes and needs PyPI. In it they build a tiny *real* COMET model (a 2-layer
-XLM-R encoder, hidden size 32, with a Unigram tokenizer trained on the corpus;
-random weights: the numbers are meaningless, the plumbing is not) and check
+takes one to two minutes and needs PyPI. In it they build a tiny *real* COMET
+model (a 2-layer XLM-R encoder, hidden size 32, with a Unigram tokenizer trained
+on the corpus; random weights: the numbers are meaningless, the plumbing is not) and check
 evalkit's numbers against `comet.load_from_checkpoint(...).predict` called
 directly in that environment. Deselect them with `-m "not comet"`.
 
