@@ -158,6 +158,7 @@ def _drop_metric(
 ) -> None:
     """Remove a metric that failed from the run: no system keeps a score the others lack."""
     scorers.remove(scorer)
+    scorer.close()  # a worker process or a model it holds is released now, not at the end of the run
     unavailable[scorer.name] = f"failed while scoring: {reason}"
     for per_metric in statistics.values():
         per_metric.pop(scorer.name, None)
