@@ -93,6 +93,8 @@ def run(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the results folder and problems.")] = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Translate everything again; neither read nor write the translation cache.")] = False,
     paragraphs: Annotated[str, typer.Option("--paragraphs", metavar="N|all", help="Paragraphs per system in the terminal: the N worst and the N that moved most against the baseline, or all; every paragraph is in report.html and paragraphs.csv.")] = "20",
+    executor: Annotated[Optional[str], typer.Option("--executor", metavar="in-process|ray", help="Where translation runs (default: the config's executor, else in-process); ray needs pip install -e \".[ray]\".")] = None,
+    ray_address: Annotated[Optional[str], typer.Option("--ray-address", metavar="ADDR", help="Ray cluster address (implies --executor ray); default: RAY_ADDRESS, else a cluster on this machine, else a local one for the run.")] = None,
 ) -> None:
     """Translate the pivot with every system, score against the reference, write results/<run-id>/."""
     from evalkit.config import load_config
@@ -110,6 +112,15 @@ def run(
         cfg.output_dir = output_dir.resolve()
     if no_cache:
         cfg.cache = False
+    if executor is not None or ray_address is not None:
+        from evalkit.executors import EXECUTORS
+
+        chosen = executor or "ray"
+        if chosen not in EXECUTORS:
+            raise typer.BadParameter(EXECUTORS.unknown_message(chosen), param_hint="--executor")
+        cfg.executor = chosen
+        if ray_address is not None:
+            cfg.ray.address = ray_address
     check_writable(cfg.output_dir)  # before any translating: a write failure after an hour of work loses nothing
     with _sigterm_as_interrupt(), ProgressObserver(console) as observer:
         result = run_pipeline(cfg, observer)

@@ -150,6 +150,37 @@ class CheckConfig(GateThresholds):
         return values
 
 
+class RayResources(_Closed):
+    """What each actor of one system asks the cluster for, and how many actors the system gets."""
+
+    actors: int | None = Field(None, ge=1, description="actors (each loads the model once); default: ray.actors")
+    num_cpus_per_actor: float | None = Field(None, gt=0, description="CPUs per actor (torch threads follow); default: ray.num_cpus_per_actor")
+    num_gpus_per_actor: float | None = Field(None, ge=0, description="GPUs per actor; default: ray.num_gpus_per_actor")
+
+
+class RayConfig(_Closed):
+    """`executor: ray` settings: where the cluster is and how a system's work is cut and placed."""
+
+    address: str | None = Field(
+        None, description="Ray cluster address (ray://host:10001, host:6379, auto); default: RAY_ADDRESS, "
+                          "else a cluster running on this machine, else a local one started for the run")
+    actors: int = Field(2, ge=1, description="actors per system; each loads the model once")
+    num_cpus_per_actor: float = Field(1, gt=0, description="CPUs per actor; torch threads are set to match")
+    num_gpus_per_actor: float = Field(0, ge=0, description="GPUs per actor (fractions share a GPU)")
+    shard_size: int = Field(64, ge=1, description="paragraphs per work unit; each finished unit is cached at once")
+    max_restarts: int = Field(3, ge=0, description="times a dead actor is restarted and its unit retried")
+    systems: dict[str, RayResources] = Field(default_factory=dict, description="per-system overrides, by system name")
+
+    def resources(self, system: str) -> tuple[int, float, float]:
+        """(actors, num_cpus_per_actor, num_gpus_per_actor) for one system."""
+        own = self.systems.get(system, RayResources())
+        return (
+            own.actors or self.actors,
+            self.num_cpus_per_actor if own.num_cpus_per_actor is None else own.num_cpus_per_actor,
+            self.num_gpus_per_actor if own.num_gpus_per_actor is None else own.num_gpus_per_actor,
+        )
+
+
 class RunConfig(_Closed):
     name: str = Field(min_length=1, pattern=r"^[\w.+-]+$", description="used in the run id and folder name")
     corpus: Path
@@ -163,7 +194,18 @@ class RunConfig(_Closed):
     cache: bool | Path = Field(
         True, description="translation cache: true = output_dir/translation-cache.sqlite, a path, or false"
     )
+    executor: str = Field("in-process", description="where translation runs: in-process (default) or ray")
+    ray: RayConfig = Field(default_factory=RayConfig, description="settings for executor: ray")
     source_path: Path | None = Field(None, exclude=True)  # the YAML file this came from
+
+    @field_validator("executor")
+    @classmethod
+    def _known_executor(cls, value: str) -> str:
+        from evalkit.executors import EXECUTORS
+
+        if value not in EXECUTORS:
+            raise ValueError(EXECUTORS.unknown_message(value))
+        return value
 
     @field_validator("metrics")
     @classmethod
@@ -188,6 +230,9 @@ class RunConfig(_Closed):
             raise ValueError(f"statistics.baseline {baseline!r} is not a system name ({', '.join(names)})")
         if self.pivot.file is None:
             raise ValueError("pivot.file is required: name the original document the systems translate")
+        unknown = sorted(set(self.ray.systems) - set(names))
+        if unknown:
+            raise ValueError(f"ray.systems names {', '.join(unknown)}, not a system ({', '.join(names)})")
         return self
 
     @model_validator(mode="after")

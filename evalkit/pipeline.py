@@ -19,21 +19,13 @@ import numpy as np
 
 from evalkit import __version__
 from evalkit.align import Alignment, PairingVerdict
-from evalkit.backends import BACKENDS
-from evalkit.backends.base import Translator
-from evalkit.backends.cached import CachedTranslator
 from evalkit.backends.store import TranslationCache
 from evalkit.config import RunConfig, SystemConfig
 from evalkit.corpus import CleanDocument
 from evalkit.corpus.langid import LanguageGuess, detect_paragraphs
-from evalkit.errors import (
-    CacheError,
-    ModelUnavailableError,
-    NotATranslationError,
-    RunInterrupted,
-    TerminationRequested,
-    TranslationError,
-)
+from evalkit.errors import NotATranslationError, RunInterrupted, TerminationRequested
+from evalkit.executors import EXECUTORS
+from evalkit.executors.base import Executor
 from evalkit.pairing import pair_documents
 from evalkit.results import (
     AlignmentRecord,
@@ -71,14 +63,14 @@ def make_run_id(config: RunConfig, when: datetime) -> str:
 
 def run(config: RunConfig, observer: RunObserver | None = None) -> RunResult:
     """One run; Ctrl-C or SIGTERM anywhere becomes `RunInterrupted`, saying what the cache kept."""
-    translators: list[Translator] = []  # every system's, so an interrupt can say what was kept
+    executor: Executor = EXECUTORS.get(config.executor)(config)  # it keeps every system's translator
     try:
-        return _run(config, observer or _NoObserver(), translators)
+        return _run(config, observer or _NoObserver(), executor)
     except KeyboardInterrupt as exc:
-        raise _interrupted(exc, translators, config) from None
+        raise _interrupted(exc, executor, config) from None
 
 
-def _run(config: RunConfig, observer: RunObserver, translators: list[Translator]) -> RunResult:
+def _run(config: RunConfig, observer: RunObserver, executor: Executor) -> RunResult:
     started = datetime.now(timezone.utc)
     clock = time.perf_counter()
     paired = pair_documents(config)
@@ -96,9 +88,10 @@ def _run(config: RunConfig, observer: RunObserver, translators: list[Translator]
     statistics: dict[str, dict[str, np.ndarray]] = {}  # system → metric → per-paragraph sufficient statistics
     systems: list[SystemResult] = []
     try:
-        for system in config.systems:
-            systems.append(_run_system(config, system, pivot, target, alignment, scorers, cache, observer,
-                                       statistics, unavailable_metrics, systems, translators))
+        with executor:
+            for system in config.systems:
+                systems.append(_run_system(config, system, pivot, target, alignment, scorers, cache, observer,
+                                           statistics, unavailable_metrics, systems, executor))
     finally:
         if cache is not None:
             cache.close()
@@ -132,39 +125,22 @@ def _run_system(
     statistics: dict[str, dict[str, np.ndarray]],
     unavailable_metrics: dict[str, str],
     done_systems: Sequence[SystemResult],
-    translators: list[Translator],
+    executor: Executor,
 ) -> SystemResult:
     result = SystemResult(
         name=system.name, backend=system.backend, model=None if system.model is None else str(system.model), status="ok"
     )
     pairs = alignment.pairs
     needed = sorted({i for bead in pairs for i in bead.source})
-    translator: Translator = BACKENDS.get(system.backend)(system.name, system.model, system.parsed_options)
-    if cache is not None:
-        translator = CachedTranslator(translator, cache)
-    translators.append(translator)
     observer.system_started(system, len(needed))
-    clock = time.perf_counter()
-    try:
-        translator.prepare(pivot)
-        translator.load()
-        outputs = translator.translate(
-            [pivot.paragraphs[i].text for i in needed],
-            config.pivot.lang,
-            config.target.lang,
-            lambda finished: observer.advanced(len(finished)),
-        )
-    except ModelUnavailableError as exc:
-        result.status, result.reason = "unavailable", str(exc)
-    except (TranslationError, CacheError) as exc:  # a cache that fails fails this system, not the run
-        result.status, result.reason = "failed", str(exc)
-    wall = time.perf_counter() - clock
-    load, generate = translator.timings.load, translator.timings.generate
-    if result.status == "unavailable":
-        load = wall - generate  # the failed attempt to load (importing the framework included) took this long
-    result.seconds = {"load": load, "generate": generate, "evalkit": max(0.0, wall - load - generate)}
-    result.signature = translator.signature()
-    result.model_info = translator.info
+    done = executor.translate_system(
+        system, pivot, [pivot.paragraphs[i].text for i in needed], config.pivot.lang, config.target.lang,
+        cache, observer.advanced,
+    )
+    result.status, result.reason, outputs = done.status, done.reason, done.outputs
+    result.seconds = done.seconds
+    result.signature = done.signature
+    result.model_info = done.info
     if result.status != "ok":
         observer.system_finished(result)
         return result
@@ -196,10 +172,10 @@ def _run_system(
     return result
 
 
-def _interrupted(exc: KeyboardInterrupt, translators: list[Translator], config: RunConfig) -> RunInterrupted:
+def _interrupted(exc: KeyboardInterrupt, executor: Executor, config: RunConfig) -> RunInterrupted:
     """What a user needs after Ctrl-C: how much work is kept, and that a re-run resumes."""
     signal_name, code = ("SIGTERM", 143) if isinstance(exc, TerminationRequested) else ("Ctrl-C", 130)
-    kept = sum(t.counters.kept for t in translators if isinstance(t, CachedTranslator) and t.enabled)
+    kept = executor.kept
     if config.cache_path is None:
         where = "the translation cache is off, so nothing was kept; a re-run translates everything again"
     else:
