@@ -235,7 +235,7 @@ def _order_test(cm: CostModel, steps: list[Step], params: LengthParams, n: int, 
 
 
 def _chars(paragraph: str) -> int:
-    return max(1, len(paragraph) - sum(c.isspace() for c in paragraph))
+    return max(1, sum(map(len, paragraph.split())))
 
 
 def _coverage(steps: list[Step], source: Sequence[str], target: Sequence[str]) -> float:

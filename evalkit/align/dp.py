@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Mapping
 
 import numpy as np
@@ -72,9 +73,13 @@ class Band:
     lo: np.ndarray
     hi: np.ndarray
 
-    @property
+    @cached_property
     def width(self) -> int:
         return int((self.hi - self.lo).max()) + 1
+
+    @cached_property
+    def _ks(self) -> np.ndarray:
+        return np.arange(self.width)
 
     @property
     def cells(self) -> int:
@@ -98,7 +103,7 @@ class Band:
     def row_map(self, src_row: int, dst_row: int, shift: int) -> tuple[np.ndarray, np.ndarray]:
         """For each cell k of ``dst_row``, the index into ``src_row`` of column ``lo[dst]+k+shift``
         (clipped) and whether it exists in both rows' bands."""
-        k = np.arange(self.width)
+        k = self._ks
         col = self.lo[dst_row] + k + shift
         idx = col - self.lo[src_row]
         ok = (idx >= 0) & (col <= self.hi[src_row]) & (self.lo[dst_row] + k <= self.hi[dst_row])
