@@ -89,19 +89,33 @@ class Executor(ABC):
         status, reason, outputs = "ok", None, None
         clock = time.perf_counter()
         try:
-            translator.prepare(pivot)
-            translator.load()
-            outputs = translator.translate(texts, source_lang, target_lang, lambda finished: advanced(len(finished)))
-        except ModelUnavailableError as exc:
-            status, reason = "unavailable", str(exc)
-        except (TranslationError, CacheError) as exc:  # a cache that fails fails this system, not the run
-            status, reason = "failed", str(exc)
-        wall = time.perf_counter() - clock
-        load, generate = translator.timings.load, translator.timings.generate
-        if status == "unavailable":
-            load = wall - generate  # the failed attempt to load (importing the framework included) took this long
-        seconds = {"load": load, "generate": generate, "evalkit": max(0.0, wall - load - generate)}
-        return SystemTranslation(status, reason, outputs, seconds, translator.signature(), translator.info)
+            try:
+                translator.prepare(pivot)
+                translator.load()
+                outputs = translator.translate(texts, source_lang, target_lang, lambda finished: advanced(len(finished)))
+            except ModelUnavailableError as exc:
+                status, reason = "unavailable", str(exc)
+            except (TranslationError, CacheError) as exc:  # a cache that fails fails this system, not the run
+                status, reason = "failed", str(exc)
+            wall = time.perf_counter() - clock
+            load, generate = translator.timings.load, translator.timings.generate
+            if status == "unavailable":
+                load = wall - generate  # the failed attempt to load (importing the framework included) took this long
+            seconds = {"load": load, "generate": generate, "evalkit": max(0.0, wall - load - generate)}
+            info = translator.info
+            facts = self._facts(translator.inner if isinstance(translator, CachedTranslator) else translator)
+            if facts:  # beside the backend's info, never inside it: the cache records that one with the outputs
+                info = {**info, "executor": facts}
+            return SystemTranslation(status, reason, outputs, seconds, translator.signature(), info)
+        finally:
+            self._release(translator.inner if isinstance(translator, CachedTranslator) else translator)
+
+    def _facts(self, translator: Translator) -> dict[str, object] | None:
+        """What this executor did for the system (recorded in run.json as model_info["executor"]), if anything."""
+        return None
+
+    def _release(self, translator: Translator) -> None:
+        """Free what a system held once its candidates, signature and info are read (a cluster's actors)."""
 
     @abstractmethod
     def _translator(self, system: SystemConfig) -> Translator:
