@@ -166,3 +166,12 @@ def test_compare_two_runs_and_two_systems_of_one_run(tmp_path, baseline):
     assert data[0]["paragraphs"] == 16 and len(data[0]["regressed"]) == 5 and data[0]["improved"] == []
     within = run_cli("compare", worse_run, "--system", "mt", "--against", "nope")
     assert within.returncode == 2 and "no system 'nope'" in within.stderr
+
+
+def test_the_gate_output_tabulates_drop_p_floor_and_the_deciding_rule(tmp_path, baseline):
+    lorem = [LOREM if i in (4, 9, 14) else g for i, g in enumerate(GOOD)]
+    proc = run_cli("check", _setup(tmp_path, "lorem-table", lorem), "--baseline", baseline)
+    assert proc.returncode == 1
+    table = proc.stdout[proc.stdout.index("gate: how each metric was judged"):]
+    row = next(line for line in table.splitlines() if " chrf " in line)
+    assert "(underpowered)" in row and "magnitude" in row and "fail" in row and "0.2" in row  # floor ≈ 2/2**3

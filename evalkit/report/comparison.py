@@ -43,9 +43,29 @@ def render_comparison(console: Console, c: SystemComparison) -> None:
     _paragraphs(console, f"most regressed paragraphs ({c.focus_metric})", c.regressed, c.focus_metric)
 
 
+def render_decisions(console: Console, outcome: GateResult) -> None:
+    """Per system and metric: the drop, the tests' p and the floor they could reach, and the rule that decided."""
+    if not outcome.decisions:
+        return
+    table = Table(title="gate: how each metric was judged", title_justify="left")
+    for column in ("system", "metric", "drop", "margin", "p", "p floor", "changed", "decided by", "verdict"):
+        table.add_column(column, justify="left" if column in ("system", "metric", "decided by") else "right",
+                         no_wrap=column != "decided by")
+    for d in outcome.decisions:
+        table.add_row(
+            escape(d.system), escape(d.metric), f"{d.drop:+.2f}", "–" if d.margin is None else f"{d.margin:g}",
+            "–" if d.p is None else f"{d.p:.4f}",
+            f"{d.p_floor:.4f}" + (" (underpowered)" if d.underpowered else ""),
+            f"{d.changed} (≈{d.effective_changed:.1f})", escape(", ".join(d.decided_by)),
+            "[red]fail[/red]" if d.failed else "[green]pass[/green]",
+        )
+    console.print(table)
+
+
 def render_gate(console: Console, outcome: GateResult, folder: Path | None) -> None:
     for comparison in outcome.comparisons:
         render_comparison(console, comparison)
+    render_decisions(console, outcome)
     for note in outcome.notes:
         console.print(f"note: {note}", highlight=False, soft_wrap=True, markup=False)
     if outcome.passed:
