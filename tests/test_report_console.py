@@ -128,3 +128,13 @@ def test_paragraph_count_parses_the_flag_value():
     for bad in ("-1", "ten", "", "2.5"):
         with pytest.raises(ValueError, match="or 'all'"):
             paragraph_count(bad)
+
+
+def test_a_served_system_gets_one_accounting_line():
+    from evalkit.report.console import served_accounting
+
+    info = {"requests": 17, "retries": 2, "prompt_tokens": 900, "completion_tokens": 340,
+            "seconds": {"waiting_on_server": 3.25}, "refused_answers": 1, "empty_answers": 0}
+    assert served_accounting(info) == ("17 requests · 2 retries · 900 + 340 tokens (prompt + completion) · "
+                                       "3.25 s waiting on the server · 1 refused answers")
+    assert served_accounting({"model_class": "MarianMTModel"}) is None

@@ -242,10 +242,29 @@ def render_system(console: Console, system: SystemResult, metrics: list[str], pa
         f"evalkit {s.get('evalkit', 0):.2f} s · scoring {s.get('score', 0):.2f} s",
         style="dim", soft_wrap=True,
     )
+    served = served_accounting(system.model_info)
+    if served:
+        console.print(f"  {served}", style="dim", soft_wrap=True, highlight=False, markup=False)
     for metric in metrics:
         if metric in system.corpus_scores:
             console.print(f"  {metric:7} {system.corpus_scores[metric].signature}", style="dim", highlight=False,
                           soft_wrap=True, markup=False)
+
+
+def served_accounting(info: dict) -> str | None:
+    """One line for a served model (backend openai): requests, retries, tokens, time waiting on the server."""
+    if "requests" not in info:
+        return None
+    waited = (info.get("seconds") or {}).get("waiting_on_server")
+    parts = [f"{info['requests']} requests", f"{info.get('retries', 0)} retries",
+             f"{info.get('prompt_tokens', 0)} + {info.get('completion_tokens', 0)} tokens (prompt + completion)"]
+    if waited is not None:
+        parts.append(f"{waited:.2f} s waiting on the server")
+    for key, label in (("failed_paragraphs", "failed"), ("empty_answers", "empty answers"),
+                       ("refused_answers", "refused answers")):
+        if info.get(key):
+            parts.append(f"{info[key]} {label}")
+    return " · ".join(parts)
 
 
 def _lines(numbers: list[int], limit: int = 8) -> str:
