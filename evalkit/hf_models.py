@@ -138,13 +138,32 @@ def quiet_transformers() -> Iterator[None]:
             hf_logging.enable_progress_bar()
 
 
+# Where a GPU driver shows itself; without any of them torch cannot see a CUDA (or ROCm) device.
+_GPU_DRIVER_PATHS = ("/proc/driver/nvidia/version", "/dev/nvidiactl", "/dev/nvidia0", "/dev/kfd", "/dev/dxg")
+
+
+def cuda_possible() -> bool:
+    """False when no GPU driver is present, known without importing torch (about a second).
+
+    A fully cached re-run needs to know what 'auto' resolves to (it is part of
+    the cache identity) but should not pay for importing torch on a CPU machine.
+    """
+    return any(os.path.exists(path) for path in _GPU_DRIVER_PATHS)
+
+
+def cuda_available() -> bool:
+    if not cuda_possible():
+        return False
+    import torch
+
+    return torch.cuda.is_available()
+
+
 def pick_device(option: str) -> str:
     """'auto' means CUDA when torch sees a GPU, else the CPU; anything else is taken as given."""
     if option != "auto":
         return option
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    return "cuda" if cuda_available() else "cpu"
 
 
 def pick_dtype(option: str, device: str):

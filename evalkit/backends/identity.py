@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from evalkit.hf_models import hub_commit, is_local, package_version
+from evalkit.hf_models import cuda_available, hub_commit, is_local, package_version
 
 # Files in a model folder that never affect outputs. Everything else counts,
 # so a file kind we have not heard of errs on the side of a cache miss.
@@ -76,11 +76,13 @@ def platform_facts(options: Mapping[str, Any]) -> dict[str, object] | None:
     device = options.get("device")
     if not auto:
         return {"device_kind": str(device).split(":")[0]} if device is not None else None
-    import torch
-
-    cuda = torch.cuda.is_available()
+    cuda = cuda_available()  # imports torch only where a GPU driver is present
     kind = ("cuda" if cuda else "cpu") if device in (None, "auto") else str(device).split(":")[0]
-    return {"device_kind": kind, "cuda_bf16": bool(cuda and torch.cuda.is_bf16_supported())}
+    if cuda:
+        import torch
+
+        return {"device_kind": kind, "cuda_bf16": bool(torch.cuda.is_bf16_supported())}
+    return {"device_kind": kind, "cuda_bf16": False}
 
 
 def backend_identity(
