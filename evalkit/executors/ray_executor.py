@@ -95,10 +95,16 @@ class RayExecutor(Executor):
                                   "runtime_env": {"env_vars": passed_env()}}
         if address == "local":
             kwargs["object_store_memory"] = 256 * 2**20  # shards are text: a small store is plenty
+        quiet = logging.getLogger("ray._private.authentication.authentication_token_setup")
+        level = quiet.level
+        if address == "local":  # Ray 2.60 announces token auth on every new local cluster: it is expected here
+            quiet.setLevel(logging.ERROR)
         try:
             ray.init(address=address, **kwargs)
         except (ConnectionError, TimeoutError, ray.exceptions.RayError, RuntimeError, ValueError) as exc:
             raise ExecutorError(_connection_failure(address, how, exc)) from None
+        finally:
+            quiet.setLevel(level)
         self._started_here = True
         self.cluster = how
         return ray
@@ -146,15 +152,15 @@ class _TranslatorActor:
     gets the typed error and its one-line reason rather than a remote traceback.
     """
 
-    def __init__(self, system: SystemConfig, pivot: CleanDocument | None, threads: int) -> None:
+    def __init__(self, system: SystemConfig, threads: int) -> None:
         self.threads = threads
         self.translator: Translator = BACKENDS.get(system.backend)(system.name, system.model, system.parsed_options)
-        self.pivot = pivot
         self.prepared = self.loaded = False
 
-    def _ready(self, load: bool) -> None:
-        if not self.prepared and self.pivot is not None:
-            self.translator.prepare(self.pivot)
+    def _ready(self, pivot: CleanDocument | None, load: bool) -> None:
+        """Prepare and load once per actor life (a restarted actor does both again, from the retried call's arguments)."""
+        if not self.prepared and pivot is not None:
+            self.translator.prepare(pivot)
             self.prepared = True
         if load and not self.loaded:
             _set_threads(self.threads)
@@ -162,23 +168,23 @@ class _TranslatorActor:
             _set_threads(self.threads)  # a framework imported by load() starts with its own default
             self.loaded = True
 
-    def identity(self):
+    def identity(self, pivot: CleanDocument | None):
         try:
-            self._ready(load=False)
+            self._ready(pivot, load=False)
             return self.translator.identity()
         except EvalkitError as exc:
             return exc
 
-    def load(self):
+    def load(self, pivot: CleanDocument | None):
         try:
-            self._ready(load=True)
+            self._ready(pivot, load=True)
             return os.getpid()
         except EvalkitError as exc:
             return exc
 
-    def translate(self, texts: list[str], source_lang: str, target_lang: str):
+    def translate(self, pivot: CleanDocument | None, texts: list[str], source_lang: str, target_lang: str):
         try:
-            self._ready(load=True)  # a restarted actor loads the model again first
+            self._ready(pivot, load=True)  # a restarted actor loads the model again first
             before = self.translator.timings.generate
             out = self.translator.translate(texts, source_lang, target_lang)
             return os.getpid(), out.texts, out.pieces, self.translator.timings.generate - before
@@ -225,11 +231,11 @@ class RayTranslator(Translator):
             max_restarts=self.max_restarts, max_task_retries=self.max_restarts,
             runtime_env={"env_vars": {**passed_env(), "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}},
         )
-        # held for the pool's life: a restarted actor is constructed again from the same arguments
+        # passed by reference with every call (stored once); constructor arguments held in the object store
+        # would make a restart depend on them (ray-project/ray#53727)
         self._pivot_ref = ray.put(self._pivot) if self._pivot is not None else None
         self._pool = [
-            remote.options(name=f"evalkit-{os.getpid()}-{self.name}-{i}", **options).remote(
-                self.system, self._pivot_ref, threads)
+            remote.options(name=f"evalkit-{os.getpid()}-{self.name}-{i}", **options).remote(self.system, threads)
             for i in range(actors)
         ]
         self.facts = {"name": "ray", "cluster": self.executor.cluster, "actors": actors,
@@ -284,13 +290,13 @@ class RayTranslator(Translator):
     def identity(self) -> str:
         """Computed by an actor, where the model will run: an 'auto' device resolves there, not on the driver."""
         if self._identity is None:
-            self._identity = self._get(self._ensure_pool()[0].identity.remote(), "the cache identity")
+            self._identity = self._get(self._ensure_pool()[0].identity.remote(self._pivot_ref), "the cache identity")
         return self._identity
 
     def load(self) -> None:
         pool = self._ensure_pool()
         clock = time.perf_counter()
-        refs = [actor.load.remote() for actor in pool]
+        refs = [actor.load.remote(self._pivot_ref) for actor in pool]
         self._pids = dict(enumerate(self._get(ref, "loading") for ref in refs))
         self.timings.load += time.perf_counter() - clock
         self._described = self._describe()  # read now: asked for mid-run, it would wait behind queued shards
@@ -312,7 +318,7 @@ class RayTranslator(Translator):
 
         def submit(actor: int) -> None:
             shard = waiting.pop()
-            ref = pool[actor].translate.remote([texts[i] for i in shards[shard]], source_lang, target_lang)
+            ref = pool[actor].translate.remote(self._pivot_ref, [texts[i] for i in shards[shard]], source_lang, target_lang)
             running[ref] = (actor, shard)
 
         try:

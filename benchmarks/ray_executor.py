@@ -1,0 +1,124 @@
+"""In-process vs Ray (1 and 2 actors) on the tests' tiny MarianMT, side by side: paragraphs/s and Ray's fixed cost.
+
+Each path translates the same N distinct Vietnamese paragraphs (corpus
+paragraphs, numbered so none repeats) through the executor API the pipeline
+uses (`Executor.translate_system`), with the translation cache off so every
+paragraph is translated. The local cluster is started once (`ray.init(address=
+"local")`, timed apart: a run that starts its own cluster pays it once) and
+shared by the Ray paths. Each Ray path's wall time includes starting its actors
+(a worker process each, importing evalkit and torch), loading the model in each
+and shipping shards: that is Ray's cost per system.
+
+  in-process          torch with its default threads (every core), one process
+  ray, 1 actor        1 actor x num_cpus_per_actor=2 (torch threads follow)
+  ray, 2 actors       2 actors x 1 CPU, shards of --shard-size paragraphs
+
+"pays from" = the paragraph count at which the 2-actor path's fixed cost is
+repaid by its higher throughput (none when it is not faster per paragraph,
+which on 2 shared cores is expected: the cores are the same).
+
+Usage: .venv/bin/python benchmarks/ray_executor.py [--paragraphs 200] [--shard-size 16] [--new-tokens 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def paragraphs(n: int) -> list[str]:
+    corpus = ROOT / "corpus" / "vn-jp-2023" / "002_6d8f2e7b812a4376.txt"
+    lines = [line.strip() for line in corpus.read_text(encoding="utf-8").splitlines() if len(line.strip()) > 40]
+    return [f"{lines[i % len(lines)]} ({i})" for i in range(n)]
+
+
+def config(model: Path, executor: str, actors: int, cpus: float, shard_size: int, new_tokens: int, tmp: Path):
+    from evalkit.config import RunConfig
+
+    corpus = ROOT / "corpus" / "vn-jp-2023"
+    return RunConfig.model_validate({
+        "name": "bench", "corpus": str(corpus), "output_dir": str(tmp / "results"), "cache": False,
+        "pivot": {"lang": "vi", "file": "002_6d8f2e7b812a4376.txt"},
+        "target": {"lang": "th", "file": "000_04e105a6d28e593c.txt"},
+        "systems": [{"name": "tiny", "backend": "seq2seq", "model": str(model),
+                     "options": {"batch_size": 16, "max_new_tokens": new_tokens}}],
+        "metrics": ["chrf"], "executor": executor,
+        "ray": {"actors": actors, "num_cpus_per_actor": cpus, "shard_size": shard_size},
+    })
+
+
+def timed(cfg, texts: list[str]) -> tuple[float, object]:
+    from evalkit.executors import EXECUTORS
+
+    executor = EXECUTORS.get(cfg.executor)(cfg)
+    clock = time.perf_counter()
+    with executor:
+        done = executor.translate_system(cfg.systems[0], None, texts, "vi", "th", None, lambda n: None)
+    wall = time.perf_counter() - clock
+    assert done.status == "ok", done.reason
+    return wall, done
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--paragraphs", type=int, default=200)
+    parser.add_argument("--shard-size", type=int, default=16)
+    parser.add_argument("--new-tokens", type=int, default=32)
+    args = parser.parse_args()
+
+    import ray
+
+    from tiny_models import build_marian
+
+    tmp = Path(tempfile.mkdtemp(prefix="evalkit-ray-bench-"))
+    model = build_marian(tmp / "model", tmp / "work")
+    texts = paragraphs(args.paragraphs)
+    print(f"{len(texts)} paragraphs, tiny MarianMT, max_new_tokens {args.new_tokens}, {os.cpu_count()} cores")
+
+    rows = []
+    wall, base = timed(config(model, "in-process", 1, 1, args.shard_size, args.new_tokens, tmp), texts)
+    rows.append(("in-process", wall, base))
+
+    clock = time.perf_counter()
+    ray.init(address="local", num_cpus=os.cpu_count(), object_store_memory=100 * 2**20, include_dashboard=False,
+             log_to_driver=False)
+    start = time.perf_counter() - clock
+    try:
+        for label, actors, cpus in (("ray, 1 actor", 1, float(os.cpu_count())), ("ray, 2 actors", 2, 1.0)):
+            wall, done = timed(config(model, "ray", actors, cpus, args.shard_size, args.new_tokens, tmp), texts)
+            assert done.outputs.texts == base.outputs.texts, f"{label}: candidates differ from in-process"
+            rows.append((label, wall, done))
+    finally:
+        ray.shutdown()
+
+    print(f"local cluster start (once per run that starts its own): {start:.2f} s\n")
+    print(f"{'path':<16}{'wall s':>8}{'load s':>8}{'translate s':>13}{'para/s':>9}{'vs in-process':>15}")
+    base_wall = rows[0][1]
+    for label, wall, done in rows:
+        translate = done.seconds["generate"]
+        print(f"{label:<16}{wall:>8.2f}{done.seconds['load']:>8.2f}{translate:>13.2f}"
+              f"{len(texts) / translate:>9.1f}{base_wall / wall:>14.2f}x")
+    in_rate = len(texts) / rows[0][2].seconds["generate"]
+    label, wall, done = rows[-1]
+    fixed = (wall - done.seconds["generate"]) - (base_wall - rows[0][2].seconds["generate"])
+    ray_rate = len(texts) / done.seconds["generate"]
+    print(f"\nRay's fixed cost per system (2 actors, beyond in-process loading): {fixed:.2f} s"
+          + (f" + {start:.2f} s cluster start" if start else ""))
+    if ray_rate > in_rate:
+        print(f"Ray (2 actors) pays from about {fixed / (1 / in_rate - 1 / ray_rate):.0f} paragraphs")
+    else:
+        print("Ray (2 actors) is not faster per paragraph here (same 2 cores): it pays only with more cores or nodes")
+    print(f"shards {done.info['executor']['shards']}, actor restarts {done.info['executor']['restarts']}")
+
+
+if __name__ == "__main__":
+    main()
