@@ -18,8 +18,11 @@ bounded restarts, and a progress report per shard that the cache commits at once
 Those are four small actor methods and one `ray.wait` loop here; through Ray Data
 they would be side channels (errors and metadata smuggled through columns, actor
 restarts configured through `ray_remote_args`), and a streaming pipeline adds its
-own planning and executor start per system. `benchmarks/ray_executor.py` measures
-the actor path's fixed cost against in-process.
+own planning and executor start per system: measured here (local 2-CPU cluster,
+shards through an echo function, no model) 1.5-1.6 s for a Ray Data
+`map_batches` with a 2-actor pool against 0.6-0.7 s for two plain actors
+(`benchmarks/ray_executor.py`, which also measures the actor path's fixed cost
+against in-process).
 
 Faults: an actor that dies is restarted by Ray (`max_restarts`) and the shard it
 held is retried (`max_task_retries`), both bounded by `ray.max_restarts`; a
