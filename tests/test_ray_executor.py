@@ -193,3 +193,63 @@ def test_unknown_executor_and_ray_settings_are_config_errors(tmp_path):
     assert typo.returncode == 2 and "ray.actor: unknown field" in typo.stderr
     stray = run_cli("run", make_config(tmp_path, ray={"systems": {"nope": {"actors": 1}}}))
     assert stray.returncode == 2 and "ray.systems names nope" in stray.stderr
+
+
+def test_an_interrupted_ray_run_keeps_finished_shards_and_a_rerun_resumes(cluster, tiny_marian, tmp_path):
+    """Ctrl-C after the second shard: both are in the cache (committed as they came back), the re-run sends the rest."""
+    from evalkit.errors import RunInterrupted
+
+    config = make_config(tmp_path, systems=[_systems(tiny_marian)[1]], metrics=["chrf"], executor="ray",
+                         ray=_ray_settings(actors=1))
+    seen: list[int] = []
+
+    class Interrupt:
+        def system_started(self, system, paragraphs):
+            pass
+
+        def advanced(self, paragraphs):
+            seen.append(paragraphs)
+            if len(seen) == 2:
+                raise KeyboardInterrupt
+
+        def system_finished(self, result):
+            pass
+
+    with pytest.raises(RunInterrupted) as stopped:
+        run(load_config(config), Interrupt())
+    assert "6 newly translated paragraph(s) are kept" in str(stopped.value), stopped.value
+    resumed = run(load_config(config)).system("tiny")
+    assert (resumed.from_cache, resumed.translated) == (6, 11)
+    assert resumed.model_info["executor"]["shards"] == 4  # 11 misses, 3 per shard
+    assert not [a for a in ray.util.list_named_actors() if "-tiny-" in a]  # no actor left behind
+
+
+def test_a_stale_cluster_file_is_ignored_and_a_live_one_is_used(monkeypatch, tmp_path):
+    """Ray's own lookup trusts ray_current_cluster even when that cluster is dead; evalkit probes it first."""
+    import socket
+
+    import ray._common.utils as ray_utils
+
+    from evalkit.executors.ray_executor import _running_local_cluster
+
+    address_file = tmp_path / "ray_current_cluster"
+    monkeypatch.setattr(ray_utils, "get_ray_address_file", lambda temp_dir: str(address_file))
+    assert _running_local_cluster() is None  # no file
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        live = f"127.0.0.1:{listener.getsockname()[1]}"
+        address_file.write_text(live)
+        assert _running_local_cluster() == live
+    address_file.write_text(live)  # the listener is closed: a dead cluster's file
+    assert _running_local_cluster() is None
+
+
+def test_actor_infos_merge_counters_and_keep_agreed_facts():
+    from evalkit.executors.ray_executor import merge_infos
+
+    merged = merge_infos([
+        {"device": "cpu", "split_paragraphs": 1, "flag": True, "nested": {"n": 2, "kind": "a"}},
+        {"device": "cpu", "split_paragraphs": 2, "flag": True, "nested": {"n": 3, "kind": "a"}},
+    ])
+    assert merged == {"device": "cpu", "split_paragraphs": 3, "flag": True, "nested": {"n": 5, "kind": "a"}}
