@@ -93,7 +93,7 @@ def run(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the results folder and problems.")] = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Translate everything again; neither read nor write the translation cache.")] = False,
     paragraphs: Annotated[str, typer.Option("--paragraphs", metavar="N|all", help="Paragraphs per system in the terminal: the N worst and the N that moved most against the baseline, or all; every paragraph is in report.html and paragraphs.csv.")] = "20",
-    executor: Annotated[Optional[str], typer.Option("--executor", metavar="in-process|ray", help="Where translation runs (default: the config's executor, else in-process); ray needs pip install -e \".[ray]\".")] = None,
+    executor: Annotated[Optional[str], typer.Option("--executor", metavar="in-process|ray", help="Where translation runs (default: the config's executor, else in-process); ray needs evalkit's ray extra installed.")] = None,
     ray_address: Annotated[Optional[str], typer.Option("--ray-address", metavar="ADDR", help="Ray cluster address (implies --executor ray); default: RAY_ADDRESS, else a cluster on this machine, else a local one for the run.")] = None,
 ) -> None:
     """Translate the pivot with every system, score against the reference, write results/<run-id>/."""
