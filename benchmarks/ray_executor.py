@@ -18,6 +18,7 @@ repaid by its higher throughput (none when it is not faster per paragraph,
 which on 2 shared cores is expected: the cores are the same).
 
 Usage: .venv/bin/python benchmarks/ray_executor.py [--paragraphs 200] [--shard-size 16] [--new-tokens 32]
+       [--large [--large-paragraphs 32] [--large-new-tokens 16]]
 """
 
 from __future__ import annotations
@@ -68,11 +69,58 @@ def timed(cfg, texts: list[str]) -> tuple[float, object]:
     return wall, done
 
 
+def compare(title: str, model: Path, texts: list[str], shard_size: int, new_tokens: int, tmp: Path, ray) -> None:
+    """The three paths on one model; the local cluster is started (and timed) here, shut down after."""
+    print(f"\n== {title}: {len(texts)} paragraphs, max_new_tokens {new_tokens}, shards of {shard_size}, "
+          f"{os.cpu_count()} cores")
+    rows = []
+    wall, base = timed(config(model, "in-process", 1, 1, shard_size, new_tokens, tmp), texts)
+    rows.append(("in-process", wall, base))
+
+    clock = time.perf_counter()
+    ray.init(address="local", num_cpus=os.cpu_count(), object_store_memory=100 * 2**20, include_dashboard=False,
+             log_to_driver=False)
+    start = time.perf_counter() - clock
+    try:
+        for label, actors, cpus in (("ray, 1 actor", 1, float(os.cpu_count())), ("ray, 2 actors", 2, 1.0)):
+            wall, done = timed(config(model, "ray", actors, cpus, shard_size, new_tokens, tmp), texts)
+            same = sum(a == b for a, b in zip(done.outputs.texts, base.outputs.texts))
+            rows.append((f"{label}", wall, done))
+            print(f"{label}: {same}/{len(texts)} candidates identical to in-process")
+        data_seconds, plain_seconds = pipeline_overhead(ray, len(texts), shard_size)
+    finally:
+        ray.shutdown()
+
+    print(f"local cluster start (once per run that starts its own): {start:.2f} s")
+    print(f"{'path':<16}{'wall s':>8}{'load s':>8}{'translate s':>13}{'para/s':>9}{'vs in-process':>15}")
+    base_wall = rows[0][1]
+    for label, wall, done in rows:
+        translate = done.seconds["generate"]
+        print(f"{label:<16}{wall:>8.2f}{done.seconds['load']:>8.2f}{translate:>13.2f}"
+              f"{len(texts) / translate:>9.2f}{base_wall / wall:>14.2f}x")
+    in_rate = len(texts) / rows[0][2].seconds["generate"]
+    label, wall, done = rows[-1]
+    fixed = (wall - done.seconds["generate"]) - (base_wall - rows[0][2].seconds["generate"])
+    ray_rate = len(texts) / done.seconds["generate"]
+    print(f"Ray's fixed cost per system (2 actors, beyond in-process loading): {fixed:.2f} s + {start:.2f} s cluster start")
+    if ray_rate > in_rate:
+        print(f"Ray (2 actors) pays from about {max(0.0, fixed + start) / (1 / in_rate - 1 / ray_rate):.0f} paragraphs")
+    else:
+        print("Ray (2 actors) is not faster per paragraph here (same cores): it pays only with more cores or nodes")
+    print(f"shards {done.info['executor']['shards']}, actor restarts {done.info['executor']['restarts']}")
+    print(f"the same shards through an echo function (no model): Ray Data map_batches with a 2-actor pool "
+          f"{data_seconds:.2f} s, plain actors {plain_seconds:.2f} s (second of two repetitions)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--paragraphs", type=int, default=200)
     parser.add_argument("--shard-size", type=int, default=16)
     parser.add_argument("--new-tokens", type=int, default=32)
+    parser.add_argument("--large", action="store_true",
+                        help="also NLLB-200-distilled-600M's architecture (random weights, forced output length)")
+    parser.add_argument("--large-paragraphs", type=int, default=32)
+    parser.add_argument("--large-new-tokens", type=int, default=16)
     args = parser.parse_args()
 
     import ray
@@ -81,46 +129,17 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="evalkit-ray-bench-"))
     model = build_marian(tmp / "model", tmp / "work")
-    texts = paragraphs(args.paragraphs)
-    print(f"{len(texts)} paragraphs, tiny MarianMT, max_new_tokens {args.new_tokens}, {os.cpu_count()} cores")
+    compare("tiny MarianMT", model, paragraphs(args.paragraphs), args.shard_size, args.new_tokens, tmp, ray)
+    if args.large:
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+        from translation_speed import build_nllb_600m_architecture, force_length
 
-    rows = []
-    wall, base = timed(config(model, "in-process", 1, 1, args.shard_size, args.new_tokens, tmp), texts)
-    rows.append(("in-process", wall, base))
-
-    clock = time.perf_counter()
-    ray.init(address="local", num_cpus=os.cpu_count(), object_store_memory=100 * 2**20, include_dashboard=False,
-             log_to_driver=False)
-    start = time.perf_counter() - clock
-    try:
-        data_seconds, plain_seconds = pipeline_overhead(ray, len(texts), args.shard_size)
-        for label, actors, cpus in (("ray, 1 actor", 1, float(os.cpu_count())), ("ray, 2 actors", 2, 1.0)):
-            wall, done = timed(config(model, "ray", actors, cpus, args.shard_size, args.new_tokens, tmp), texts)
-            assert done.outputs.texts == base.outputs.texts, f"{label}: candidates differ from in-process"
-            rows.append((label, wall, done))
-    finally:
-        ray.shutdown()
-
-    print(f"local cluster start (once per run that starts its own): {start:.2f} s\n")
-    print(f"{'path':<16}{'wall s':>8}{'load s':>8}{'translate s':>13}{'para/s':>9}{'vs in-process':>15}")
-    base_wall = rows[0][1]
-    for label, wall, done in rows:
-        translate = done.seconds["generate"]
-        print(f"{label:<16}{wall:>8.2f}{done.seconds['load']:>8.2f}{translate:>13.2f}"
-              f"{len(texts) / translate:>9.1f}{base_wall / wall:>14.2f}x")
-    in_rate = len(texts) / rows[0][2].seconds["generate"]
-    label, wall, done = rows[-1]
-    fixed = (wall - done.seconds["generate"]) - (base_wall - rows[0][2].seconds["generate"])
-    ray_rate = len(texts) / done.seconds["generate"]
-    print(f"\nRay's fixed cost per system (2 actors, beyond in-process loading): {fixed:.2f} s"
-          + (f" + {start:.2f} s cluster start" if start else ""))
-    if ray_rate > in_rate:
-        print(f"Ray (2 actors) pays from about {fixed / (1 / in_rate - 1 / ray_rate):.0f} paragraphs")
-    else:
-        print("Ray (2 actors) is not faster per paragraph here (same 2 cores): it pays only with more cores or nodes")
-    print(f"shards {done.info['executor']['shards']}, actor restarts {done.info['executor']['restarts']}")
-    print(f"\nthe same shards through an echo function (no model): Ray Data map_batches with a 2-actor pool "
-          f"{data_seconds:.2f} s, plain actors {plain_seconds:.2f} s (second of two repetitions)")
+        folder, parameters = build_nllb_600m_architecture(tmp)
+        force_length(folder, args.large_new_tokens)
+        texts = paragraphs(args.large_paragraphs)
+        shard = max(1, args.large_paragraphs // 4)
+        compare(f"NLLB-600M architecture ({parameters / 1e6:.0f} M parameters)", folder, texts, shard,
+                args.large_new_tokens, tmp, ray)
 
 
 def pipeline_overhead(ray, n: int, shard_size: int) -> tuple[float, float]:

@@ -94,8 +94,9 @@ class RayExecutor(Executor):
             self.cluster = self.cluster or "already connected"
             return ray
         address, how = self._address()
-        kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.WARNING,
-                                  "runtime_env": {"env_vars": passed_env()}}
+        kwargs: dict[str, Any] = {"runtime_env": {"env_vars": passed_env()}}
+        if not address.startswith("ray://"):  # Ray Client would forward these to a ray.init on the server
+            kwargs.update(include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
         if address == "local":
             kwargs["object_store_memory"] = 256 * 2**20  # shards are text: a small store is plenty
         quiet = logging.getLogger("ray._private.authentication.authentication_token_setup")
