@@ -253,3 +253,19 @@ def test_actor_infos_merge_counters_and_keep_agreed_facts():
         {"device": "cpu", "split_paragraphs": 2, "flag": True, "nested": {"n": 3, "kind": "a"}},
     ])
     assert merged == {"device": "cpu", "split_paragraphs": 3, "flag": True, "nested": {"n": 5, "kind": "a"}}
+
+
+def test_ctranslate2_threads_follow_the_actor_cpus_unless_configured(tmp_path):
+    """The actor class itself, without a cluster: an unset intra_threads becomes CPUs / inter_threads."""
+    from evalkit.backends.ct2 import CTranslate2Options
+    from evalkit.config import SystemConfig
+    from evalkit.executors.ray_executor import _TranslatorActor
+
+    def actor(**options):
+        system = SystemConfig(name="ct2", backend="ctranslate2", model=tmp_path,
+                              parsed_options=CTranslate2Options.model_validate(options))
+        return _TranslatorActor(system, threads=4).translator.options
+
+    assert actor().intra_threads == 4
+    assert actor(inter_threads=2).intra_threads == 2
+    assert actor(intra_threads=1).intra_threads == 1

@@ -158,7 +158,12 @@ class _TranslatorActor:
 
     def __init__(self, system: SystemConfig, threads: int) -> None:
         self.threads = threads
-        self.translator: Translator = BACKENDS.get(system.backend)(system.name, system.model, system.parsed_options)
+        options = system.parsed_options
+        if "intra_threads" in type(options).model_fields and "intra_threads" not in options.model_fields_set:
+            # CTranslate2's threads follow the actor's CPUs unless the config set them (they never change outputs)
+            inter = int(getattr(options, "inter_threads", 1) or 1)
+            options = options.model_copy(update={"intra_threads": max(1, threads // inter)})
+        self.translator: Translator = BACKENDS.get(system.backend)(system.name, system.model, options)
         self.prepared = self.loaded = False
 
     def _ready(self, pivot: CleanDocument | None, load: bool) -> None:
