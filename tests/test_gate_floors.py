@@ -13,7 +13,6 @@ import math
 import numpy as np
 import pytest
 
-from conftest import CORPUS, MALAY, PIVOT, ROOT
 from evalkit.compare import effective_changes
 from evalkit.scorers import METRICS
 from evalkit.scorers.stats import (

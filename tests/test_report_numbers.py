@@ -24,7 +24,7 @@ from evalkit.report.console import render_run
 from evalkit.report.files import CSV_FIXED, CSV_NUMBERS, paragraphs_csv
 from evalkit.report.html_page import render_html
 from evalkit.report.markdown import render_markdown
-from evalkit.results import ParagraphResult, RunResult, Score, SystemResult, run_from_dict
+from evalkit.results import RunResult, Score, run_from_dict
 from evalkit.scorers.numbers import check_paragraph, summary_from_statistics
 from test_html_report import EVIL_IMG, EVIL_SCRIPT, Page, assert_safe
 from test_report_files import synthetic_run

@@ -220,7 +220,7 @@ class BandedPosteriors:
         c = {mv: np.asarray(v, dtype=float) * t for mv, v in costs.items()}
         o = gap_open * t
         n, m, w = band.n, band.m, band.width
-        lo, hi = band.lo, band.hi
+        lo = band.lo
         self.band, self.c, self.o = band, c, o
         ninf = -np.inf
         valid_all = band.valid()
