@@ -14,6 +14,9 @@ SCHEMA_VERSION = 1
 
 Status = Literal["ok", "unavailable", "failed"]
 
+# Only for run.json files written before each score recorded its direction.
+LOWER_IS_BETTER = frozenset({"ter"})
+
 
 @dataclass
 class Score:
@@ -154,6 +157,14 @@ class RunResult:
 
     def system(self, name: str) -> SystemResult:
         return next(s for s in self.systems if s.name == name)
+
+    def higher_is_better(self, metric: str) -> bool:
+        """The direction run.json records for a metric; for files written before it was recorded, a name list."""
+        for system in self.systems:
+            score = system.corpus_scores.get(metric)
+            if score is not None and score.higher_is_better is not None:
+                return score.higher_is_better
+        return metric not in LOWER_IS_BETTER
 
 
 def run_from_dict(data: dict[str, Any], source: str = "run.json") -> RunResult:

@@ -30,7 +30,6 @@ EXCERPT = 48
 # Rows per table when a run is longer (None: all). 20 keeps a typical news article (the shipped
 # 17-paragraph demo) whole and a 2,000-paragraph run to a few dozen lines per system.
 DEFAULT_PARAGRAPHS = 20
-LOWER_IS_BETTER = frozenset({"ter"})  # only for run.json files written before each score recorded its direction
 
 
 class _Named(Protocol):
@@ -88,15 +87,6 @@ def paragraph_count(text: str) -> int | None:
     if count < 0:
         raise ValueError(f"expected a number of paragraphs (0 or more) or 'all', got {text!r}")
     return count
-
-
-def higher_is_better(result: RunResult, metric: str) -> bool:
-    """The direction run.json records for a metric (TER: lower is better); a name list for older files."""
-    for system in result.systems:
-        score = system.corpus_scores.get(metric)
-        if score is not None and score.higher_is_better is not None:
-            return score.higher_is_better
-    return metric not in LOWER_IS_BETTER
 
 
 def _key(p: ParagraphResult) -> tuple:
@@ -301,7 +291,7 @@ def render_summary(console: Console, result: RunResult, metrics: list[str]) -> N
     table = Table(title=escape(title), title_justify="left")
     table.add_column("system", no_wrap=True)
     for metric in metrics:
-        table.add_column(escape(metric) + ("" if higher_is_better(result, metric) else " ↓"), justify="right", no_wrap=True)
+        table.add_column(escape(metric) + ("" if result.higher_is_better(metric) else " ↓"), justify="right", no_wrap=True)
     for system in scored:
         label = escape(system.name) + (" (baseline)" if system.name == baseline else "")
         table.add_row(label, *(_cell(system, m) if m in system.corpus_scores else "" for m in metrics))
@@ -329,7 +319,7 @@ def render_run(console: Console, result: RunResult, folder: Path | None,
     metrics = [m for m in result.config["metrics"] if m not in result.unavailable_metrics]
     for name, reason in result.unavailable_metrics.items():
         console.print(f"metric {name}: unavailable — {reason}", soft_wrap=True, markup=False)
-    higher = {m: higher_is_better(result, m) for m in metrics}
+    higher = {m: result.higher_is_better(m) for m in metrics}
     baseline = _baseline(result)
     rest = "report.html and paragraphs.csv" + ("" if folder is None else f" in {folder}")
     for system in result.systems:

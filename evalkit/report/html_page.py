@@ -37,7 +37,7 @@ string concatenation, so an item's text is as inert as the paragraph around it.
 A metric's direction comes from run.json (`Score.higher_is_better`), not from the
 metric registry: the page renders wherever run.json can be read, without the
 metric's package. Files written before the direction was recorded fall back to
-`LOWER_IS_BETTER`.
+`LOWER_IS_BETTER` in results.py.
 """
 
 from __future__ import annotations
@@ -57,7 +57,6 @@ from evalkit.results import ParagraphResult, RunResult, SystemResult
 # Okabe–Ito: distinguishable with the common colour-vision deficiencies.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
 # Only for run.json files written before each score recorded its direction.
-LOWER_IS_BETTER = frozenset({"ter"})
 LOW_CONFIDENCE = 0.5
 TEMPLATE = "report.html.j2"
 
@@ -150,9 +149,7 @@ class _View:
     def __init__(self, result: RunResult) -> None:
         self.result = result
         self.metrics = [m for m in result.config.get("metrics", []) if m not in result.unavailable_metrics]
-        recorded = {m: s.higher_is_better for system in result.systems for m, s in system.corpus_scores.items()
-                    if s.higher_is_better is not None}
-        self.higher = {m: recorded.get(m, m not in LOWER_IS_BETTER) for m in self.metrics}
+        self.higher = {m: result.higher_is_better(m) for m in self.metrics}
         self.scored = [s for s in result.systems if s.status == "ok"]
         self.colour = {s.name: PALETTE[i % len(PALETTE)] for i, s in enumerate(self.scored)}
         self.baseline = _baseline(result)

@@ -21,7 +21,6 @@ from evalkit.results import RunResult, SystemResult
 
 # Inline markup (emphasis, code, links, HTML, entities, strikethrough, math), table cells, headings, @mentions.
 _MARKUP = re.compile(r"([\\`*_\[\]<>&|~#$@!])")
-LOWER_IS_BETTER = frozenset({"ter"})  # only for run.json files written before each score recorded its direction
 
 
 def _one_line(value: object) -> str:
@@ -40,14 +39,6 @@ def md_code(value: object) -> str:
     fence = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
     return f"{fence}{pad}{text}{pad}{fence}"
-
-
-def _higher_is_better(result: RunResult, metric: str) -> bool:
-    for system in result.systems:
-        score = system.corpus_scores.get(metric)
-        if score is not None and score.higher_is_better is not None:
-            return score.higher_is_better
-    return metric not in LOWER_IS_BETTER
 
 
 def _cell(system: SystemResult, metric: str) -> str:
@@ -86,7 +77,7 @@ def render_markdown(result: RunResult) -> str:
            if baseline else "."),
         "",
         "| system | status | "
-        + " | ".join(md_text(m) + ("" if _higher_is_better(result, m) else " ↓") for m in metrics) + " |",
+        + " | ".join(md_text(m) + ("" if result.higher_is_better(m) else " ↓") for m in metrics) + " |",
         "|---|---|" + "---|" * len(metrics),
     ]
     for s in result.systems:
