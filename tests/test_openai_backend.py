@@ -402,7 +402,7 @@ def served_model(tmp_path_factory):
             pytest.fail("transformers serve did not answer /health")
         if process.poll() is not None:
             pytest.fail(f"transformers serve exited: {(base / 'serve.log').read_text()[-2000:]}")
-        yield {"url": f"{url}/v1", "model": str(folder)}
+        yield {"url": f"{url}/v1", "model": str(folder), "pid": process.pid}
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:
@@ -474,7 +474,7 @@ def test_a_killed_run_resumes_where_it_stopped(served_model, tmp_path):
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     kept = 0
     try:
-        for _ in range(600):  # up to ~5 minutes for the first paragraphs to be committed
+        for _ in range(15000):  # up to ~5 minutes for the first paragraphs to be committed
             if process.poll() is not None:
                 break
             if cache.exists():
@@ -484,11 +484,17 @@ def test_a_killed_run_resumes_where_it_stopped(served_model, tmp_path):
                 except sqlite3.Error:
                     kept = 0
                 if kept >= 2:
+                    # Freeze the server first, so no answer can complete between seeing the commit and the
+                    # kill: on a fast machine the whole run would otherwise finish within one poll.
+                    os.killpg(served_model["pid"], signal.SIGSTOP)
                     break
-            time.sleep(0.5)
+            time.sleep(0.02)
     finally:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=30)
+        os.killpg(served_model["pid"], signal.SIGCONT)
+    with sqlite3.connect(cache, timeout=5) as conn:
+        kept = conn.execute("SELECT COUNT(*) FROM translations").fetchone()[0]
     assert kept >= 2, "the run never committed a paragraph"
 
     resumed = system_of(run_json(run_cli("run", config, "-q")))
