@@ -110,8 +110,12 @@ def write_reports(result: RunResult, folder: Path) -> list[Path]:
     return [folder / name for name in views]
 
 
-def _write_folder(result: RunResult, folder: Path) -> None:
+def _write_run_json(result: RunResult, folder: Path) -> None:
     _write_atomic(folder / "run.json", json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
+
+
+def _write_folder(result: RunResult, folder: Path) -> None:
+    _write_run_json(result, folder)
     write_reports(result, folder)
 
 
@@ -148,7 +152,7 @@ def write_results_or_keep(result: RunResult, output_dir: Path) -> Path:
         fallback = Path(tempfile.gettempdir()) / f"evalkit-unsaved-{result.run_id}-{secrets.token_hex(4)}"
         try:
             fallback.mkdir(parents=True)
-            _write_atomic(fallback / "run.json", json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
+            _write_run_json(result, fallback)
         except OSError as second:
             raise ResultsError(f"cannot write results to {output_dir} ({exc.strerror or exc}), nor to {fallback} "
                                f"({second.strerror or second}); translations are kept in the cache where it is on") from None
