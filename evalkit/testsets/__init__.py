@@ -1,0 +1,30 @@
+"""Standard line-parallel test sets read from local files: one reader class per layout, registered by name.
+
+A third-party layout registers the same way: `TESTSETS.register("name", "pkg.module:Reader")`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from evalkit.registry import Registry
+from evalkit.testsets.base import TestSet, TestSetConfig, TestSetError, TestSetReader
+
+TESTSETS: Registry = Registry("test set format")
+TESTSETS.register("ntrex128", "evalkit.testsets.ntrex128:Ntrex128Reader")
+TESTSETS.register("flores200", "evalkit.testsets.flores200:Flores200Reader")
+TESTSETS.register("sacrebleu", "evalkit.testsets.sacrebleu_cache:SacrebleuCacheReader")
+TESTSETS.register("tsv", "evalkit.testsets.tsv:TsvReader")
+TESTSETS.register("jsonl", "evalkit.testsets.jsonl:JsonlReader")
+
+__all__ = ["TESTSETS", "TestSet", "TestSetConfig", "TestSetError", "TestSetReader", "read_testset"]
+
+
+def read_testset(config: TestSetConfig, source_lang: str, target_langs: Sequence[str]) -> TestSet:
+    """Read `config`'s test set: pivot rows in `source_lang` and a reference per target language it has.
+
+    Target codes are deduplicated (first occurrence kept); the pivot language is an error if the set lacks it,
+    a target language is not (it is in `TestSet.missing` with the reason).
+    """
+    targets = list(dict.fromkeys(target_langs))
+    return TESTSETS.get(config.format)().read(config, source_lang, targets)
