@@ -9,7 +9,7 @@ loaded, so a typo fails in milliseconds with the field named.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import (
@@ -29,6 +29,7 @@ from evalkit.languages import LANGUAGES
 from evalkit.option_types import path_role, resolve_model, resolve_option
 from evalkit.scorers.base import ScorerOptions
 from evalkit.scorers import METRICS, default_metric_names
+from evalkit.testsets.base import TestSetConfig
 
 
 class _Closed(BaseModel):
@@ -37,7 +38,9 @@ class _Closed(BaseModel):
 
 class DocumentConfig(_Closed):
     lang: str = Field(description="ISO 639-1 code")
-    file: Path | None = Field(None, description="file in the corpus folder; omitted: detected (target only)")
+    file: Path | None = Field(
+        None, description="file in the corpus folder; omitted: every pivot-language document is a pivot (pivot), "
+                          "or the translation is found in the corpus (target)")
     check_lang: bool = Field(True, description="refuse the run when the text is detected to be in another language")
 
     @field_validator("lang")
@@ -105,6 +108,8 @@ class StatisticsConfig(_Closed):
     workers: int | None = Field(
         None, ge=1, description="processes that extract metric statistics; default: every core for runs of 2,000+ paragraphs"
     )
+    resample: Literal["paragraph", "document"] = Field(
+        "paragraph", description="bootstrap unit of CIs and paired tests; document: paragraphs of one article are correlated")
 
 
 class GateThresholds(_Closed):
@@ -181,11 +186,18 @@ class RayConfig(_Closed):
         )
 
 
+def _target_entry(value: Any) -> Any:
+    """`targets: [th, ms]` and `targets: [{lang: th, file: 000.txt}]` are the same thing."""
+    return {"lang": value} if isinstance(value, str) else value
+
+
 class RunConfig(_Closed):
     name: str = Field(min_length=1, pattern=r"^[\w.+-]+$", description="used in the run id and folder name")
-    corpus: Path
+    corpus: Path | None = Field(None, description="folder of documents (one article a file); or give testset")
+    testset: TestSetConfig | None = Field(None, description="a line-parallel test set read from local files, instead of corpus")
     pivot: DocumentConfig
-    target: DocumentConfig
+    target: DocumentConfig | None = Field(None, description="one target language (or use targets)")
+    targets: list[DocumentConfig] = Field(default_factory=list, description="target languages: [th, ms] or [{lang, file}]")
     systems: list[SystemConfig] = Field(min_length=1)
     metrics: list[MetricConfig] = Field(default_factory=lambda: [MetricConfig(name=m) for m in default_metric_names()], min_length=1)
     output_dir: Path = Path("results")
@@ -197,6 +209,45 @@ class RunConfig(_Closed):
     executor: str = Field("in-process", description="where translation runs: in-process (default) or ray")
     ray: RayConfig = Field(default_factory=RayConfig, description="settings for executor: ray")
     source_path: Path | None = Field(None, exclude=True)  # the YAML file this came from
+
+    @field_validator("targets", mode="before")
+    @classmethod
+    def _targets_shorthand(cls, values: Any) -> Any:
+        return [_target_entry(v) for v in values] if isinstance(values, list) else values
+
+    @model_validator(mode="after")
+    def _one_target_form(self) -> RunConfig:
+        if self.target is not None and self.targets:
+            raise ValueError("give either target (one language) or targets (a list), not both")
+        if self.target is not None:
+            self.targets = [self.target]
+        if not self.targets:
+            raise _FieldErrors([("targets", "required field is missing: the target language(s), e.g. targets: [th, ms]")])
+        langs = [t.lang for t in self.targets]
+        repeated = sorted({lang for lang in langs if langs.count(lang) > 1})
+        if repeated:
+            raise _FieldErrors([("targets", f"a language is listed twice: {', '.join(repeated)}")])
+        if self.pivot.lang in langs:
+            raise _FieldErrors([("targets", f"{self.pivot.lang!r} is the pivot language; a target must differ")])
+        if (self.corpus is None) == (self.testset is None):
+            raise _FieldErrors([("corpus", "give either corpus (a folder of documents) or testset (a test set), not both")
+                                if self.corpus is not None else
+                                ("corpus", "required field is missing: a corpus folder, or a testset")])
+        if self.testset is not None:
+            named = [f"{role}.file" for role, doc in (("pivot", self.pivot), *(("targets", t) for t in self.targets))
+                     if doc.file is not None]
+            if named:
+                raise _FieldErrors([(named[0], "a test set is line-parallel: name languages only, not files")])
+        return self
+
+    @property
+    def target_langs(self) -> list[str]:
+        return [t.lang for t in self.targets]
+
+    @property
+    def single_target(self) -> DocumentConfig | None:
+        """The target of a one-language config (what `evalkit align` and version-1 tools work with)."""
+        return self.targets[0] if len(self.targets) == 1 else None
 
     @field_validator("executor")
     @classmethod
@@ -228,8 +279,6 @@ class RunConfig(_Closed):
         baseline = self.statistics.baseline
         if baseline is not None and baseline not in names:
             raise ValueError(f"statistics.baseline {baseline!r} is not a system name ({', '.join(names)})")
-        if self.pivot.file is None:
-            raise ValueError("pivot.file is required: name the original document the systems translate")
         unknown = sorted(set(self.ray.systems) - set(names))
         if unknown:
             raise ValueError(f"ray.systems names {', '.join(unknown)}, not a system ({', '.join(names)})")
@@ -247,18 +296,23 @@ class RunConfig(_Closed):
         base = Path(source).resolve().parent if source else Path.cwd()
         self.source_path = Path(source) if source else None
         errors: list[tuple[str, str]] = []
-        self.corpus = (base / self.corpus.expanduser()).resolve()
         self.output_dir = (base / self.output_dir.expanduser()).resolve()
         if not isinstance(self.cache, bool):
             self.cache = (base / self.cache.expanduser()).resolve()
-        if not self.corpus.is_dir():
-            raise _FieldErrors([("corpus", f"folder {self.corpus} does not exist")])
-        for role in ("pivot", "target"):
-            doc: DocumentConfig = getattr(self, role)
-            if doc.file is not None:
-                doc.file = self.corpus / doc.file
-                if not doc.file.is_file():
-                    errors.append((f"{role}.file", f"{doc.file} does not exist"))
+        if self.testset is not None:
+            self.testset = self.testset.resolved(base)
+            errors += self.testset.problems()
+        else:
+            self.corpus = (base / self.corpus.expanduser()).resolve()
+            if not self.corpus.is_dir():
+                raise _FieldErrors([("corpus", f"folder {self.corpus} does not exist")])
+            roles = [("pivot", self.pivot)] + [
+                ("target" if self.target is not None else f"targets[{i}]", t) for i, t in enumerate(self.targets)]
+            for role, doc in roles:
+                if doc.file is not None:
+                    doc.file = self.corpus / doc.file
+                    if not doc.file.is_file():
+                        errors.append((f"{role}.file", f"{doc.file} does not exist"))
         for index, system in enumerate(self.systems):
             backend = BACKENDS.get(system.backend)
             system.model = resolve_model(system.model, base)
@@ -270,6 +324,8 @@ class RunConfig(_Closed):
                 errors += parsed
             else:
                 system.parsed_options = parsed
+                errors += [(f"systems[{index}].options", problem)
+                           for problem in backend.config_problems(parsed, self.target_langs)]
         for index, metric in enumerate(self.metrics):
             scorer_class = METRICS.get(metric.name)
             parsed = _parse_options(base, metric.options, scorer_class.Options, f"metrics[{index}].", metric.name)
@@ -277,10 +333,12 @@ class RunConfig(_Closed):
                 errors += parsed
                 continue
             metric.parsed_options = parsed
-            try:  # construction loads no weights: a metric that cannot handle the language fails now, not after translating
-                scorer_class(self.target.lang, parsed, self.pivot.lang)
-            except EvalkitError as exc:
-                errors.append((f"metrics[{index}] ({metric.name})", str(exc)))
+            for lang in self.target_langs:
+                try:  # construction loads no weights: a metric that cannot handle a language fails now, not after translating
+                    scorer_class(lang, parsed, self.pivot.lang)
+                except EvalkitError as exc:
+                    errors.append((f"metrics[{index}] ({metric.name})", str(exc)))
+                    break
         if errors:
             raise _FieldErrors(errors)
         return self
@@ -369,7 +427,7 @@ def load_config(path: str | Path) -> RunConfig:
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise ConfigError(f"{path}{where}: {problem}") from None
     if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: expected a mapping of fields (name, corpus, pivot, target, systems, ...)")
+        raise ConfigError(f"{path}: expected a mapping of fields (name, corpus or testset, pivot, targets, systems, ...)")
     try:
         return RunConfig.model_validate(raw, context={"config_file": path})
     except ValidationError as exc:

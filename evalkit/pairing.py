@@ -10,6 +10,7 @@ translation does (`evalkit.align.assess_translation`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,14 +103,24 @@ def survey_corpus(corpus: Path, pivot: CleanDocument, pivot_lang: str) -> list[D
     return found
 
 
-def pair_documents(config: RunConfig, survey: bool = False) -> PairedDocuments:
-    """Load, language-check and align the pivot with its reference (chosen from the corpus when not named)."""
+def pair_documents(config: RunConfig, survey: bool = False, target: DocumentConfig | None = None) -> PairedDocuments:
+    """Load, language-check and align the pivot with one reference (chosen from the corpus when not named).
+
+    What `evalkit align` shows; `target` defaults to the config's only target.
+    """
+    target_config = target or config.single_target
+    if target_config is None:
+        raise CorpusError(f"{config.source_path or 'config'}: name the target language to align "
+                          f"(the config has {', '.join(config.target_langs)})")
+    if config.pivot.file is None or config.corpus is None:
+        raise CorpusError(f"{config.source_path or 'config'}: evalkit align shows one pivot document; "
+                          f"set pivot.file (a corpus or test set is paired by `evalkit run`)")
     pivot = load_document(config.pivot.file)
     pivot_lang = check_language(pivot, config.pivot, "pivot")
-    src, tgt = config.pivot.lang, config.target.lang
-    surveyed = survey_corpus(config.corpus, pivot, src) if survey or config.target.file is None else []
-    if config.target.file is not None:
-        target = load_document(config.target.file)
+    src, tgt = config.pivot.lang, target_config.lang
+    surveyed = survey_corpus(config.corpus, pivot, src) if survey or target_config.file is None else []
+    if target_config.file is not None:
+        target_doc = load_document(target_config.file)
     else:
         # lingua knows ~75 languages; for others (Lao, Khmer, Burmese) any translation not in the pivot's language qualifies.
         candidates = [s for s in surveyed if s.is_translation
@@ -123,7 +134,32 @@ def pair_documents(config: RunConfig, survey: bool = False) -> PairedDocuments:
                 f"{config.corpus}: no {_name(tgt)} document translates {pivot.path.name} ({listing}); "
                 f"set target.file to choose one"
             )
-        target = load_document(max(candidates, key=lambda s: s.score).path)
-    target_lang = check_language(target, config.target, "target")
-    alignment, verdict = _align(pivot, target, src, tgt)
-    return PairedDocuments(pivot, target, alignment, verdict, pivot_lang, target_lang, tuple(surveyed))
+        target_doc = load_document(max(candidates, key=lambda s: s.score).path)
+    target_lang = check_language(target_doc, target_config, "target")
+    alignment, verdict = _align(pivot, target_doc, src, tgt)
+    return PairedDocuments(pivot, target_doc, alignment, verdict, pivot_lang, target_lang, tuple(surveyed))
+
+
+@dataclass(frozen=True)
+class NamedPair:
+    """The pivot against a reference the config names."""
+
+    lang: str
+    target: CleanDocument
+    target_lang: LanguageGuess
+    alignment: Alignment
+    verdict: PairingVerdict
+
+
+def pair_named(config: RunConfig, named: Sequence[DocumentConfig]) -> tuple[CleanDocument, LanguageGuess, list[NamedPair]]:
+    """The pivot file against each reference the config names: language-checked and aligned, no search."""
+    pivot = load_document(config.pivot.file)
+    pivot_lang = check_language(pivot, config.pivot, "pivot")
+    pairs = []
+    for target_config in named:
+        role = "target" if config.target is not None else f"targets[{config.targets.index(target_config)}]"
+        target = load_document(target_config.file)
+        guess = check_language(target, target_config, role)
+        alignment, verdict = _align(pivot, target, config.pivot.lang, target_config.lang)
+        pairs.append(NamedPair(target_config.lang, target, guess, alignment, verdict))
+    return pivot, pivot_lang, pairs

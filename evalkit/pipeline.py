@@ -1,4 +1,4 @@
-"""One run, end to end: config → corpus → alignment → candidates → scores.
+"""One run, end to end: config → corpus or test set → alignment → candidates → scores, per target language.
 
 Orchestration only: no printing, no exit codes. Progress is reported to an
 observer so the CLI can draw bars and a notebook can ignore them. A system
@@ -18,25 +18,17 @@ from typing import Protocol
 import numpy as np
 
 from evalkit import __version__
-from evalkit.align import Alignment, PairingVerdict
 from evalkit.backends.store import TranslationCache
 from evalkit.config import RunConfig, SystemConfig
-from evalkit.corpus import CleanDocument
-from evalkit.corpus.langid import LanguageGuess, detect_paragraphs
 from evalkit.errors import NotATranslationError, RunInterrupted, TerminationRequested
+from evalkit.evalset import EvaluationSet, LanguageSet, language_name
+from evalkit.evalset_corpus import corpus_evaluation_set
+from evalkit.evalset_testset import testset_evaluation_set
 from evalkit.executors import EXECUTORS
-from evalkit.executors.base import Executor
-from evalkit.pairing import pair_documents
-from evalkit.results import (
-    AlignmentRecord,
-    DocumentRecord,
-    ParagraphResult,
-    RunResult,
-    SystemResult,
-    file_sha256,
-)
+from evalkit.executors.base import Executor, TranslationJob
+from evalkit.results import ParagraphResult, RunResult, SystemResult
 from evalkit.scorers.base import Scorer
-from evalkit.scoring import load_scorers, score_system, test_against_baseline
+from evalkit.scoring import document_scores, load_scorers, score_system, test_against_baseline
 
 
 class RunObserver(Protocol):
@@ -70,106 +62,158 @@ def run(config: RunConfig, observer: RunObserver | None = None) -> RunResult:
         raise _interrupted(exc, executor, config) from None
 
 
+def build_evaluation_set(config: RunConfig) -> EvaluationSet:
+    """The pairing stage, from a corpus or a test set; raises only when nothing at all can be scored."""
+    clock = time.perf_counter()
+    found = testset_evaluation_set(config) if config.testset is not None else corpus_evaluation_set(config)
+    found.seconds = time.perf_counter() - clock
+    if not found.scored:
+        reasons = "; ".join(f"{language_name(s.lang)}: {s.entry.reason or 'nothing aligned'}" for s in found.languages)
+        raise NotATranslationError(f"nothing was scored: {reasons}")
+    return found
+
+
 def _run(config: RunConfig, observer: RunObserver, executor: Executor) -> RunResult:
     started = datetime.now(timezone.utc)
     clock = time.perf_counter()
-    paired = pair_documents(config)
-    pivot, target, alignment, verdict = paired.pivot, paired.target, paired.alignment, paired.verdict
-    if not verdict.is_translation:
-        raise NotATranslationError(
-            f"{target.path.name} is not a translation of {pivot.path.name}: {verdict.reason}; nothing was scored"
-        )
-    if not alignment.pairs:
-        raise NotATranslationError(f"no paragraph of {target.path.name} aligns with {pivot.path.name}; nothing was scored")
-    pairing_seconds = time.perf_counter() - clock
-
-    scorers, unavailable_metrics = load_scorers(config)
+    evalset = build_evaluation_set(config)
+    languages = evalset.scored
+    scorers: dict[str, list[Scorer]] = {}
+    unavailable_metrics: dict[str, str] = {}
+    for language in languages:
+        scorers[language.lang], unavailable = load_scorers(config, language.lang)
+        unavailable_metrics.update(unavailable)
+    _drop_everywhere(unavailable_metrics, scorers, [], {})
     cache = TranslationCache(config.cache_path) if config.cache_path else None
-    statistics: dict[str, dict[str, np.ndarray]] = {}  # system → metric → per-paragraph sufficient statistics
+    statistics: dict[str, dict[str, dict[str, np.ndarray]]] = {lang.lang: {} for lang in languages}
     systems: list[SystemResult] = []
     try:
         with executor:
             for system in config.systems:
-                systems.append(_run_system(config, system, pivot, target, alignment, scorers, cache, observer,
-                                           statistics, unavailable_metrics, systems, executor))
+                systems += _run_system(config, system, evalset, languages, scorers, cache, observer,
+                                       statistics, unavailable_metrics, systems, executor)
     finally:
         if cache is not None:
             cache.close()
-        for scorer in scorers:
-            scorer.close()
-    test_against_baseline(config.statistics, config.baseline_system, systems, scorers, statistics)
+        for own in scorers.values():
+            for scorer in own:
+                scorer.close()
+    for language in languages:
+        mine = [s for s in systems if s.lang == language.lang]
+        test_against_baseline(config.statistics, config.baseline_system, mine, scorers[language.lang],
+                              statistics[language.lang])
+        _document_scores(config, language, mine, scorers[language.lang], statistics[language.lang])
     return RunResult(
         run_id=make_run_id(config, started.astimezone()),
         created=started.isoformat(timespec="seconds"),
         evalkit_version=__version__,
         config=config.to_record(),
-        pivot=document_record(pivot, config.pivot.lang, paired.pivot_lang),
-        target=document_record(target, config.target.lang, paired.target_lang),
-        alignment=alignment_record(pivot, target, alignment, verdict),
         systems=systems,
+        languages=[language.entry for language in evalset.languages],
+        documents=[entry for language in evalset.languages for entry in language.documents],
+        unpaired=evalset.unpaired,
+        source=evalset.source,
         baseline=config.baseline_system,
         unavailable_metrics=unavailable_metrics,
-        seconds={"pairing": pairing_seconds, "total": time.perf_counter() - clock},
+        seconds={"pairing": evalset.seconds, "total": time.perf_counter() - clock},
+        resample=config.statistics.resample,
     )
+
+
+def _document_scores(config: RunConfig, language: LanguageSet, systems: list[SystemResult], scorers: list[Scorer],
+                     statistics: dict[str, dict[str, np.ndarray]]) -> None:
+    entries = {entry.document: entry for entry in language.documents if entry.status == "paired"}
+    for result in systems:
+        if result.name not in statistics:
+            continue
+        for document, scores in document_scores(config.statistics, scorers, result, statistics[result.name]).items():
+            entries[document].scores[result.name] = scores
 
 
 def _run_system(
     config: RunConfig,
     system: SystemConfig,
-    pivot: CleanDocument,
-    target: CleanDocument,
-    alignment: Alignment,
-    scorers: list[Scorer],
+    evalset: EvaluationSet,
+    languages: list[LanguageSet],
+    scorers: dict[str, list[Scorer]],
     cache: TranslationCache | None,
     observer: RunObserver,
-    statistics: dict[str, dict[str, np.ndarray]],
+    statistics: dict[str, dict[str, dict[str, np.ndarray]]],
     unavailable_metrics: dict[str, str],
-    done_systems: Sequence[SystemResult],
+    done_systems: list[SystemResult],
     executor: Executor,
-) -> SystemResult:
-    result = SystemResult(
-        name=system.name, backend=system.backend, model=None if system.model is None else str(system.model), status="ok"
-    )
-    pairs = alignment.pairs
-    needed = sorted({i for bead in pairs for i in bead.source})
-    observer.system_started(system, len(needed))
-    done = executor.translate_system(
-        system, pivot, [pivot.paragraphs[i].text for i in needed], config.pivot.lang, config.target.lang,
-        cache, observer.advanced,
-    )
-    result.status, result.reason, outputs = done.status, done.reason, done.outputs
-    result.seconds = done.seconds
-    result.signature = done.signature
-    result.model_info = done.info
-    if result.status != "ok":
-        observer.system_finished(result)
-        return result
-    result.from_cache, result.translated = outputs.cached, len(needed) - outputs.cached
-
-    candidate_of = dict(zip(needed, outputs.texts))
-    pieces_of = dict(zip(needed, outputs.pieces))
-    for bead in pairs:
-        notes = [
-            f"pivot line {pivot.paragraphs[i].line} exceeded the model's input limit: "
-            f"translated in {pieces_of[i]} pieces, joined"
-            for i in bead.source if pieces_of[i] > 1
-        ]
-        result.paragraphs.append(
-            ParagraphResult(
-                source_lines=[pivot.paragraphs[i].line for i in bead.source],
-                reference_lines=[target.paragraphs[j].line for j in bead.target],
-                source=" ".join(pivot.paragraphs[i].text for i in bead.source),
-                reference=" ".join(target.paragraphs[j].text for j in bead.target),
-                candidate=" ".join(candidate_of[i] for i in bead.source),
-                alignment_confidence=bead.confidence,
-                notes=notes,
-            )
+) -> list[SystemResult]:
+    """One system into every scored language (its model loaded once), each language scored on its own segments."""
+    needed = [list(dict.fromkeys(text for segment in language.segments for text in segment.sources))
+              for language in languages]
+    observer.system_started(system, sum(map(len, needed)))
+    jobs = [TranslationJob(language.lang, tuple(texts)) for language, texts in zip(languages, needed)]
+    done = executor.translate_system(system, evalset.pivots, jobs, config.pivot.lang, cache, observer.advanced)
+    results = []
+    for language, texts, translation in zip(languages, needed, done):
+        result = SystemResult(
+            name=system.name, backend=system.backend, model=None if system.model is None else str(system.model),
+            status=translation.status, reason=translation.reason, seconds=translation.seconds,
+            signature=translation.signature, model_info=translation.info, lang=language.lang,
         )
-    clock = time.perf_counter()
-    score_system(config.statistics, scorers, result, statistics, unavailable_metrics, done_systems)
-    result.seconds["score"] = time.perf_counter() - clock
-    observer.system_finished(result)
-    return result
+        results.append(result)
+        if result.status != "ok":
+            observer.system_finished(result)
+            continue
+        outputs = translation.outputs
+        result.from_cache, result.translated = outputs.cached, len(texts) - outputs.cached
+        candidate_of = dict(zip(texts, outputs.texts))
+        pieces_of = dict(zip(texts, outputs.pieces))
+        for segment in language.segments:
+            notes = [
+                f"pivot line {line} exceeded the model's input limit: translated in {pieces_of[text]} pieces, joined"
+                for line, text in zip(segment.source_lines, segment.sources) if pieces_of[text] > 1
+            ]
+            result.paragraphs.append(
+                ParagraphResult(
+                    source_lines=list(segment.source_lines),
+                    reference_lines=list(segment.reference_lines),
+                    source=" ".join(segment.sources),
+                    reference=segment.reference,
+                    candidate=" ".join(candidate_of[text] for text in segment.sources),
+                    alignment_confidence=segment.confidence,
+                    notes=notes,
+                    lang=language.lang,
+                    document=segment.document,
+                )
+            )
+        clock = time.perf_counter()
+        own = scorers[language.lang]
+        score_system(config.statistics, own, result, statistics[language.lang], unavailable_metrics,
+                     [s for s in done_systems if s.lang == language.lang])
+        _drop_everywhere(unavailable_metrics, scorers, [*done_systems, *results], statistics)
+        result.seconds["score"] = time.perf_counter() - clock
+        observer.system_finished(result)
+    return results
+
+
+def _drop_everywhere(
+    unavailable: dict[str, str],
+    scorers: dict[str, list[Scorer]],
+    systems: Sequence[SystemResult],
+    statistics: dict[str, dict[str, dict[str, np.ndarray]]],
+) -> None:
+    """A metric unavailable or failed in one language leaves every language: the matrix keeps one set of metrics."""
+    for lang, own in scorers.items():
+        for scorer in [s for s in own if s.name in unavailable]:
+            own.remove(scorer)
+            scorer.close()
+    for per_system in statistics.values():
+        for per_metric in per_system.values():
+            for name in unavailable:
+                per_metric.pop(name, None)
+    for system in systems:
+        for name in unavailable:
+            system.corpus_scores.pop(name, None)
+            system.paragraph_signatures.pop(name, None)
+            for paragraph in system.paragraphs:
+                paragraph.scores.pop(name, None)
+                paragraph.details.pop(name, None)
 
 
 def _interrupted(exc: KeyboardInterrupt, executor: Executor, config: RunConfig) -> RunInterrupted:
@@ -182,47 +226,3 @@ def _interrupted(exc: KeyboardInterrupt, executor: Executor, config: RunConfig) 
         where = (f"{kept} newly translated paragraph(s) are kept in {config.cache_path}; "
                  f"running the same command again resumes from there")
     return RunInterrupted(f"{signal_name}: the run stopped and wrote no results; {where}", exit_code=code)
-
-
-def document_record(doc: CleanDocument, lang: str, detected: LanguageGuess) -> DocumentRecord:
-    langs = detect_paragraphs(doc.texts)
-    return DocumentRecord(
-        path=str(doc.path),
-        lang=lang,
-        detected_lang=detected.lang,
-        lang_confidence=detected.confidence,
-        paragraphs=len(doc.paragraphs),
-        other_language_paragraphs=[
-            {"line": p.line, "lang": found} for p, found in zip(doc.paragraphs, langs) if found not in (lang, None)
-        ],
-        dropped=[{"line": d.line, "reason": d.reason, "text": d.text} for d in doc.dropped],
-        sha256=file_sha256(doc.path),
-    )
-
-
-def alignment_record(
-    pivot: CleanDocument, target: CleanDocument, alignment: Alignment, verdict: PairingVerdict
-) -> AlignmentRecord:
-    aligned = sorted({i for bead in alignment.pairs for i in bead.source})
-    return AlignmentRecord(
-        pairs=[
-            {
-                "source_lines": [pivot.paragraphs[i].line for i in bead.source],
-                "target_lines": [target.paragraphs[j].line for j in bead.target],
-                "confidence": bead.confidence,
-            }
-            for bead in alignment.pairs
-        ],
-        unmatched_source_lines=[pivot.paragraphs[i].line for i in alignment.unmatched_source],
-        unmatched_target_lines=[target.paragraphs[j].line for j in alignment.unmatched_target],
-        is_translation=verdict.is_translation,
-        pairing_score=verdict.score,
-        pairing_reason=verdict.reason,
-        coverage={
-            "pivot_paragraphs": len(pivot.paragraphs),
-            "aligned_pivot_paragraphs": len(aligned),
-            "pivot_chars": sum(len(p.text) for p in pivot.paragraphs),
-            "aligned_pivot_chars": sum(len(pivot.paragraphs[i].text) for i in aligned),
-        },
-    )
-

@@ -2,6 +2,12 @@
 
 run.json is a contract read by `evalkit compare/check` and by users' scripts;
 `SCHEMA_VERSION` changes whenever a field changes meaning or disappears.
+
+Version 2 (many target languages × many documents) stays flat for scripts:
+`systems` holds one entry per system × target language, each with its
+paragraphs (every paragraph names its `lang` and `document`); `languages` and
+`documents` hold the pairing verdicts and the per-document scores. Version 1
+files (one pivot, one reference) are read into the same shape.
 """
 
 from __future__ import annotations
@@ -10,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 Status = Literal["ok", "unavailable", "failed"]
 
@@ -49,13 +55,16 @@ class ParagraphResult:
     scores: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # e.g. a source paragraph split to fit the model's input limit
     details: dict[str, Any] = field(default_factory=dict)  # metric → its per-paragraph findings (Scorer.paragraph_details)
+    lang: str = ""  # the reference's language
+    document: str = ""  # the document id: the pivot file's name in a corpus, the set's document id in a test set
 
     @property
     def source_line(self) -> int:
         return self.source_lines[0]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"source_line": self.source_line, **asdict(self)}
+        data = asdict(self)
+        return {"lang": data.pop("lang"), "document": data.pop("document"), "source_line": self.source_line, **data}
 
 
 @dataclass
@@ -78,11 +87,12 @@ class SystemResult:
     # load: model loading; generate: inside the model's generate calls; evalkit: the rest of
     # translating (tokenising, batching, cache look-ups); score: all metrics
     seconds: dict[str, float] = field(default_factory=dict)
+    lang: str = ""  # the target language this entry translated into and was scored in
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["paragraphs"] = [p.to_dict() for p in self.paragraphs]
-        return data
+        return {"name": data.pop("name"), "lang": data.pop("lang"), **data}
 
     def baseline_test(self, metric: str) -> tuple[float, float, bool] | None:
         """(delta, p, significant) against the baseline; p is the larger of the two tests' p-values."""
@@ -136,18 +146,55 @@ class AlignmentRecord:
 
 
 @dataclass
+class DocumentEntry:
+    """One pivot document against its reference in one target language: the pairing verdict and the document's scores."""
+
+    document: str  # id: the pivot file's name (corpus) or the set's document id (test set)
+    lang: str  # target language
+    status: Literal["paired", "missing", "not-a-translation", "nothing-aligned"]
+    reason: str | None = None  # why it is not scored (missing, not a translation, ...)
+    pivot: DocumentRecord | None = None
+    target: DocumentRecord | None = None  # None for a test set's line-parallel documents and for missing references
+    alignment: AlignmentRecord | None = None  # None for line-parallel test sets: line i is line i
+    paragraphs: int = 0  # scored paragraphs
+    # system → metric → Score over this document's paragraphs (CIs from paragraph resamples)
+    scores: dict[str, dict[str, Score]] = field(default_factory=dict)
+    skipped: list[dict[str, Any]] = field(default_factory=list)  # {"line", "reason"}: test-set rows not scored
+
+    @property
+    def scored(self) -> bool:
+        return self.status == "paired" and self.paragraphs > 0
+
+
+@dataclass
+class LanguageEntry:
+    """A target language of the run: scored, or why not."""
+
+    lang: str
+    status: Literal["ok", "missing"]
+    reason: str | None = None
+    documents: int = 0  # documents scored
+    paragraphs: int = 0  # paragraphs scored
+    missing_documents: int = 0  # pivot documents with no translation (or no accepted one) in this language
+
+
+@dataclass
 class RunResult:
     run_id: str
     created: str  # ISO 8601, UTC
     evalkit_version: str
     config: dict[str, Any]
-    pivot: DocumentRecord
-    target: DocumentRecord
-    alignment: AlignmentRecord
-    systems: list[SystemResult]
-    baseline: str | None = None  # the system every other one was tested against
+    systems: list[SystemResult]  # one entry per system × target language
+    languages: list[LanguageEntry] = field(default_factory=list)
+    documents: list[DocumentEntry] = field(default_factory=list)
+    # corpus documents in no pair, with the reason ({"path", "lang", "reason"}); empty for test sets
+    unpaired: list[dict[str, Any]] = field(default_factory=list)
+    # where the text came from: {"kind": "corpus", "path"} or {"kind": "testset", "format", "name", "path", "split"}
+    source: dict[str, Any] = field(default_factory=dict)
+    baseline: str | None = None  # the system every other one was tested against (in each language)
     unavailable_metrics: dict[str, str] = field(default_factory=dict)  # metric → why it was not computed
     seconds: dict[str, float] = field(default_factory=dict)  # pairing (read, clean, align), total
+    resample: str = "paragraph"  # the bootstrap unit of every CI and paired test: paragraph or document
     schema_version: int = SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:
@@ -155,8 +202,57 @@ class RunResult:
         data["systems"] = [s.to_dict() for s in self.systems]
         return {"schema_version": data.pop("schema_version"), **data}
 
-    def system(self, name: str) -> SystemResult:
-        return next(s for s in self.systems if s.name == name)
+    # -- views ---------------------------------------------------------------------------
+    @property
+    def langs(self) -> list[str]:
+        """Target languages in config order, scored or not."""
+        found = [entry.lang for entry in self.languages]
+        return found or list(dict.fromkeys(s.lang for s in self.systems))
+
+    @property
+    def scored_langs(self) -> list[str]:
+        scored = {s.lang for s in self.systems}
+        return [lang for lang in self.langs if lang in scored]
+
+    def systems_in(self, lang: str) -> list[SystemResult]:
+        return [s for s in self.systems if s.lang == lang]
+
+    def system(self, name: str, lang: str | None = None) -> SystemResult:
+        """A system's entry; `lang` may be omitted only when the run has one target language."""
+        found = [s for s in self.systems if s.name == name and (lang is None or s.lang == lang)]
+        if lang is None and len({s.lang for s in found}) > 1:
+            raise KeyError(f"system {name!r} ran in {len(found)} languages; name one")
+        if not found:
+            raise KeyError(name)
+        return found[0]
+
+    def documents_in(self, lang: str) -> list[DocumentEntry]:
+        return [d for d in self.documents if d.lang == lang]
+
+    def single_document(self, lang: str | None = None) -> DocumentEntry | None:
+        """The one paired document of a one-document run (in `lang`, or the only language), else None."""
+        langs = [lang] if lang is not None else self.langs
+        if len(langs) != 1:
+            return None
+        paired = [d for d in self.documents_in(langs[0]) if d.status != "missing"]
+        return paired[0] if len(paired) == 1 else None
+
+    @property
+    def pivot(self) -> DocumentRecord | None:
+        """The pivot of a run over one pivot document (every language shares it), else None."""
+        pivots = {d.pivot.path: d.pivot for d in self.documents if d.pivot is not None}
+        return next(iter(pivots.values())) if len(pivots) == 1 else None
+
+    @property
+    def target(self) -> DocumentRecord | None:
+        """The reference of a one-document, one-language run, else None."""
+        single = self.single_document()
+        return single.target if single else None
+
+    @property
+    def alignment(self) -> AlignmentRecord | None:
+        single = self.single_document()
+        return single.alignment if single else None
 
     def higher_is_better(self, metric: str) -> bool:
         """The direction run.json records for a metric; for files written before it was recorded, a name list."""
@@ -167,8 +263,55 @@ class RunResult:
         return metric not in LOWER_IS_BETTER
 
 
+def single_document_run(
+    run_id: str,
+    created: str,
+    evalkit_version: str,
+    config: dict[str, Any],
+    pivot: DocumentRecord,
+    target: DocumentRecord,
+    alignment: AlignmentRecord,
+    systems: list[SystemResult],
+    **fields: Any,
+) -> RunResult:
+    """A run over one pivot and one reference (what schema version 1 recorded), in today's shape."""
+    lang, document = target.lang, Path(pivot.path).name
+    for system in systems:
+        system.lang = system.lang or lang
+        for paragraph in system.paragraphs:
+            paragraph.lang = paragraph.lang or lang
+            paragraph.document = paragraph.document or document
+    paragraphs = len(alignment.pairs)
+    entry = DocumentEntry(document, lang, "paired" if alignment.is_translation else "not-a-translation",
+                          None if alignment.is_translation else alignment.pairing_reason,
+                          pivot, target, alignment, paragraphs)
+    language = LanguageEntry(lang, "ok", None, 1, paragraphs)
+    return RunResult(run_id, created, evalkit_version, config, systems, [language], [entry],
+                     source={"kind": "corpus", "path": str(Path(pivot.path).parent)}, **fields)
+
+
+def _score_map(data: dict[str, Any]) -> dict[str, Score]:
+    return {k: Score(**v) for k, v in data.items()}
+
+
+def _system_from_dict(s: dict[str, Any]) -> SystemResult:
+    s = dict(s)
+    s["corpus_scores"] = _score_map(s["corpus_scores"])
+    s["paragraphs"] = [ParagraphResult(**{k: v for k, v in p.items() if k != "source_line"}) for p in s["paragraphs"]]
+    return SystemResult(**s)
+
+
+def _document_from_dict(d: dict[str, Any]) -> DocumentEntry:
+    d = dict(d)
+    for side in ("pivot", "target"):
+        d[side] = DocumentRecord(**d[side]) if d.get(side) else None
+    d["alignment"] = AlignmentRecord(**d["alignment"]) if d.get("alignment") else None
+    d["scores"] = {system: _score_map(metrics) for system, metrics in d.get("scores", {}).items()}
+    return DocumentEntry(**d)
+
+
 def run_from_dict(data: dict[str, Any], source: str = "run.json") -> RunResult:
-    """Rebuild a RunResult from run.json; `source` names the file in errors."""
+    """Rebuild a RunResult from run.json (version 1 or 2); `source` names the file in errors."""
     from evalkit.errors import ResultsError
 
     version = data.get("schema_version") if isinstance(data, dict) else None
@@ -177,27 +320,33 @@ def run_from_dict(data: dict[str, Any], source: str = "run.json") -> RunResult:
     if version > SCHEMA_VERSION:
         raise ResultsError(f"{source}: schema_version {version} is newer than this evalkit reads ({SCHEMA_VERSION}); upgrade evalkit")
     try:
-        systems = []
-        for s in data["systems"]:
-            s = dict(s)
-            s["corpus_scores"] = {k: Score(**v) for k, v in s["corpus_scores"].items()}
-            s["paragraphs"] = [
-                ParagraphResult(**{k: v for k, v in p.items() if k != "source_line"}) for p in s["paragraphs"]
-            ]
-            systems.append(SystemResult(**s))
+        systems = [_system_from_dict(s) for s in data["systems"]]
+        common = dict(
+            baseline=data.get("baseline"),
+            unavailable_metrics=data.get("unavailable_metrics", {}),
+            seconds=data.get("seconds", {}),
+        )
+        if version == 1:
+            run = single_document_run(
+                data["run_id"], data["created"], data["evalkit_version"], data["config"],
+                DocumentRecord(**data["pivot"]), DocumentRecord(**data["target"]), AlignmentRecord(**data["alignment"]),
+                systems, **common,
+            )
+            run.schema_version = 1
+            return run
         return RunResult(
             run_id=data["run_id"],
             created=data["created"],
             evalkit_version=data["evalkit_version"],
             config=data["config"],
-            pivot=DocumentRecord(**data["pivot"]),
-            target=DocumentRecord(**data["target"]),
-            alignment=AlignmentRecord(**data["alignment"]),
             systems=systems,
-            baseline=data.get("baseline"),
-            unavailable_metrics=data.get("unavailable_metrics", {}),
-            seconds=data.get("seconds", {}),
+            languages=[LanguageEntry(**entry) for entry in data["languages"]],
+            documents=[_document_from_dict(entry) for entry in data["documents"]],
+            unpaired=data.get("unpaired", []),
+            source=data.get("source", {}),
+            resample=data.get("resample", "paragraph"),
             schema_version=version,
+            **common,
         )
     except KeyError as exc:
         raise ResultsError(f"{source}: missing field {exc.args[0]!r}") from None

@@ -24,11 +24,11 @@ from evalkit.scorers.base import Scorer
 from evalkit.scorers.stats import approximate_randomization, bootstrap_ci, paired_bootstrap
 
 
-def load_scorers(config: RunConfig) -> tuple[list[Scorer], dict[str, str]]:
-    """Build and load every metric; one whose package or weights are missing is reported, not fatal."""
+def load_scorers(config: RunConfig, target_lang: str) -> tuple[list[Scorer], dict[str, str]]:
+    """Build and load every metric for one target language; one whose package or weights are missing is reported, not fatal."""
     scorers, unavailable = [], {}
     for metric in config.metrics:
-        scorer = METRICS.get(metric.name)(config.target.lang, metric.parsed_options, config.pivot.lang)
+        scorer = METRICS.get(metric.name)(target_lang, metric.parsed_options, config.pivot.lang)
         scorer.use_cache(config.cache_path)
         try:
             scorer.load()
@@ -83,7 +83,8 @@ def _score(
         score = Score(scorer.score_from_statistics(stats), scorer.signature(), higher_is_better=scorer.higher_is_better,
                       summary=scorer.summary(stats))
         if settings.bootstrap_resamples:
-            interval = bootstrap_ci(scorer, stats, n_resamples=settings.bootstrap_resamples, seed=settings.seed)
+            units = resampling_units(settings, stats, document_starts(result))
+            interval = bootstrap_ci(scorer, units, n_resamples=settings.bootstrap_resamples, seed=settings.seed)
             score.ci_low, score.ci_high = interval.low, interval.high
         statistics[scorer.name] = stats
     else:  # no resampling without additive statistics: the score stands without an interval
@@ -98,6 +99,51 @@ def _score(
     if details is not None:
         for paragraph, found in zip(result.paragraphs, details):
             paragraph.details[scorer.name] = found
+
+
+def document_starts(result: SystemResult) -> list[int]:
+    """Row index where each document's paragraphs begin (paragraphs are grouped by document)."""
+    documents = [p.document for p in result.paragraphs]
+    return [0] + [i for i in range(1, len(documents)) if documents[i] != documents[i - 1]] if documents else []
+
+
+def resampling_units(settings: StatisticsConfig, stats: np.ndarray, starts: Sequence[int]) -> np.ndarray:
+    """The rows the bootstrap draws: paragraphs, or whole documents (their paragraphs' statistics summed).
+
+    Statistics are additive, so a document's summed row is exactly what its
+    paragraphs contribute to the corpus score; resampling those rows resamples
+    documents, which is right when paragraphs of one article are correlated.
+    """
+    if settings.resample == "document" and len(starts) > 0 and stats.ndim == 2 and len(stats):
+        return np.add.reduceat(stats, np.asarray(starts, dtype=np.intp), axis=0)
+    return stats
+
+
+def document_scores(
+    settings: StatisticsConfig, scorers: Sequence[Scorer], result: SystemResult, statistics: dict[str, np.ndarray]
+) -> dict[str, dict[str, Score]]:
+    """Each document's corpus score per metric, from its paragraphs' rows (CIs by paragraph resamples).
+
+    Metrics without additive statistics have no per-document score here: a
+    learned metric would be run again on every document.
+    """
+    starts = document_starts(result)
+    ends = [*starts[1:], len(result.paragraphs)]
+    found: dict[str, dict[str, Score]] = {}
+    for a, b in zip(starts, ends):
+        scores = {}
+        for scorer in scorers:
+            stats = statistics.get(scorer.name)
+            if stats is None:
+                continue
+            rows = stats[a:b]
+            score = Score(scorer.score_from_statistics(rows), scorer.signature(), higher_is_better=scorer.higher_is_better)
+            if settings.bootstrap_resamples and b - a > 1:
+                interval = bootstrap_ci(scorer, rows, n_resamples=settings.bootstrap_resamples, seed=settings.seed)
+                score.ci_low, score.ci_high = interval.low, interval.high
+            scores[scorer.name] = score
+        found[result.paragraphs[a].document] = scores
+    return found
 
 
 # Below this many paragraphs, starting worker processes (each imports sacrebleu, PyThaiNLP) costs more than it saves.
@@ -194,10 +240,12 @@ def test_against_baseline(
         if result.name == baseline or result.name not in statistics:
             continue
         metrics = {}
+        starts = document_starts(result)
         for scorer in scorers:
             if not scorer.has_statistics:  # a paired test resamples statistics; without them there is none
                 continue
-            own, base = statistics[result.name][scorer.name], statistics[baseline][scorer.name]
+            own = resampling_units(settings, statistics[result.name][scorer.name], starts)
+            base = resampling_units(settings, statistics[baseline][scorer.name], starts)
             boot = paired_bootstrap(scorer, own, base, n_resamples=settings.paired_resamples,
                                     seed=settings.seed, alpha=settings.alpha)
             entry = {
@@ -213,4 +261,5 @@ def test_against_baseline(
                 entry.update(p_randomization=ar.p_value, randomization_trials=ar.n_samples,
                              significant=boot.significant and ar.significant)
             metrics[scorer.name] = entry
-        result.significance = {"baseline": baseline, "alpha": settings.alpha, "seed": settings.seed, "metrics": metrics}
+        result.significance = {"baseline": baseline, "alpha": settings.alpha, "seed": settings.seed,
+                               "resample": settings.resample, "metrics": metrics}

@@ -142,11 +142,16 @@ class Translator(ABC):
         """What makes these candidates reproducible: backend, model and decoding settings."""
 
     # -- lifecycle --------------------------------------------------------------------
-    def prepare(self, pivot: CleanDocument) -> None:
-        """Called once per document, before `translate`, with the whole pivot document.
+    @classmethod
+    def config_problems(cls, options: BackendOptions, target_langs: Sequence[str]) -> list[str]:
+        """What makes these options wrong for a run into `target_langs`, found when the config loads (none here)."""
+        return []
 
-        Most backends translate text and ignore it; precomputed candidates are
-        keyed by the pivot's line numbers and need it to find theirs.
+    def prepare(self, pivots: Sequence[CleanDocument]) -> None:
+        """Called once per run, before `load`, with every pivot document the run translates.
+
+        Most backends translate text and ignore them; precomputed candidates are
+        keyed by the pivots' line numbers and need them to find theirs.
         """
 
     def load(self) -> None:

@@ -70,8 +70,8 @@ class CachedTranslator(Translator):
     def identity(self) -> str:
         return self.inner.identity()
 
-    def prepare(self, pivot: CleanDocument) -> None:
-        self.inner.prepare(pivot)
+    def prepare(self, pivots: Sequence[CleanDocument]) -> None:
+        self.inner.prepare(pivots)
 
     def availability(self) -> tuple[bool | None, str]:
         return self.inner.availability()

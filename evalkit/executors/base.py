@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -30,6 +30,14 @@ from evalkit.errors import CacheError, EvalkitError, ModelUnavailableError, Tran
 
 class ExecutorError(EvalkitError):
     """The executor cannot run at all (its package is missing, its cluster unreachable): the whole run stops."""
+
+
+@dataclass(frozen=True)
+class TranslationJob:
+    """One target language's share of a system's work: the pivot paragraphs to translate into it."""
+
+    target_lang: str
+    texts: tuple[str, ...]
 
 
 @dataclass
@@ -74,41 +82,77 @@ class Executor(ABC):
     def translate_system(
         self,
         system: SystemConfig,
-        pivot: CleanDocument,
-        texts: list[str],
+        pivots: Sequence[CleanDocument],
+        jobs: Sequence[TranslationJob],
         source_lang: str,
-        target_lang: str,
         cache: TranslationCache | None,
         advanced: Callable[[int], None],
-    ) -> SystemTranslation:
-        """Translate `texts` (pivot paragraphs) with one system; never raises for a system-level failure."""
+    ) -> list[SystemTranslation]:
+        """One system into every target language: the model is loaded once; never raises for a system-level failure.
+
+        A failure to load makes every language `unavailable`; a failure while
+        translating (a language the model lacks, a broken generation) fails that
+        language only, and the others still run.
+        """
         translator = self._translator(system)
         if cache is not None:
             translator = CachedTranslator(translator, cache)
         self.translators.append(translator)
-        status, reason, outputs = "ok", None, None
-        clock = time.perf_counter()
+        found: list[SystemTranslation] = []
         try:
+            clock = time.perf_counter()
+            load_since = translator.timings.load
+            load_failure = None
             try:
-                translator.prepare(pivot)
+                translator.prepare(pivots)
                 translator.load()
-                outputs = translator.translate(texts, source_lang, target_lang, lambda finished: advanced(len(finished)))
+            except ModelUnavailableError as exc:
+                load_failure = ("unavailable", str(exc))
+            except (TranslationError, CacheError) as exc:
+                load_failure = ("failed", str(exc))
+            load_wall = time.perf_counter() - clock
+            for job in jobs:
+                found.append(self._translate_job(translator, job, source_lang, advanced, load_failure,
+                                                 load_wall, load_since))
+                load_wall, load_since = 0.0, translator.timings.load  # loading is counted once, on the first language
+            return found
+        finally:
+            self._release(translator.inner if isinstance(translator, CachedTranslator) else translator)
+
+    def _translate_job(
+        self,
+        translator: Translator,
+        job: TranslationJob,
+        source_lang: str,
+        advanced: Callable[[int], None],
+        load_failure: tuple[str, str] | None,
+        load_wall: float,
+        load_since: float,
+    ) -> SystemTranslation:
+        status, reason, outputs = "ok", None, None
+        before_generate = translator.timings.generate
+        clock = time.perf_counter()
+        if load_failure is not None:
+            status, reason = load_failure
+        else:
+            try:
+                outputs = translator.translate(list(job.texts), source_lang, job.target_lang,
+                                               lambda finished: advanced(len(finished)))
             except ModelUnavailableError as exc:
                 status, reason = "unavailable", str(exc)
             except (TranslationError, CacheError) as exc:  # a cache that fails fails this system, not the run
                 status, reason = "failed", str(exc)
-            wall = time.perf_counter() - clock
-            load, generate = translator.timings.load, translator.timings.generate
-            if status == "unavailable":
-                load = wall - generate  # the failed attempt to load (importing the framework included) took this long
-            seconds = {"load": load, "generate": generate, "evalkit": max(0.0, wall - load - generate)}
-            info = translator.info
-            facts = self._facts(translator.inner if isinstance(translator, CachedTranslator) else translator)
-            if facts:  # beside the backend's info, never inside it: the cache records that one with the outputs
-                info = {**info, "executor": facts}
-            return SystemTranslation(status, reason, outputs, seconds, translator.signature(), info)
-        finally:
-            self._release(translator.inner if isinstance(translator, CachedTranslator) else translator)
+        wall = time.perf_counter() - clock + load_wall
+        load = translator.timings.load - load_since
+        generate = translator.timings.generate - before_generate
+        if status == "unavailable":
+            load = wall - generate  # the failed attempt to load (importing the framework included) took this long
+        seconds = {"load": load, "generate": generate, "evalkit": max(0.0, wall - load - generate)}
+        info = translator.info
+        facts = self._facts(translator.inner if isinstance(translator, CachedTranslator) else translator)
+        if facts:  # beside the backend's info, never inside it: the cache records that one with the outputs
+            info = {**info, "executor": facts}
+        return SystemTranslation(status, reason, outputs, seconds, translator.signature(), info)
 
     def _facts(self, translator: Translator) -> dict[str, object] | None:
         """What this executor did for the system (recorded in run.json as model_info["executor"]), if anything."""
@@ -122,4 +166,4 @@ class Executor(ABC):
         """The Translator that does this system's work (before the cache wraps it)."""
 
 
-__all__ = ["Executor", "ExecutorError", "SystemTranslation"]
+__all__ = ["Executor", "ExecutorError", "SystemTranslation", "TranslationJob"]

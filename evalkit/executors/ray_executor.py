@@ -166,7 +166,7 @@ class _TranslatorActor:
         self.translator: Translator = BACKENDS.get(system.backend)(system.name, system.model, options)
         self.prepared = self.loaded = False
 
-    def _ready(self, pivot: CleanDocument | None, load: bool) -> None:
+    def _ready(self, pivot: Sequence[CleanDocument] | None, load: bool) -> None:
         """Prepare and load once per actor life (a restarted actor does both again, from the retried call's arguments)."""
         if not self.prepared and pivot is not None:
             self.translator.prepare(pivot)
@@ -177,21 +177,21 @@ class _TranslatorActor:
             _set_threads(self.threads)  # a framework imported by load() starts with its own default
             self.loaded = True
 
-    def identity(self, pivot: CleanDocument | None):
+    def identity(self, pivot: Sequence[CleanDocument] | None):
         try:
             self._ready(pivot, load=False)
             return self.translator.identity()
         except EvalkitError as exc:
             return exc
 
-    def load(self, pivot: CleanDocument | None):
+    def load(self, pivot: Sequence[CleanDocument] | None):
         try:
             self._ready(pivot, load=True)
             return os.getpid()
         except EvalkitError as exc:
             return exc
 
-    def translate(self, pivot: CleanDocument | None, texts: list[str], source_lang: str, target_lang: str):
+    def translate(self, pivot: Sequence[CleanDocument] | None, texts: list[str], source_lang: str, target_lang: str):
         try:
             self._ready(pivot, load=True)  # a restarted actor loads the model again first
             before = self.translator.timings.generate
@@ -216,7 +216,7 @@ class RayTranslator(Translator):
         self.shard_size = executor.settings.shard_size
         self.max_restarts = executor.settings.max_restarts
         self._pool: list = []
-        self._pivot: CleanDocument | None = None
+        self._pivot: Sequence[CleanDocument] | None = None
         self._pivot_ref = None
         self._identity: str | None = None
         self._described: tuple[str, dict[str, object]] | None = None
@@ -293,7 +293,7 @@ class RayTranslator(Translator):
         self._pool, self._pivot_ref = [], None
 
     # -- the contract -----------------------------------------------------------------------
-    def prepare(self, pivot: CleanDocument) -> None:
+    def prepare(self, pivot: Sequence[CleanDocument]) -> None:
         self._pivot = pivot
 
     def identity(self) -> str:
