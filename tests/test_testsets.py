@@ -278,3 +278,146 @@ def test_config_resolves_paths_and_reports_problems(tmp_path):
 
 def test_testset_error_is_a_corpus_error():
     assert issubclass(TestSetError, CorpusError)
+
+
+# --- FLORES-200 and FLORES+ (invented sentences in the real layouts) ----------------------------------------------
+
+
+def _flores200(base: Path, split: str = "devtest", metadata: bool = True) -> Path:
+    root = base / "flores200_dataset"
+    write(root / split / f"vie_Latn.{split}", "Câu một.\nCâu hai.\nCâu ba.\n")
+    write(root / split / f"tha_Thai.{split}", "ประโยคหนึ่ง\nประโยคสอง\nประโยคสาม\n")
+    write(root / split / f"zsm_Latn.{split}", "Ayat satu.\nAyat dua.\nAyat tiga.\n")
+    if metadata:
+        write(root / f"metadata_{split}.tsv",
+              "URL\tdomain\ttopic\thas_image\thas_hyperlink\n"
+              "https://en.wikinews.org/wiki/A\twikinews\tsports\t0\t0\n"
+              "https://en.wikinews.org/wiki/A\twikinews\tsports\t0\t0\n"
+              "https://en.wikivoyage.org/wiki/B\twikivoyage\ttravel\t0\t1\n")
+    return root
+
+
+@pytest.mark.parametrize("point_at", ["dataset", "parent"])
+def test_flores200_layout_with_metadata_documents(tmp_path, point_at):
+    root = _flores200(tmp_path)
+    path = root if point_at == "dataset" else tmp_path
+    testset = read_testset(config("flores200", path, split="devtest"), "vi", ["th", "ms", "id"])
+    assert testset.name == "FLORES-200 devtest"
+    assert testset.sources == ("Câu một.", "Câu hai.", "Câu ba.")
+    assert testset.references["ms"][2] == "Ayat tiga." and testset.reference_paths["th"].name == "tha_Thai.devtest"
+    assert testset.documents == ("doc1", "doc1", "doc2") and testset.has_document_ids
+    assert testset.missing == {"id": f"FLORES-200 devtest has no ind_Latn.devtest in {root / 'devtest'} (also looked for ind_Latn)"}
+
+
+def test_flores_plus_layout_without_extension_or_metadata(tmp_path):
+    root = tmp_path / "floresp-v2.0"
+    write(root / "dev" / "vie_Latn", "Một\nHai\n")
+    write(root / "dev" / "cmn_Hans", "一\n二\n")  # FLORES+ renamed zho_Hans
+    write(root / "devtest" / "vie_Latn", "other split\n")
+    testset = read_testset(config("flores200", tmp_path, split="dev"), "vi", ["zh"])
+    assert testset.name == "FLORES+ dev"
+    assert testset.references["zh"] == ("一", "二") and testset.reference_paths["zh"] == root / "dev" / "cmn_Hans"
+    assert testset.documents == ("FLORES+ dev",) * 2 and not testset.has_document_ids
+
+
+def test_flores_errors(tmp_path):
+    root = _flores200(tmp_path)
+    with pytest.raises(TestSetError, match=r"no FLORES file for the pivot language ja \(looked for jpn_Jpan\.devtest, jpn_Jpan\)"):
+        read_testset(config("flores200", root, split="devtest"), "ja", ["th"])
+    write(root / "devtest" / "ind_Latn.devtest", "Satu\nDua\n")
+    with pytest.raises(TestSetError, match=r"ind_Latn\.devtest: 2 rows, but .*vie_Latn\.devtest has 3"):
+        read_testset(config("flores200", root, split="devtest"), "vi", ["id"])
+    write(root / "metadata_devtest.tsv", "URL\tdomain\nhttps://a\tx\n")
+    with pytest.raises(TestSetError, match=r"metadata_devtest\.tsv: 1 rows, but .*vie_Latn\.devtest has 3"):
+        read_testset(config("flores200", root, split="devtest"), "vi", ["th"])
+    write(root / "metadata_devtest.tsv", "domain\ttopic\nx\ty\n")
+    with pytest.raises(TestSetError, match=r"metadata_devtest\.tsv:1: no URL column"):
+        read_testset(config("flores200", root, split="devtest"), "vi", ["th"])
+    # the dev split is not there: a load-time problem, and the same message at read time
+    problems = TestSetConfig(format="flores200", path=tmp_path, split="dev").problems()
+    assert problems == [("testset.path", f"{tmp_path}: no dev/ folder here or in flores200_dataset/; expected "
+                                         "flores200_dataset/ (or a FLORES+ folder holding dev/ and devtest/), or the folder above it")]
+
+
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"format": "flores200", "path": "x"}, r"format flores200 needs `split`: one of dev, devtest"),
+        ({"format": "flores200", "path": "x", "split": "test"}, r"format flores200 has no split 'test'; its splits are dev, devtest"),
+    ],
+)
+def test_flores_split_is_required_and_checked(fields, message):
+    with pytest.raises(ValidationError, match=message):
+        TestSetConfig(**fields)
+
+
+# --- sacrebleu's cache (invented sentences in sacrebleu 2.x's extracted-file layout) -----------------------------
+
+
+@pytest.fixture
+def sacrebleu_cache(tmp_path, monkeypatch) -> Path:
+    home = tmp_path / "sacrebleu-home"
+    monkeypatch.setenv("SACREBLEU", str(home))
+    folder = home / "wmt20"
+    write(folder / "wmt20.en-de.src", "Hello.\nGood bye.\nThanks.\n")
+    write(folder / "wmt20.en-de.ref", "Hallo.\nTschüss.\nDanke.\n")
+    write(folder / "wmt20.en-de.docid", "news.1\nnews.1\nnews.2\n")
+    write(folder / "wmt20.en-de.origlang", "en\nen\nen\n")
+    write(folder / "wmt20.en-ja.src", "Hello.\nGood bye.\nThanks.\n")
+    write(folder / "wmt20.en-ja.ref-A", "こんにちは。\nさようなら。\nありがとう。\n")
+    write(folder / "wmt20.en-ja.ref-B", "やあ。\nじゃあね。\nどうも。\n")
+    write(folder / "wmt20.en-zh.src", "Other.\nSentences.\n")
+    write(folder / "wmt20.en-zh.ref", "其他。\n句子。\n")
+    write(home / "wmt19" / "dev" / "wmt19_dev.de-en.src", "Hallo.\n")
+    write(home / "wmt19" / "dev" / "wmt19_dev.de-en.ref", "Hello.\n")
+    return home
+
+
+def test_sacrebleu_cache_reads_pairs_offline(sacrebleu_cache):
+    testset = read_testset(config("sacrebleu", name="wmt20"), "en", ["de", "ja", "zh", "fr"])
+    folder = sacrebleu_cache / "wmt20"
+    assert testset.name == "sacrebleu wmt20" and testset.source_path == folder / "wmt20.en-de.src"
+    assert testset.sources == ("Hello.", "Good bye.", "Thanks.")
+    assert testset.references["de"] == ("Hallo.", "Tschüss.", "Danke.")
+    assert testset.reference_paths["ja"] == folder / "wmt20.en-ja.ref-A"  # the first of several references
+    assert testset.documents == ("news.1", "news.1", "news.2") and testset.has_document_ids
+    assert "translates other source sentences than en-de" in testset.missing["zh"]
+    assert testset.missing["fr"].startswith("sacrebleu wmt20 has no en-fr pair")
+
+
+def test_sacrebleu_sub_set_names_and_explicit_path(sacrebleu_cache, monkeypatch):
+    monkeypatch.delenv("SACREBLEU")
+    testset = read_testset(config("sacrebleu", sacrebleu_cache, name="wmt19/dev"), "de", ["en"])
+    assert testset.references["en"] == ("Hello.",) and testset.source_path.name == "wmt19_dev.de-en.src"
+    assert testset.documents == ("wmt19/dev",) and not testset.has_document_ids
+
+
+def test_sacrebleu_set_not_in_cache_says_where_and_never_downloads(sacrebleu_cache):
+    with pytest.raises(TestSetError, match=rf"{sacrebleu_cache / 'wmt21'}: sacrebleu wmt21 is not in the cache; "
+                                           r"evalkit never downloads: on a connected machine run `sacrebleu -t wmt21"):
+        read_testset(config("sacrebleu", name="wmt21"), "en", ["de"])
+    with pytest.raises(TestSetError, match=r"knows no test set 'flores200'.*format: flores200"):
+        read_testset(config("sacrebleu", name="flores200"), "en", ["de"])
+    problems = config("sacrebleu", name="wmt22").problems()
+    assert problems[0][0] == "testset.name" and "never downloads" in problems[0][1]
+    assert config("sacrebleu", name="wmt20").problems() == []
+
+
+def test_sacrebleu_missing_pivot_is_an_error(sacrebleu_cache):
+    with pytest.raises(TestSetError, match=r"has no pair from the pivot language ja in the cache \(cached pairs: en-de, en-ja, en-zh\)"):
+        read_testset(config("sacrebleu", name="wmt20"), "ja", ["en"])
+
+
+def test_sacrebleu_needs_a_name(tmp_path):
+    with pytest.raises(ValidationError, match=r"format sacrebleu needs `name`"):
+        TestSetConfig(format="sacrebleu")
+
+
+def test_sacrebleu_uses_the_reference_sacrebleu_prefers(sacrebleu_cache):
+    folder = sacrebleu_cache / "wmt23"
+    write(folder / "wmt23.de-en.src", "Hallo.\n")
+    write(folder / "wmt23.de-en.ref-B", "Hi.\n")
+    write(folder / "wmt23.de-en.ref-refA", "Hello.\n")  # sacrebleu 2.6's catalogue: de-en is scored against ref:refA
+    write(folder / "wmt23.de-en.ONLINE-A", "Hello there.\n")  # a system output field, never a reference
+    testset = read_testset(config("sacrebleu", name="wmt23"), "de", ["en"])
+    assert testset.references["en"] == ("Hello.",) and testset.reference_paths["en"].name == "wmt23.de-en.ref-refA"

@@ -148,11 +148,16 @@ class TestSetReader(ABC):
 
 def read_rows(path: Path) -> list[str]:
     """The rows of a line-per-segment text file, by the module's rules; bad bytes are `file:line` errors."""
+    return [row.strip() for row in read_lines(path)]
+
+
+def read_lines(path: Path) -> list[str]:
+    """A text file's lines, decoded and split by the module's rules but not stripped (TSV fields, JSON)."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise TestSetError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    return [row.strip() for row in split_rows(decode(path, data))]
+    return split_rows(decode(path, data))
 
 
 def decode(path: Path, data: bytes) -> str:

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from evalkit.languages import find_language
-from evalkit.testsets.base import TestSet, TestSetConfig, TestSetError, TestSetReader, decode, one_file_testset, split_rows
+from evalkit.testsets.base import TestSet, TestSetConfig, TestSetError, TestSetReader, one_file_testset, read_lines
 
 KEYS = ("source", "reference", "references", "doc")
 LABELS = "key references.{lang}"
@@ -38,11 +38,7 @@ class JsonlReader(TestSetReader):
 
     def read(self, config: TestSetConfig, source_lang: str, target_langs: Sequence[str]) -> TestSet:
         path = config.path
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise TestSetError(f"{path}: cannot read ({exc.strerror or exc})") from None
-        lines = split_rows(decode(path, data))
+        lines = read_lines(path)
         if not lines:
             raise TestSetError(f"{path}:1: empty file; expected one JSON object per line with `source`")
 
