@@ -1,21 +1,15 @@
 """Standard line-parallel test sets read from local files: one reader class per layout, registered by name.
 
-A third-party layout registers the same way: `TESTSETS.register("name", "pkg.module:Reader")`.
+The registry `TESTSETS` (in formats.py) maps a format name to its reader; a third-party layout registers the
+same way: `TESTSETS.register("name", "pkg.module:Reader")`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from evalkit.registry import Registry
 from evalkit.testsets.base import TestSet, TestSetConfig, TestSetError, TestSetReader
-
-TESTSETS: Registry = Registry("test set format")
-TESTSETS.register("ntrex128", "evalkit.testsets.ntrex128:Ntrex128Reader")
-TESTSETS.register("flores200", "evalkit.testsets.flores200:Flores200Reader")
-TESTSETS.register("sacrebleu", "evalkit.testsets.sacrebleu_cache:SacrebleuCacheReader")
-TESTSETS.register("tsv", "evalkit.testsets.tsv:TsvReader")
-TESTSETS.register("jsonl", "evalkit.testsets.jsonl:JsonlReader")
+from evalkit.testsets.formats import TESTSETS
 
 __all__ = ["TESTSETS", "TestSet", "TestSetConfig", "TestSetError", "TestSetReader", "read_testset"]
 

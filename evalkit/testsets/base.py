@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from evalkit.errors import CorpusError
 from evalkit.languages import Language, find_language, from_code
+from evalkit.testsets.formats import TESTSETS
 
 
 class TestSetError(CorpusError):
@@ -49,8 +50,6 @@ class TestSetConfig(BaseModel):
     @field_validator("format")
     @classmethod
     def _known_format(cls, value: str) -> str:
-        from evalkit.testsets import TESTSETS
-
         if value not in TESTSETS:
             raise ValueError(TESTSETS.unknown_message(value))
         return value
@@ -72,8 +71,6 @@ class TestSetConfig(BaseModel):
         return self
 
     def reader(self) -> type[TestSetReader]:
-        from evalkit.testsets import TESTSETS
-
         return TESTSETS.get(self.format)
 
     def resolved(self, base: Path) -> TestSetConfig:
