@@ -37,6 +37,7 @@ from evalkit.results import (
     Score,
     SystemResult,
     run_from_dict,
+    single_document_run,
 )
 
 JS = static_text("report.js")
@@ -165,7 +166,7 @@ def hand_made_result() -> RunResult:
     ]
     systems[1].paragraphs[2].notes = ["pivot line 5 exceeded the model's input limit: translated in 2 pieces, joined"]
     doc = dict(detected_lang=None, lang_confidence=0.0, other_language_paragraphs=[])
-    return RunResult(
+    return single_document_run(
         run_id="20261123-142501-vi-th", created="2026-11-23T14:25:01+00:00", evalkit_version="0.1.0",
         config={"name": "vi-th", "metrics": ["chrf", "comet", "ter"], "statistics": {"alpha": 0.05},
                 "systems": [{"name": s.name, "backend": s.backend} for s in systems]},

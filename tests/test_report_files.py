@@ -28,6 +28,7 @@ from evalkit.results import (
     Score,
     SystemResult,
     load_run,
+    single_document_run,
 )
 
 
@@ -53,7 +54,7 @@ def synthetic_run(n: int = 3, names: tuple[str, ...] = ("copy", "nllb"), texts: 
             paragraph_signatures={"chrf": "p-chrf", "ter": "p-ter"}, significance=significance,
             paragraphs=paragraphs, translated=n, seconds={"load": 0.1, "generate": 0.2, "evalkit": 0.0, "score": 0.1}))
     doc = dict(detected_lang=None, lang_confidence=0.0, other_language_paragraphs=[], dropped=[], paragraphs=n)
-    return RunResult(
+    return single_document_run(
         run_id="20261201-000000-vi-th", created="2026-12-01T00:00:00+00:00", evalkit_version="0.1.0",
         config={"name": "vi-th", "metrics": ["chrf", "ter"], "statistics": {"alpha": 0.05},
                 "systems": [{"name": s, "backend": "copy"} for s in names], **config},

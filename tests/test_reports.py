@@ -28,7 +28,7 @@ def test_run_json_round_trips_and_reports_are_rerendered(tmp_path):
     proc = run_cli("report", folder)
     assert proc.returncode == 0, proc.stderr
     assert (folder / "summary.md").read_text(encoding="utf-8") == summary
-    assert (folder / "paragraphs.csv").read_text(encoding="utf-8").startswith("system,status,source_line")
+    assert (folder / "paragraphs.csv").read_text(encoding="utf-8").startswith("system,status,lang,document,source_line")
     assert not list(folder.glob(".*.tmp"))  # atomic writes leave no temporary files
 
 

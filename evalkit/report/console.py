@@ -22,14 +22,15 @@ from rich.markup import escape  # corpus, model and config text may contain [bra
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from evalkit.report import numbers_view
-from evalkit.report.wording import pairing_sentence
+from evalkit.report import matrix, numbers_view
+from evalkit.report.wording import language_name, pairing_sentence
 from evalkit.results import ParagraphResult, RunResult, SystemResult
 
 EXCERPT = 48
 # Rows per table when a run is longer (None: all). 20 keeps a typical news article (the shipped
 # 17-paragraph demo) whole and a 2,000-paragraph run to a few dozen lines per system.
 DEFAULT_PARAGRAPHS = 20
+DOCUMENT_WIDTH = 24  # the document column of a many-document run's paragraph tables
 
 
 class _Named(Protocol):
@@ -90,7 +91,7 @@ def paragraph_count(text: str) -> int | None:
 
 
 def _key(p: ParagraphResult) -> tuple:
-    return tuple(p.source_lines), tuple(p.reference_lines)
+    return p.lang, p.document, tuple(p.source_lines), tuple(p.reference_lines)
 
 
 def _worst(indexed: list[tuple[int, ParagraphResult]], metric: str, higher: bool) -> list[tuple[int, ParagraphResult]]:
@@ -101,15 +102,19 @@ def _worst(indexed: list[tuple[int, ParagraphResult]], metric: str, higher: bool
     return sorted(indexed, key=key)
 
 
-def _paragraph_table(title: str, metrics: list[str], extra: str | None = None, lost: bool = False) -> Table:
+def _paragraph_table(title: str, metrics: list[str], extra: str | None = None, lost: bool = False,
+                     document: bool = False) -> Table:
     """`title` is plain text; the table is at least as wide so the title stays on one line where it fits.
 
     `lost`: a column right after the `numbers` score with the pivot items the candidate lost (missing
     or changed), and ⚑ where the human reference itself changed or dropped a number.
+    `document`: a column naming each paragraph's document (runs over many documents: line numbers repeat).
     """
     table = Table(title=escape(title), title_justify="left", show_lines=False, min_width=len(title))
     # Numbers are never truncated; the excerpt takes whatever width is left.
     table.add_column("#", justify="right", no_wrap=True, min_width=2)
+    if document:
+        table.add_column("document", overflow="ellipsis", no_wrap=True, max_width=DOCUMENT_WIDTH)
     table.add_column("src", justify="right", no_wrap=True)
     table.add_column("ref", justify="right", no_wrap=True)
     table.add_column("source excerpt", overflow="ellipsis", no_wrap=True, min_width=12, max_width=EXCERPT)
@@ -140,8 +145,9 @@ def _score_cells(p: ParagraphResult, metrics: list[str], lost: bool) -> list[str
 
 
 def _add_paragraph(table: Table, index: int, p: ParagraphResult, metrics: list[str], *extra: str,
-                   lost: bool = False) -> None:
-    table.add_row(f"{index}{'†' if p.notes else ''}", ",".join(map(str, p.source_lines)),
+                   lost: bool = False, document: bool = False) -> None:
+    table.add_row(f"{index}{'†' if p.notes else ''}", *([excerpt(p.document, DOCUMENT_WIDTH)] if document else []),
+                  ",".join(map(str, p.source_lines)),
                   ",".join(map(str, p.reference_lines)), excerpt(p.source), *_score_cells(p, metrics, lost), *extra)
 
 
@@ -152,19 +158,22 @@ def _notes(table: Table, shown: list[ParagraphResult]) -> None:
 
 def render_system(console: Console, system: SystemResult, metrics: list[str], paragraphs: int | None = None,
                   baseline: SystemResult | None = None, higher: dict[str, bool] | None = None,
-                  rest: str = "report.html") -> None:
+                  rest: str = "report.html", in_lang: bool = False) -> None:
     """One system: its paragraphs (all, or at most `paragraphs` worst and most changed), document scores, times.
 
     `baseline` is the system this one was tested against (its most changed paragraphs are
     shown when the run is too long to print); `higher` maps each metric to its direction;
-    `rest` says where the paragraphs not printed are.
+    `rest` says where the paragraphs not printed are; `in_lang`: name the target language (runs over several).
     """
     if system.status != "ok":
-        console.print(f"[bold]{escape(system.name)}[/bold]: [yellow]{escape(str(system.status))}[/yellow] — "
+        console.print(f"[bold]{escape(system.name)}[/bold]{' → ' + escape(system.lang) if in_lang else ''}: [yellow]{escape(str(system.status))}[/yellow] — "
                       f"{escape(str(system.reason))}", soft_wrap=True)
         return
     higher = higher or {}
     title = f"{system.name} ({system.backend}{', ' + system.model if system.model else ''})"
+    if in_lang:
+        title += f" → {system.lang}"
+    document = len({p.document for p in system.paragraphs}) > 1
     indexed = list(enumerate(system.paragraphs, start=1))
     total = len(indexed)
     focus = metrics[0] if metrics else None
@@ -179,19 +188,20 @@ def render_system(console: Console, system: SystemResult, metrics: list[str], pa
     lost = numbers_view.METRIC in metrics and any(numbers_view.details_of(p) is not None for p in system.paragraphs)
     numbers = numbers_view.headline(system.corpus_scores.get(numbers_view.METRIC), total) \
         if numbers_view.METRIC in metrics else None
-    table = _paragraph_table(heading, metrics, lost=lost)
+    table = _paragraph_table(heading, metrics, lost=lost, document=document)
     for index, p in chosen:
-        _add_paragraph(table, index, p, metrics, lost=lost)
+        _add_paragraph(table, index, p, metrics, lost=lost, document=document)
     table.add_section()
     _notes(table, [p for _, p in chosen])
-    document = []
+    scores = []
     for m in metrics:
-        document.append(f"[bold]{_fmt(system.corpus_scores[m].score)}[/bold]" if m in system.corpus_scores else "")
+        scores.append(f"[bold]{_fmt(system.corpus_scores[m].score)}[/bold]" if m in system.corpus_scores else "")
         if lost and m == numbers_view.METRIC:
             total_lost = numbers.lost if numbers is not None else sum(
                 numbers_view.lost(numbers_view.details_of(p)) for p in system.paragraphs)
-            document.append(f"[bold]{total_lost}[/bold]" if total_lost else "")
-    table.add_row("", "", "", f"[bold]document ({total} pairs)[/bold]", *document)
+            scores.append(f"[bold]{total_lost}[/bold]" if total_lost else "")
+    label = f"[bold]{'all documents' if document else 'document'} ({total} pairs)[/bold]"
+    table.add_row("", *([""] if document else []), "", "", label, *scores)
     console.print(table)
     if numbers is not None:
         console.print(f"  numbers, dates and names: {numbers.sentence()}; {numbers.items()}",
@@ -215,9 +225,10 @@ def render_system(console: Console, system: SystemResult, metrics: list[str], pa
         moved = moved[:max(0, paragraphs)]
         if moved:
             changed = _paragraph_table(f"{system.name}: the {len(moved)} paragraphs that moved most against "
-                                       f"{baseline.name} on {focus}", metrics, f"Δ {focus}", lost=lost)
+                                       f"{baseline.name} on {focus}", metrics, f"Δ {focus}", lost=lost,
+                                       document=document)
             for _, index, p, delta in moved:
-                _add_paragraph(changed, index, p, metrics, f"{delta:+.2f}", lost=lost)
+                _add_paragraph(changed, index, p, metrics, f"{delta:+.2f}", lost=lost, document=document)
             _notes(changed, [p for _, _, p, _ in moved])
             console.print(changed)
             shown |= {index for _, index, _, _ in moved}
@@ -298,16 +309,30 @@ def render_summary(console: Console, result: RunResult, metrics: list[str]) -> N
     console.print(table)
 
 
-def _baseline(result: RunResult) -> SystemResult | None:
-    """The scored system the others were tested against, as recorded in the run."""
-    name = result.baseline or next((s.significance["baseline"] for s in result.systems
-                                    if s.significance and s.significance.get("baseline")), None)
-    return next((s for s in result.systems if s.name == name and s.status == "ok"), None)
+def _baseline(result: RunResult, lang: str | None = None) -> SystemResult | None:
+    """The scored system the others were tested against (in `lang` for a run over several), as recorded in the run."""
+    name = matrix.baseline_name(result)
+    return next((s for s in result.systems if s.name == name and s.status == "ok"
+                 and (lang is None or s.lang == lang)), None)
 
 
 def render_run(console: Console, result: RunResult, folder: Path | None,
-               paragraphs: int | None = DEFAULT_PARAGRAPHS) -> None:
-    """The whole run for the terminal; `paragraphs`: rows per system table when a run is longer (None: all)."""
+               paragraphs: int | None = DEFAULT_PARAGRAPHS, documents: bool = False) -> None:
+    """The whole run for the terminal; `paragraphs`: rows per system table when a run is longer (None: all).
+
+    A run over one document in one language prints what it always printed. A run over several
+    languages or documents prints one systems × languages matrix per metric; `documents=True` adds,
+    per language, a documents × systems table and the paragraph tables (`paragraphs` rows each).
+    """
+    if not matrix.multi(result):
+        _render_single(console, result, folder, paragraphs)
+    else:
+        _render_multi(console, result, folder, paragraphs, documents)
+    if folder is not None:
+        console.print(f"\nresults: {folder}", highlight=False, markup=False)
+
+
+def _render_single(console: Console, result: RunResult, folder: Path | None, paragraphs: int | None) -> None:
     a = result.alignment
     console.print(f"[bold]{escape(result.config['name'])}[/bold]: {escape(pairing_sentence(result))}", soft_wrap=True)
     console.print(
@@ -316,7 +341,7 @@ def render_run(console: Console, result: RunResult, folder: Path | None,
         f"{len(result.pivot.dropped)} pivot + {len(result.target.dropped)} reference lines (all listed in run.json)",
         soft_wrap=True,
     )
-    metrics = [m for m in result.config["metrics"] if m not in result.unavailable_metrics]
+    metrics = matrix.metrics_of(result)
     for name, reason in result.unavailable_metrics.items():
         console.print(f"metric {name}: unavailable — {reason}", soft_wrap=True, markup=False)
     higher = {m: result.higher_is_better(m) for m in metrics}
@@ -327,5 +352,148 @@ def render_run(console: Console, result: RunResult, folder: Path | None,
         render_system(console, system, metrics, paragraphs, baseline=baseline, higher=higher, rest=rest)
     console.print()
     render_summary(console, result, metrics)
-    if folder is not None:
-        console.print(f"\nresults: {folder}", highlight=False, markup=False)
+
+
+def _plain(console: Console, text: str, style: str | None = None) -> None:
+    console.print(text, soft_wrap=True, highlight=False, markup=False, style=style)
+
+
+def _source_line(result: RunResult) -> str:
+    source = result.source or {}
+    pivot = next((d.pivot.lang for d in result.documents if d.pivot is not None), None)
+    pivot = pivot or (result.config.get("pivot") or {}).get("lang") or "?"
+    where = ""
+    if source.get("kind") == "testset":
+        where = f" · test set {matrix.testset_name(result)} ({source.get('path', '')})"
+    elif source.get("path"):
+        where = f" · corpus {source['path']}"
+    return f"{pivot} → {', '.join(result.langs)}{where}"
+
+
+def _matrix_cell(cell: matrix.Cell) -> str:
+    """Rich markup for a matrix cell: score ± half-width (★ best, bold), the test on a second line, or the status."""
+    if cell.score is None:
+        return f"[yellow]{escape(cell.status)}[/yellow]" if cell.status != "ok" else "–"
+    text = f"{cell.score.score:.2f}" + (f" ± {cell.half_width:.2f}" if cell.half_width is not None else "")
+    text = f"[bold]{text} ★[/bold]" if cell.best else text + "  "
+    if cell.test is not None:
+        delta, p, significant = cell.test
+        text += f"\nΔ {delta:+.2f} p={p:.3f}{'*' if significant else ' '}"
+    return text
+
+
+def matrix_legend(result: RunResult, matrices: list[matrix.Matrix]) -> str:
+    """The one sentence above the matrices: what a cell holds."""
+    text = (f"corpus score per system and language ± half-width of the 95% bootstrap interval (resampled by "
+            f"{result.resample}); ★ best in its language")
+    if any(c.test is not None for m in matrices for c in m.cells.values()):
+        text += (f"; Δ and p against {matrix.baseline_name(result)} in the same language (paired bootstrap and "
+                 "approximate randomisation, the larger p; * both significant)")
+    return text
+
+
+def render_matrix(console: Console, result: RunResult, m: matrix.Matrix) -> None:
+    """One metric: systems × languages, score ± half-width, ★ best per column, Δ and p against the baseline."""
+    baseline = matrix.baseline_name(result)
+    table = Table(title=escape(m.metric + ("" if m.higher_is_better else " (lower is better)")), title_justify="left")
+    table.add_column("system", no_wrap=True)
+    for lang in m.langs:
+        table.add_column(escape(lang), justify="right", no_wrap=True)
+    for name in m.systems:
+        label = escape(name) + (" (baseline)" if name == baseline else "")
+        table.add_row(label, *(_matrix_cell(c) for c in m.row(name)))
+    console.print(table)
+
+
+def render_documents(console: Console, result: RunResult, lang: str, metric: str) -> None:
+    """One language's documents × systems on one metric (the per-document detail)."""
+    rows = matrix.document_rows(result, lang, metric)
+    names = [s.name for s in result.systems_in(lang)]
+    title = f"{language_name(lang)} ({lang}): {metric} per document, ★ best per document"
+    table = Table(title=escape(title), title_justify="left", min_width=len(title))
+    table.add_column("document", overflow="ellipsis", no_wrap=True, max_width=40)
+    table.add_column("pairs", justify="right", no_wrap=True)
+    for name in names:
+        table.add_column(escape(name), justify="right", no_wrap=True)
+    for row in rows:
+        entry = row.entry
+        if not entry.scored:
+            table.add_row(excerpt(entry.document, 40), "",
+                          f"[yellow]{escape(entry.status)}[/yellow]", *[""] * (len(names) - 1))
+            continue
+        cells = []
+        for name in names:
+            score = row.cells.get(name)
+            if score is None:
+                cells.append("–")
+                continue
+            text = f"{score.score:.2f}" + (f" ± {score.half_width:.2f}" if score.half_width is not None else "")
+            cells.append(f"[bold]{text} ★[/bold]" if name in row.best else text + "  ")
+        table.add_row(excerpt(entry.document, 40), str(entry.paragraphs), *cells)
+    console.print(table)
+    unscored = [r.entry for r in rows if not r.entry.scored]
+    for entry in unscored[:5]:
+        _plain(console, f"  {entry.document}: {entry.status} — {entry.reason or 'no reason recorded'}", style="dim")
+    if len(unscored) > 5:
+        _plain(console, f"  … {len(unscored) - 5} more unscored documents (all listed in run.json)", style="dim")
+
+
+def _render_multi(console: Console, result: RunResult, folder: Path | None, paragraphs: int | None,
+                  documents: bool) -> None:
+    console.print(f"[bold]{escape(str(result.config.get('name', '')))}[/bold]: {escape(_source_line(result))}",
+                  soft_wrap=True)
+    missing = {m.lang: m.reason for m in matrix.missing_languages(result)}
+    for lang in result.langs:
+        if lang in missing:
+            _plain(console, f"  {language_name(lang)} ({lang}): missing — {missing[lang]}")
+        else:
+            _plain(console, f"  {pairing_sentence(result, lang)}")
+    count, first = matrix.unpaired_summary(result)
+    if count:
+        _plain(console, f"  {count} corpus document{'s' if count != 1 else ''} in no pair (all listed in run.json)"
+                        + (":" if first else ""))
+        for line in first:
+            _plain(console, f"    {line}", style="dim")
+        if count > len(first):
+            _plain(console, f"    … {count - len(first)} more", style="dim")
+    for name, reason in result.unavailable_metrics.items():
+        _plain(console, f"metric {name}: unavailable — {reason}")
+    metrics = matrix.metrics_of(result)
+    higher = {m: result.higher_is_better(m) for m in metrics}
+    rest = "report.html and paragraphs.csv" + ("" if folder is None else f" in {folder}")
+    if documents:
+        for lang in result.scored_langs:
+            console.print()
+            if metrics:
+                render_documents(console, result, lang, metrics[0])
+            baseline = _baseline(result, lang)
+            for system in result.systems_in(lang):
+                console.print()
+                render_system(console, system, metrics, paragraphs, baseline=baseline, higher=higher, rest=rest,
+                              in_lang=True)
+    else:
+        console.print()
+        for system in result.systems:
+            if system.status != "ok":
+                continue
+            t = system.seconds
+            _plain(console, f"  {system.name} → {system.lang}: {len(system.paragraphs)} paragraphs scored, "
+                            f"{system.translated} translated, {system.from_cache} from the cache · load "
+                            f"{t.get('load', 0):.2f} s · generation {t.get('generate', 0):.2f} s · scoring "
+                            f"{t.get('score', 0):.2f} s", style="dim")
+        _plain(console, f"  per-document scores and the worst paragraphs of each system: --documents; "
+                        f"every paragraph: {rest}", style="dim")
+    console.print()
+    skipped = next((s.significance["skipped"] for s in result.systems
+                    if s.status == "ok" and s.significance and "skipped" in s.significance), None)
+    if skipped:
+        _plain(console, f"no significance tests: {skipped}")
+    found = matrix.matrices(result)
+    if found and result.scored_langs:
+        _plain(console, matrix_legend(result, found))
+    for m in found:
+        render_matrix(console, result, m)
+    problems = [s for s in result.systems if s.status != "ok"]
+    for s in problems:
+        console.print(f"[bold]{escape(s.name)}[/bold] → {escape(s.lang)}: [yellow]{escape(str(s.status))}[/yellow] — "
+                      f"{escape(str(s.reason))}", soft_wrap=True)

@@ -30,7 +30,8 @@ from evalkit.errors import ResultsError
 from evalkit.report import numbers_view
 from evalkit.results import RunResult
 
-CSV_FIXED = ["system", "status", "source_line", "source_lines", "reference_lines", "alignment_confidence",
+# lang: the reference's language; document: the pivot file's name (corpus) or the test set's document id.
+CSV_FIXED = ["system", "status", "lang", "document", "source_line", "source_lines", "reference_lines", "alignment_confidence",
              "source", "reference", "candidate"]
 # numbers_lost: pivot items missing or changed; numbers_items: every item ("changed: 100 tỷ yen→100 ล้านเยน;
 # converted: 2023→2566 (BE year)"); numbers_reference: where the human reference itself differs from the pivot.
@@ -65,7 +66,10 @@ def spreadsheet_safe(text: str) -> str:
 
 
 def paragraphs_csv(result: RunResult) -> str:
-    """One row per system and aligned paragraph, for spreadsheets.
+    """One row per system, target language and aligned paragraph, for spreadsheets.
+
+    `lang` and `document` say which reference a row was scored against (a run over many
+    languages and documents lists them all in one file).
 
     Corpus text, model output and system names are untrusted: a cell starting with
     `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'` so no
@@ -85,7 +89,8 @@ def paragraphs_csv(result: RunResult) -> str:
     writer.writerow(CSV_FIXED + metrics + (CSV_NUMBERS if numbers else []))
     for system in result.systems:
         for p in system.paragraphs:
-            row = ([spreadsheet_safe(system.name), system.status, p.source_line, " ".join(map(str, p.source_lines)),
+            row = ([spreadsheet_safe(system.name), system.status, spreadsheet_safe(p.lang or system.lang),
+                    spreadsheet_safe(p.document), p.source_line, " ".join(map(str, p.source_lines)),
                     " ".join(map(str, p.reference_lines)), f"{p.alignment_confidence:.3f}", spreadsheet_safe(p.source),
                     spreadsheet_safe(p.reference), spreadsheet_safe(p.candidate)]
                    + [repr(p.scores[m]) if m in p.scores else "" for m in metrics])

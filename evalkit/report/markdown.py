@@ -15,8 +15,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from evalkit.report import numbers_view
-from evalkit.report.wording import pairing_sentence
+from evalkit.report import matrix, numbers_view
+from evalkit.report.wording import language_name, pairing_sentence
 from evalkit.results import RunResult, SystemResult
 
 # Inline markup (emphasis, code, links, HTML, entities, strikethrough, math), table cells, headings, @mentions.
@@ -54,6 +54,9 @@ def _cell(system: SystemResult, metric: str) -> str:
 
 
 def render_markdown(result: RunResult) -> str:
+    """summary.md: as it always was for one document in one language; with the matrices for a run over many."""
+    if matrix.multi(result):
+        return _render_multi(result)
     metrics = [m for m in result.config["metrics"] if m not in result.unavailable_metrics]
     a = result.alignment
     baseline = next((s.significance["baseline"] for s in result.systems if s.significance), None)
@@ -108,4 +111,161 @@ def render_markdown(result: RunResult) -> str:
         t = s.seconds
         lines.append(f"- {md_code(s.name)}: {s.translated} translated, {s.from_cache} from cache; load {t.get('load', 0):.2f} s, "
                      f"generation {t.get('generate', 0):.2f} s, evalkit {t.get('evalkit', 0):.2f} s, scoring {t.get('score', 0):.2f} s")
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- many languages, many documents
+
+# Lists longer than this go into a collapsed <details> block.
+COLLAPSE = 8
+
+
+def _matrix_cell(cell: matrix.Cell) -> str:
+    if cell.score is None:
+        return md_text(cell.status) if cell.status != "ok" else "–"
+    text = f"{cell.score.score:.2f}" + (f" ± {cell.half_width:.2f}" if cell.half_width is not None else "")
+    text = f"**{text}** ★" if cell.best else text
+    if cell.test is not None:
+        delta, p, significant = cell.test
+        text += f" (Δ {delta:+.2f}, p={p:.3f}{', significant' if significant else ''})"
+    return text
+
+
+def _details(summary: str, lines: list[str], limit: int = COLLAPSE) -> list[str]:
+    """`lines` as they are when short, inside a collapsed <details> block when longer than `limit`."""
+    if len(lines) <= limit:
+        return lines
+    return [f"<details><summary>{summary}</summary>", "", *lines, "", "</details>"]
+
+
+def _source(result: RunResult) -> str:
+    source = result.source or {}
+    if source.get("kind") == "testset":
+        split = f", split {md_text(source['split'])}" if source.get("split") else ""
+        return f"test set {md_text(matrix.testset_name(result))} ({md_code(source.get('path', ''))}{split})"
+    if source.get("path"):
+        return f"corpus {md_code(source['path'])}"
+    return "an unrecorded source"
+
+
+def _document_table(result: RunResult, lang: str, metrics: list[str]) -> list[str]:
+    """One language's documents × systems, every metric: score ± half-width, ★ best per document."""
+    names = [s.name for s in result.systems_in(lang)]
+    if not metrics:
+        return []
+    head = "| document | status | pairs | " + " | ".join(
+        f"{md_text(n)} {md_text(m)}" for n in names for m in metrics) + " |"
+    lines = [head, "|---|---|---|" + "---|" * (len(names) * len(metrics))]
+    rows = {m: matrix.document_rows(result, lang, m) for m in metrics}
+    for k, row in enumerate(rows[metrics[0]]):
+        entry = row.entry
+        cells = []
+        for n in names:
+            for m in metrics:
+                r = rows[m][k]
+                score = r.cells.get(n)
+                if score is None:
+                    cells.append("–")
+                    continue
+                text = f"{score.score:.2f}" + (f" ± {score.half_width:.2f}" if score.half_width is not None else "")
+                cells.append(f"**{text}** ★" if n in r.best else text)
+        status = md_text(entry.status) + (f": {md_text(entry.reason)}" if entry.reason and not entry.scored else "")
+        lines.append(f"| {md_text(entry.document)} | {status} | {entry.paragraphs if entry.scored else ''} | "
+                     + " | ".join(cells) + " |")
+    return lines
+
+
+def _render_multi(result: RunResult) -> str:
+    metrics = matrix.metrics_of(result)
+    pivot = next((d.pivot.lang for d in result.documents if d.pivot is not None), None) \
+        or (result.config.get("pivot") or {}).get("lang") or "?"
+    lines = [
+        f"# {md_text(result.config.get('name', ''))} — {md_text(result.run_id)}",
+        "",
+        f"evalkit {md_text(result.evalkit_version)}, {md_text(result.created)}. {md_text(language_name(pivot))} "
+        f"({md_text(pivot)}) into {', '.join(f'{md_text(language_name(x))} ({md_text(x)})' for x in result.langs)}, "
+        f"from {_source(result)}.",
+        "",
+        "## Languages",
+        "",
+    ]
+    missing = {m.lang: m.reason for m in matrix.missing_languages(result)}
+    for lang in result.langs:
+        if lang in missing:
+            lines.append(f"- {md_text(language_name(lang))} ({md_text(lang)}): **missing** — {md_text(missing[lang])}")
+        else:
+            lines.append(f"- {md_text(pairing_sentence(result, lang))}.")
+    seconds = result.seconds.get("pairing")
+    if seconds is not None:
+        lines += ["", f"Pairing took {seconds:.1f} s for every language."]
+    count, _ = matrix.unpaired_summary(result)
+    if count:
+        _, every = matrix.unpaired_summary(result, limit=count)
+        lines += ["", f"{count} corpus document{'s' if count != 1 else ''} in no pair:", ""]
+        lines += _details(f"{count} unpaired documents", [f"- {md_text(x)}" for x in every])
+    found = matrix.matrices(result)
+    baseline = matrix.baseline_name(result)
+    lines += ["", "## Scores", ""]
+    if not result.scored_langs:
+        lines.append("No language was scored.")
+    else:
+        tested = any(c.test is not None for m in found for c in m.cells.values())
+        lines.append(f"Corpus-level scores per language over the aligned paragraphs of every document, ± half-width of "
+                     f"the 95% bootstrap interval (resampled by {md_text(result.resample)}); ★ best in its language"
+                     + (f"; Δ and p against {md_code(baseline)} in the same language (paired bootstrap / approximate "
+                        f"randomisation, the larger p)." if tested else "."))
+        for m in found:
+            lines += ["", f"### {md_text(m.metric)}{'' if m.higher_is_better else ' (lower is better)'}", "",
+                      "| system | " + " | ".join(md_text(x) for x in m.langs) + " |",
+                      "|---|" + "---|" * len(m.langs)]
+            for name in m.systems:
+                label = md_text(name) + (" (baseline)" if name == baseline else "")
+                lines.append(f"| {label} | " + " | ".join(_matrix_cell(c) for c in m.row(name)) + " |")
+    numbers = []
+    for s in result.systems:
+        h = numbers_view.headline(s.corpus_scores.get(numbers_view.METRIC), len(s.paragraphs)) \
+            if s.status == "ok" else None
+        if h is not None:
+            numbers.append(f"- {md_text(s.name)} → {md_text(s.lang)}: F1 {h.f1:.2f}, {md_text(h.sentence())}; "
+                           f"{md_text(h.items())}")
+    if numbers:
+        lines += ["", f"Numbers, dates and names ({md_code(numbers_view.METRIC)}: the pivot's numbers, amounts, dates, "
+                      "times and acronyms kept in the candidate, Buddhist-Era years and other conversions counted as kept):",
+                  "", *numbers]
+    skipped = next((s.significance["skipped"] for s in result.systems if s.significance and "skipped" in s.significance),
+                   None)
+    if skipped:
+        lines += ["", f"No significance tests: {md_text(skipped)}."]
+    if result.documents and metrics:
+        lines += ["", "## Documents", ""]
+        for lang in result.scored_langs:
+            table = _document_table(result, lang, metrics)
+            entries = result.documents_in(lang)
+            lines += [f"### {md_text(language_name(lang))} ({md_text(lang)})", ""]
+            lines += _details(f"{len(entries)} documents", table, limit=COLLAPSE + 2)
+            lines.append("")
+    problems = [s for s in result.systems if s.status != "ok"]
+    if problems or result.unavailable_metrics:
+        lines += ["", "## Not scored", ""]
+        lines += [f"- system {md_code(s.name)} → {md_text(s.lang)}: {md_text(s.status)} — {md_text(s.reason)}"
+                  for s in problems]
+        lines += [f"- metric {md_code(m)}: {md_text(reason)}" for m, reason in result.unavailable_metrics.items()]
+    lines += ["", "## Signatures", ""]
+    signatures = {}
+    for s in result.systems:
+        if s.status == "ok":
+            for m in metrics:
+                if m in s.corpus_scores:
+                    signatures.setdefault((m, s.corpus_scores[m].signature), []).append(s.lang)
+    for (m, signature), langs in signatures.items():
+        where = "" if len(signatures) == len(metrics) else f" ({', '.join(dict.fromkeys(langs))})"
+        lines.append(f"- {md_code(m)}{md_text(where)}: {md_code(signature)}")
+    lines += [f"- system {md_code(s.name)} → {md_text(s.lang)}: {md_code(s.signature)}" for s in result.systems
+              if s.signature]
+    lines += ["", "## Time", ""]
+    for s in result.systems:
+        t = s.seconds
+        lines.append(f"- {md_code(s.name)} → {md_text(s.lang)}: {s.translated} translated, {s.from_cache} from cache; "
+                     f"load {t.get('load', 0):.2f} s, generation {t.get('generate', 0):.2f} s, "
+                     f"evalkit {t.get('evalkit', 0):.2f} s, scoring {t.get('score', 0):.2f} s")
     return "\n".join(lines) + "\n"
