@@ -51,7 +51,8 @@ from importlib import resources
 from pathlib import PurePath
 from typing import Any
 
-from evalkit.report import numbers_view
+from evalkit.report import matrix, numbers_view
+from evalkit.report.wording import language_name, pairing_sentence
 from evalkit.results import ParagraphResult, RunResult, SystemResult
 
 # Okabe–Ito: distinguishable with the common colour-vision deficiencies.
@@ -134,6 +135,11 @@ def _baseline(result: RunResult) -> str | None:
                 configured[0].get("name") if configured else None)
 
 
+def _row_key(p: ParagraphResult, lang: str) -> tuple:
+    """A paragraph table row: the same aligned pair in the same language and document, whichever system."""
+    return p.lang or lang, p.document, tuple(p.source_lines), tuple(p.reference_lines)
+
+
 def _nice(value: float) -> float:
     """The smallest round number (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10^k) at or above value: an axis top."""
     power = 10.0 ** math.floor(math.log10(value))
@@ -151,29 +157,42 @@ class _View:
         self.metrics = [m for m in result.config.get("metrics", []) if m not in result.unavailable_metrics]
         self.higher = {m: result.higher_is_better(m) for m in self.metrics}
         self.scored = [s for s in result.systems if s.status == "ok"]
-        self.colour = {s.name: PALETTE[i % len(PALETTE)] for i, s in enumerate(self.scored)}
+        # The paragraph table's system columns: one per system name (a run over several languages has
+        # one entry per system × language; a column holds that system's paragraphs in every language).
+        self.columns = list(dict.fromkeys(s.name for s in self.scored))
+        self.colour = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(self.columns)}
         self.baseline = _baseline(result)
+        self.multi = matrix.multi(result)
+        self.langs = result.langs
         self.problems_shown = any(s.status != "ok" for s in result.systems) or bool(result.unavailable_metrics)
         self.tested = any(s.significance for s in result.systems)
         alpha = next((s.significance.get("alpha") for s in result.systems if s.significance), None)
         self.alpha = alpha if alpha is not None else (result.config.get("statistics") or {}).get("alpha", 0.05)
-        # One row per aligned pair, in document order, keyed by its lines so systems line up even if
-        # one of them listed its paragraphs in another order.
+        # One row per aligned pair, in document order, keyed by its language, document and lines so systems
+        # line up even if one of them listed its paragraphs in another order.
         self.rows: list[ParagraphResult] = []
         self.by_system: list[dict[tuple, ParagraphResult]] = []
         seen: set[tuple] = set()
-        for system in self.scored:
+        for name in self.columns:
             own = {}
-            for p in system.paragraphs:
-                key = (tuple(p.source_lines), tuple(p.reference_lines))
-                own[key] = p
-                if key not in seen:
-                    seen.add(key)
-                    self.rows.append(p)
+            for system in self.scored:
+                if system.name != name:
+                    continue
+                for p in system.paragraphs:
+                    key = _row_key(p, system.lang)
+                    own[key] = p
+                    if key not in seen:
+                        seen.add(key)
+                        self.rows.append(p)
             self.by_system.append(own)
-        self.rows.sort(key=lambda p: (p.source_lines, p.reference_lines))  # document order
-        self.keys = [(tuple(p.source_lines), tuple(p.reference_lines)) for p in self.rows]
-        # scores[i][j][r]: system i, metric j, row r (None where missing)
+        lang_order = {lang: i for i, lang in enumerate(self.langs)}
+        doc_order: dict[str, int] = {}
+        for d in result.documents:
+            doc_order.setdefault(d.document, len(doc_order))
+        self.rows.sort(key=lambda p: (lang_order.get(p.lang, len(lang_order)), doc_order.get(p.document, len(doc_order)),
+                                      p.source_lines, p.reference_lines))  # document order
+        self.keys = [_row_key(p, p.lang) for p in self.rows]
+        # scores[i][j][r]: system column i, metric j, row r (None where missing)
         self.scores = [
             [[_finite(own[k].scores.get(m)) if k in own else None for k in self.keys] for m in self.metrics]
             for own in self.by_system
@@ -183,9 +202,39 @@ class _View:
             values = [v for per_system in self.scores for v in per_system[j] if v is not None]
             self.range[m] = (min(values), max(values)) if values else (0.0, 1.0)
         self._numbers()
-        self.other_language = [(side, o) for side, doc in (("pivot", result.pivot), ("reference", result.target))
-                               for o in doc.other_language_paragraphs]
-        self.charts = self._charts()
+        single = result.single_document()
+        self.other_language = [] if single is None or single.target is None or single.pivot is None else [
+            (side, o) for side, doc in (("pivot", single.pivot), ("reference", single.target))
+            for o in doc.other_language_paragraphs]
+        if self.multi:
+            self.chart_groups = [{"lang": lang, "charts": self._charts([r for r, p in enumerate(self.rows)
+                                                                       if p.lang == lang])}
+                                 for lang in result.scored_langs]
+            self.charts = [c for g in self.chart_groups for c in g["charts"]]
+        else:
+            self.charts = self._charts(list(range(len(self.rows))))
+            self.chart_groups = [{"lang": None, "charts": self.charts}]
+        self._languages()
+
+    def _languages(self) -> None:
+        """What the many-languages layout shows: the matrices, missing languages, documents and their pairing."""
+        result = self.result
+        self.matrices = matrix.matrices(result) if self.multi else []
+        self.missing = matrix.missing_languages(result) if self.multi else []
+        self.sentences = {lang: pairing_sentence(result, lang) for lang in result.langs} if self.multi else {}
+        self.unpaired = result.unpaired
+        self.documents = result.documents
+        self.testset = matrix.testset_name(result)
+        self.language_name = language_name
+        self.document_rows = {lang: {m: matrix.document_rows(result, lang, m) for m in self.metrics}
+                              for lang in result.scored_langs} if self.multi else {}
+        self.doc_systems = {lang: [s.name for s in result.systems_in(lang)] for lang in result.scored_langs}
+        pivot = next((d.pivot.lang for d in result.documents if d.pivot is not None), None)
+        self.pivot_lang = pivot or (result.config.get("pivot") or {}).get("lang") or "?"
+        self._missing = {m.lang: m.reason for m in self.missing}
+
+    def missing_reason(self, lang: str) -> str | None:
+        return self._missing.get(lang)
 
     def _numbers(self) -> None:
         """The `numbers` metric's view: highlighted texts per row, lost items per cell, the per-system headline.
@@ -197,13 +246,13 @@ class _View:
         self.numbers_shown = any(numbers_view.details_of(p) is not None for s in self.scored for p in s.paragraphs)
         self.numbers_metric = numbers_view.METRIC if numbers_view.METRIC in self.metrics else None
         self.texts: list[dict[str, Any]] = []
-        self.candidates: list[list[list[numbers_view.Segment]]] = [[] for _ in self.scored]
-        self.lost: list[list[int | None]] = [[] for _ in self.scored]
+        self.candidates: list[list[list[numbers_view.Segment]]] = [[] for _ in self.columns]
+        self.lost: list[list[int | None]] = [[] for _ in self.columns]
         for r, (p, key) in enumerate(zip(self.rows, self.keys)):
             own = [by.get(key) for by in self.by_system]
             if self.numbers_shown:
                 self.texts.append({
-                    "source": numbers_view.source_segments(p.source, [(s.name, q) for s, q in zip(self.scored, own)]),
+                    "source": numbers_view.source_segments(p.source, [(name, q) for name, q in zip(self.columns, own)]),
                     "reference": numbers_view.reference_segments(p.reference, own),
                     "flag": numbers_view.reference_flag(own),
                 })
@@ -255,9 +304,13 @@ class _View:
                             "p_randomization": p_ar, "delta": "" if delta is None else f"{delta:+.2f}", "mark": mark}
         return cell
 
-    def _charts(self) -> list[dict[str, Any]]:
-        """Small multiples: one SVG per metric, paragraph index on x, one line of markers per system."""
-        n = len(self.rows)
+    def _charts(self, rows: list[int]) -> list[dict[str, Any]]:
+        """Small multiples: one SVG per metric, paragraph index on x, one line of markers per system.
+
+        `rows`: the paragraph table's rows the charts show (one language's, in a run over several);
+        each point keeps its row index `r` so its tooltip names the right paragraph.
+        """
+        n = len(rows)
         if not n or not self.metrics:
             return []
         width, height, left, right, top, bottom = 360, 170, 38, 8, 8, 24
@@ -275,18 +328,20 @@ class _View:
                 return top + plot_h * (1 - (value - bottom_value) / ((top_value - bottom_value) or 1))
 
             series = []
-            for i, s in enumerate(self.scored):
-                points = [(r, value) for r, value in enumerate(self.scores[i][j]) if value is not None]
+            for i, name in enumerate(self.columns):
+                # (position on the axis, row index in the paragraph table, value)
+                points = [(k, r, self.scores[i][j][r]) for k, r in enumerate(rows) if self.scores[i][j][r] is not None]
                 series.append({
-                    "name": s.name, "colour": self.colour[s.name],
-                    "path": " ".join(f"{x(r):.1f},{y(value):.1f}" for r, value in points) if len(points) > 1 else "",
-                    "points": [{"r": r, "value": value, "x": f"{x(r):.1f}", "y": f"{y(value):.1f}"} for r, value in points],
+                    "name": name, "colour": self.colour[name],
+                    "path": " ".join(f"{x(k):.1f},{y(value):.1f}" for k, _, value in points) if len(points) > 1 else "",
+                    "points": [{"r": r, "value": value, "x": f"{x(k):.1f}", "y": f"{y(value):.1f}"}
+                               for k, r, value in points],
                 })
             charts.append({
                 "metric": m, "width": width, "height": height, "left": left, "right": width - right,
                 "y_ticks": [{"y": f"{y(t):.1f}", "label_y": f"{y(t) + 3:.1f}", "label": f"{round(t, 2):g}"}
                             for t in (bottom_value, (bottom_value + top_value) / 2, top_value)],
-                "x_ticks": [{"x": f"{x(r):.1f}", "label": r + 1} for r in sorted({0, n - 1, (n - 1) // 2})],
+                "x_ticks": [{"x": f"{x(k):.1f}", "label": rows[k] + 1} for k in sorted({0, n - 1, (n - 1) // 2})],
                 "series": series,
             })
         return charts
@@ -295,10 +350,15 @@ class _View:
         """What the script reads: names, directions and every paragraph score, by index."""
         return {
             "metrics": [{"name": m, "higher_is_better": self.higher[m]} for m in self.metrics],
-            "systems": [s.name for s in self.scored],
+            "systems": self.columns,
             "baseline": self.baseline,
             "confidence": [_finite(p.alignment_confidence) for p in self.rows],
             "scores": self.scores,
+            # the language and document selectors (a run over several languages or documents)
+            "multi": self.multi,
+            "langs": [{"code": lang, "name": language_name(lang),
+                       "documents": [d.document for d in self.result.documents_in(lang) if d.scored]}
+                      for lang in self.result.scored_langs] if self.multi else [],
         }
 
 
