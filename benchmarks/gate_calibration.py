@@ -59,7 +59,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from evalkit.compare import default_paragraph_rules, gate  # noqa: E402
-from evalkit.results import AlignmentRecord, DocumentRecord, ParagraphResult, RunResult, Score, SystemResult  # noqa: E402
+from evalkit.results import single_document_run, AlignmentRecord, DocumentRecord, ParagraphResult, RunResult, Score, SystemResult  # noqa: E402
 from evalkit.scorers import METRICS, default_gate_margins, default_metric_names  # noqa: E402
 
 SHIPPED = ROOT / "corpus" / "vn-jp-2023"
@@ -228,7 +228,7 @@ class Scoring:
                            higher_is_better=s.higher_is_better) for m, s in scorers.items()}
         system = SystemResult("mt", "precomputed", None, "ok", corpus_scores=corpus, paragraphs=paragraphs)
         record = lambda name, code: DocumentRecord(name, code, code, 1.0, len(refs), [], [])  # noqa: E731
-        return RunResult(run_id, "", "", {"metric_options": {}}, record(f"{doc['name']}.vi", "vi"),
+        return single_document_run(run_id, "", "", {"metric_options": {}}, record(f"{doc['name']}.vi", "vi"),
                          record(f"{doc['name']}.{lang}", lang), AlignmentRecord([], [], [], True, 1.0, ""), [system])
 
 

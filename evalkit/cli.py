@@ -88,7 +88,7 @@ def _main(
 @app.command()
 def run(
     config: Annotated[Path, typer.Argument(help="YAML run config, e.g. configs/vi-th.yaml")],
-    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 if any system is unavailable or failed (for CI).")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 if any system is unavailable or failed, a target language has no translation, or a corpus document pairs with nothing (for CI).")] = False,
     output_dir: Annotated[Optional[Path], typer.Option("--output-dir", "-o", help="Where run folders go (default: the config's output_dir).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the results folder and problems.")] = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Translate everything again; neither read nor write the translation cache.")] = False,
@@ -127,18 +127,37 @@ def run(
     folder = write_results_or_keep(result, cfg.output_dir)
     render_run(console, result, folder, paragraphs=count)
     problems = [s for s in result.systems if s.status != "ok"]
+    several = len(result.langs) > 1
+    missing = [entry for entry in result.languages if entry.status != "ok"]
+    gaps = [d for d in result.documents if d.status != "paired" and entry_counts(result, d)]
     if quiet:
         for system in problems:
-            stderr.print(f"{system.name}: {system.status}: {system.reason}", soft_wrap=True, markup=False)
+            where = f" [{system.lang}]" if several else ""
+            stderr.print(f"{system.name}{where}: {system.status}: {system.reason}", soft_wrap=True, markup=False)
         for metric, reason in result.unavailable_metrics.items():
             stderr.print(f"metric {metric}: unavailable: {reason}", soft_wrap=True, markup=False)
+        for entry in missing:
+            stderr.print(f"{entry.lang}: not scored: {entry.reason}", soft_wrap=True, markup=False)
     if quiet:
         print(folder)
-    if strict and problems:
-        raise StrictModeError(
-            f"--strict: {len(problems)} system(s) produced no scores: "
-            + ", ".join(f"{s.name} ({s.status})" for s in problems)
-        )
+    if strict:
+        found = []
+        if problems:
+            found.append(f"{len(problems)} system(s) produced no scores: "
+                         + ", ".join(f"{s.name}{f' [{s.lang}]' if several else ''} ({s.status})" for s in problems))
+        if missing:
+            found.append(f"{len(missing)} target language(s) not scored: {', '.join(e.lang for e in missing)}")
+        if gaps and not missing:
+            found.append(f"{len(gaps)} pivot document(s) without a translation in some language")
+        if result.unpaired:
+            found.append(f"{len(result.unpaired)} corpus document(s) paired with nothing (listed in run.json)")
+        if found:
+            raise StrictModeError("--strict: " + "; ".join(found))
+
+
+def entry_counts(result, entry) -> bool:
+    """Whether a document's gap is in a language that is otherwise scored (a missing language is reported once)."""
+    return any(e.lang == entry.lang and e.status == "ok" for e in result.languages)
 
 
 class OutputFormat(str, Enum):
@@ -248,6 +267,7 @@ def compare(
     system: Annotated[Optional[str], typer.Option("--system", "-s", help="Candidate system (default: every system scored in both runs).")] = None,
     against: Annotated[Optional[str], typer.Option("--against", help="Baseline system within RUN_A (default: the run's baseline).")] = None,
     metric: Annotated[Optional[str], typer.Option("--metric", "-m", help="Metric that ranks paragraphs (default: the first).")] = None,
+    lang: Annotated[Optional[str], typer.Option("--lang", "-l", help="Target language to compare (default: every language scored in both).")] = None,
     top: Annotated[int, typer.Option("--top", help="Paragraphs listed as most improved / regressed.")] = 5,
     output_format: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
 ) -> None:
@@ -262,12 +282,19 @@ def compare(
     base_run = load_run(run_a)
     cand_run = load_run(run_b) if run_b is not None else base_run
 
-    def find(run, name):
-        found = next((s for s in run.systems if s.name == name), None)
+    def find(run, name, in_lang):
+        found = next((s for s in run.systems if s.name == name and s.lang == in_lang), None)
         if found is None:
-            raise ResultsError(f"{run.run_id}: no system {name!r} (systems: {', '.join(s.name for s in run.systems)})")
+            names = ", ".join(dict.fromkeys(s.name for s in run.systems))
+            where = f" in {in_lang}" if len(run.langs) > 1 else ""
+            raise ResultsError(f"{run.run_id}: no system {name!r}{where} (systems: {names})")
         return found
 
+    if lang is not None and lang not in base_run.langs + cand_run.langs:
+        raise ResultsError(f"--lang {lang}: the runs scored {', '.join(dict.fromkeys(base_run.langs + cand_run.langs))}")
+    langs = [lang] if lang else [code for code in cand_run.scored_langs if code in base_run.scored_langs]
+    if not langs:
+        raise ResultsError(f"{base_run.run_id} and {cand_run.run_id} score no target language in common")
     if run_b is None:
         if system is None:
             raise ResultsError("comparing within one run needs --system NAME (and optionally --against NAME)")
@@ -275,13 +302,16 @@ def compare(
             (s.significance["baseline"] for s in base_run.systems if s.significance), None)
         if baseline_name is None:
             raise ResultsError(f"{base_run.run_id}: no baseline recorded; name one with --against")
-        pairs = [(find(base_run, baseline_name), find(base_run, system))]
+        pairs = [(find(base_run, baseline_name, code), find(base_run, system, code)) for code in langs]
     else:
-        names = [system] if system else [s.name for s in cand_run.systems
-                                         if s.status == "ok" and any(b.name == s.name and b.status == "ok" for b in base_run.systems)]
-        if not names:
+        pairs = []
+        for code in langs:
+            names = [system] if system else [
+                s.name for s in cand_run.systems_in(code)
+                if s.status == "ok" and any(b.name == s.name and b.status == "ok" for b in base_run.systems_in(code))]
+            pairs += [(find(base_run, against or n, code), find(cand_run, n, code)) for n in names]
+        if not pairs:
             raise ResultsError(f"{base_run.run_id} and {cand_run.run_id} have no system scored in both")
-        pairs = [(find(base_run, against or n), find(cand_run, n)) for n in names]
     comparisons = [compare_systems(base_run, b, cand_run, c, focus_metric=metric, top=top) for b, c in pairs]
     if output_format is OutputFormat.json:
         print(json.dumps([asdict(c) for c in comparisons], ensure_ascii=False, indent=2))
@@ -289,6 +319,28 @@ def compare(
         console = make_console(quiet=False)
         for comparison in comparisons:
             render_comparison(console, comparison)
+
+
+def _gate_rules(cfg, max_drop, max_paragraph_drop, max_paragraphs_worse):
+    """Each target language's thresholds: defaults < the config's check < its per_language entry < the command line."""
+    from evalkit.compare import GateRules, default_paragraph_rules
+    from evalkit.scorers import default_gate_margins
+
+    settings = cfg.check
+    flags = (_parse_limits(max_drop, "--max-drop"), _parse_limits(max_paragraph_drop, "--max-paragraph-drop"),
+             {m: int(n) for m, n in _parse_limits(max_paragraphs_worse, "--max-paragraphs-worse", count=True).items()})
+    default_paragraph_drops, default_worse = default_paragraph_rules()
+
+    def rules_for(lang: str) -> GateRules:
+        language = settings.per_language.get(lang)
+        return GateRules(
+            {**default_gate_margins(), **settings.max_drop, **(language.max_drop if language else {}), **flags[0]},
+            {**default_paragraph_drops, **settings.max_paragraph_drop,
+             **(language.max_paragraph_drop if language else {}), **flags[1]},
+            {**default_worse, **settings.paragraphs_worse(), **(language.paragraphs_worse() if language else {}), **flags[2]},
+        )
+
+    return rules_for
 
 
 @app.command()
@@ -305,8 +357,7 @@ def check(
     output_format: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
 ) -> None:
     """Run CONFIG (reusing cached translations) and fail (exit 1) if it regressed against the baseline run."""
-    from evalkit.compare import check_baseline_fits, check_comparable, default_paragraph_rules, gate
-    from evalkit.scorers import default_gate_margins
+    from evalkit.compare import check_baseline_fits, check_comparable, gate
     from evalkit.config import load_config
     from evalkit.pipeline import run as run_pipeline
     from evalkit.report.comparison import render_gate
@@ -319,22 +370,16 @@ def check(
     check_baseline_fits(before, cfg)
     if output_dir is not None:
         cfg.output_dir = output_dir.resolve()
+    rules_for = _gate_rules(cfg, max_drop, max_paragraph_drop, max_paragraphs_worse)
     settings = cfg.check
-    language = settings.per_language.get(cfg.target.lang)
-    drops = {**default_gate_margins(), **settings.max_drop, **(language.max_drop if language else {}),
-             **_parse_limits(max_drop, "--max-drop")}
-    default_paragraph_drops, default_worse = default_paragraph_rules()
-    paragraph_drops = {**default_paragraph_drops, **settings.max_paragraph_drop,
-                       **(language.max_paragraph_drop if language else {}),
-                       **_parse_limits(max_paragraph_drop, "--max-paragraph-drop")}
-    worse = {**default_worse, **settings.paragraphs_worse(), **(language.paragraphs_worse() if language else {}),
-             **{m: int(n) for m, n in _parse_limits(max_paragraphs_worse, "--max-paragraphs-worse", count=True).items()}}
     console = make_console(quiet or output_format is OutputFormat.json)
     with ProgressObserver(console) as observer:
         after = run_pipeline(cfg, observer)
     check_comparable(before, after)
     folder = write_results(after, cfg.output_dir)
-    outcome = gate(before, after, max_drop=drops, max_paragraph_drop=paragraph_drops, max_paragraphs_worse=worse,
+    first = rules_for(cfg.target_langs[0])
+    outcome = gate(before, after, max_drop=first.max_drop, max_paragraph_drop=first.max_paragraph_drop,
+                   max_paragraphs_worse=first.max_paragraphs_worse, rules_for=rules_for,
                    significance=settings.significance and not no_significance,
                    alpha=alpha if alpha is not None else settings.alpha,
                    resamples=cfg.statistics.paired_resamples, trials=cfg.statistics.randomization_trials,

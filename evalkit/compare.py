@@ -15,12 +15,21 @@ beyond the two run.json files.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from evalkit.errors import ResultsError
-from evalkit.results import ParagraphResult, RunResult, SystemResult, changed_document, file_sha256
+from evalkit.results import (
+    DocumentEntry,
+    DocumentRecord,
+    ParagraphResult,
+    RunResult,
+    SystemResult,
+    changed_document,
+    file_sha256,
+)
 from evalkit.scorers import METRICS
 from evalkit.scorers.stats import (
     approximate_randomization,
@@ -53,6 +62,7 @@ class MetricDelta:
 
 @dataclass(frozen=True)
 class ParagraphDelta:
+    document: str
     source_lines: list[int]
     reference_lines: list[int]
     source: str
@@ -74,30 +84,63 @@ class SystemComparison:
     improved: list[ParagraphDelta] = field(default_factory=list)
     regressed: list[ParagraphDelta] = field(default_factory=list)
     focus_metric: str = "chrf"
+    lang: str = ""  # the target language both systems were scored in
 
 
-def _key(p: ParagraphResult) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    return tuple(p.source_lines), tuple(p.reference_lines)
+def _key(p: ParagraphResult) -> tuple[str, tuple[int, ...], tuple[int, ...]]:
+    """A paragraph's identity across runs: its document and its pivot and reference lines (within one language)."""
+    return p.document, tuple(p.source_lines), tuple(p.reference_lines)
+
+
+def _sides(entry: DocumentEntry) -> list[tuple[str, DocumentRecord]]:
+    return [(role, record) for role, record in (("pivot", entry.pivot), ("target", entry.target)) if record is not None]
 
 
 def check_comparable(baseline: RunResult, candidate: RunResult) -> None:
-    for role in ("pivot", "target"):
-        a, b = getattr(baseline, role), getattr(candidate, role)
-        if Path(a.path).name != Path(b.path).name or a.lang != b.lang:
-            raise ResultsError(
-                f"runs {baseline.run_id} and {candidate.run_id} are not comparable: {role} is "
-                f"{Path(a.path).name} ({a.lang}) in one and {Path(b.path).name} ({b.lang}) in the other"
-            )
-        changed = changed_document(a, b)
-        if changed:
-            raise ResultsError(f"runs {baseline.run_id} and {candidate.run_id} are not comparable: {changed}")
+    """Refuse two runs that scored other text: per language and document, the same files with the same bytes."""
+    def refuse(why: str) -> ResultsError:
+        return ResultsError(f"runs {baseline.run_id} and {candidate.run_id} are not comparable: {why}")
+
+    kinds = baseline.source.get("kind"), candidate.source.get("kind")
+    if None not in kinds and kinds[0] != kinds[1]:
+        raise refuse(f"one scored a {kinds[0]}, the other a {kinds[1]}")
+    if baseline.source.get("kind") == "testset" and candidate.source.get("kind") == "testset":
+        a, b = (f"{r.source.get('name')} {r.source.get('split') or ''}".strip() for r in (baseline, candidate))
+        if a != b:
+            raise refuse(f"test set {a} in one and {b} in the other")
+    one_a, one_b = baseline.single_document(), candidate.single_document()
+    if one_a is not None and one_b is not None:  # one pivot, one reference: say which side differs
+        pairs = [(one_a, one_b)]
+    else:
+        documents = {(d.lang, d.document): d for d in candidate.documents if d.status == "paired"}
+        pairs = [(d, documents[(d.lang, d.document)]) for d in baseline.documents
+                 if d.status == "paired" and (d.lang, d.document) in documents]
+        if not pairs:
+            raise refuse("no document is scored in the same language in both")
+    for a_entry, b_entry in pairs:
+        for (role, a), (_, b) in zip(_sides(a_entry), _sides(b_entry)):
+            if Path(a.path).name != Path(b.path).name or a.lang != b.lang:
+                raise refuse(f"{role} is {Path(a.path).name} ({a.lang}) in one and {Path(b.path).name} ({b.lang}) in the other")
+            changed = changed_document(a, b)
+            if changed:
+                raise refuse(changed)
 
 
 def check_baseline_fits(baseline: RunResult, config) -> None:
     """Refuse, before translating anything, a baseline made from other documents or languages than `config`."""
-    expected = {"pivot": (config.pivot.file, config.pivot.lang), "target": (config.target.file, config.target.lang)}
-    for role, (file, lang) in expected.items():
-        record = getattr(baseline, role)
+    missing = [lang for lang in config.target_langs if lang not in baseline.scored_langs]
+    if not set(config.target_langs) & set(baseline.scored_langs):
+        langs = ", ".join(baseline.scored_langs) or "none"
+        raise ResultsError(f"baseline {baseline.run_id} scored {langs}, but the config targets "
+                           f"{', '.join(config.target_langs)}; use a baseline of the same corpus and language pair")
+    del missing  # languages the baseline lacks are reported by the gate as not checked
+    expected = [("pivot", config.pivot.file, config.pivot.lang, baseline.pivot)]
+    for target in config.targets:
+        single = baseline.single_document(target.lang) if target.lang in baseline.langs else None
+        expected.append(("target", target.file, target.lang, single.target if single else None))
+    for role, file, lang, record in expected:
+        if record is None:
+            continue
         if record.lang != lang or (file is not None and Path(record.path).name != Path(file).name):
             raise ResultsError(
                 f"baseline {baseline.run_id} scored {role} {Path(record.path).name} ({record.lang}), but the config "
@@ -127,6 +170,9 @@ def compare_systems(
 ) -> SystemComparison:
     """Paired comparison of `candidate` against `baseline` on the paragraphs both runs aligned."""
     check_comparable(baseline_run, candidate_run)
+    if baseline.lang and candidate.lang and baseline.lang != candidate.lang:
+        raise ResultsError(f"{baseline.name} ({baseline.lang}) and {candidate.name} ({candidate.lang}) translate into "
+                           f"different languages; compare a system with one of the same language")
     for system, run in ((baseline, baseline_run), (candidate, candidate_run)):
         if system.status != "ok":
             raise ResultsError(f"{run.run_id}: system {system.name!r} has no scores ({system.status}: {system.reason})")
@@ -144,14 +190,18 @@ def compare_systems(
     left_out = len(baseline.paragraphs) + len(candidate.paragraphs) - 2 * len(pairs)
     references = [c.reference for _, c in pairs]
     sources = [c.source for _, c in pairs]
-    label = lambda run, s: s.name if run is baseline_run and run is candidate_run else f"{run.run_id}:{s.name}"  # noqa: E731
+    def label(run: RunResult, s: SystemResult) -> str:
+        name = s.name if len(run.scored_langs) < 2 else f"{s.name} [{s.lang}]"
+        return name if baseline_run is candidate_run else f"{run.run_id}:{name}"
+
     result = SystemComparison(label(baseline_run, baseline), label(candidate_run, candidate), len(pairs), left_out,
-                              focus_metric=focus_metric or shared[0])
-    lang = candidate_run.target.lang
+                              focus_metric=focus_metric or shared[0], lang=candidate.lang)
+    lang = candidate.lang
+    pivot_lang = (candidate_run.config.get("pivot") or {}).get("lang")
     options = candidate_run.config.get("metric_options", {})
     for m in shared:
         scorer_class = METRICS.get(m)
-        scorer = scorer_class(lang, scorer_class.Options(**options.get(m, {})), candidate_run.pivot.lang)
+        scorer = scorer_class(lang, scorer_class.Options(**options.get(m, {})), pivot_lang)
         scorer.load()
         base_stats = scorer.statistics([b.candidate for b, _ in pairs], references, sources)
         cand_stats = scorer.statistics([c.candidate for _, c in pairs], references, sources)
@@ -172,7 +222,7 @@ def compare_systems(
     focus = result.focus_metric
     sign = 1 if METRICS.get(focus).higher_is_better else -1
     deltas = [
-        ParagraphDelta(c.source_lines, c.reference_lines, c.source, c.reference, b.candidate, c.candidate,
+        ParagraphDelta(c.document, c.source_lines, c.reference_lines, c.source, c.reference, b.candidate, c.candidate,
                        b.scores.get(focus, 0.0), c.scores.get(focus, 0.0),
                        -sign * (c.scores.get(focus, 0.0) - b.scores.get(focus, 0.0)))
         for b, c in pairs
@@ -240,8 +290,17 @@ def default_paragraph_rules() -> tuple[dict[str, float], dict[str, int]]:
 
 
 @dataclass(frozen=True)
+class GateRules:
+    """The thresholds of one target language."""
+
+    max_drop: dict[str, float]
+    max_paragraph_drop: dict[str, float]
+    max_paragraphs_worse: dict[str, int]
+
+
+@dataclass
 class GateDecision:
-    """How the gate judged one metric of one system, and why (one per system and metric)."""
+    """How the gate judged one metric of one system in one language, and why."""
 
     system: str
     metric: str
@@ -259,6 +318,7 @@ class GateDecision:
     underpowered: bool
     paragraph_failures: list[dict[str, Any]]  # paragraphs beyond a paragraph rule
     worst_paragraphs: list[dict[str, Any]]  # this metric's largest paragraph drops
+    lang: str = ""
 
 
 RULES = {
@@ -303,6 +363,7 @@ def gate(
     trials: int = 10000,
     seed: int = 12345,
     worst: int = 3,
+    rules_for: Callable[[str], GateRules] | None = None,
 ) -> GateResult:
     """Judge every system of `candidate_run` against the same system in `baseline_run`.
 
@@ -312,22 +373,27 @@ def gate(
     where they could not (their p-value floor is >= alpha), it fails on magnitude
     alone. Independently, a paragraph falling by more than `max_paragraph_drop`
     fails, and more than `max_paragraphs_worse[m]` paragraphs scoring lower than
-    before fails. Callers pass the defaults (`default_paragraph_rules`) explicitly.
+    before fails. Callers pass the defaults (`default_paragraph_rules`) explicitly;
+    `rules_for(lang)` gives each target language its own thresholds (`check.per_language`).
     """
     check_comparable(baseline_run, candidate_run)
     failures: list[str] = []
     notes: list[str] = []
     comparisons = []
     decisions: list[GateDecision] = []
-    baseline_systems = {s.name: s for s in baseline_run.systems}
+    baseline_systems = {(s.name, s.lang): s for s in baseline_run.systems}
+    several = len(set(baseline_run.scored_langs) | set(candidate_run.scored_langs)) > 1
     for system in candidate_run.systems:
-        before = baseline_systems.get(system.name)
+        name = f"{system.name} [{system.lang}]" if several else system.name
+        before = baseline_systems.get((system.name, system.lang))
         if before is None or before.status != "ok":
-            notes.append(f"{system.name}: not in the baseline with scores; not checked")
+            notes.append(f"{name}: not in the baseline with scores; not checked")
             continue
         if system.status != "ok":
-            failures.append(f"{system.name}: produced no scores ({system.status}: {system.reason})")
+            failures.append(f"{name}: produced no scores ({system.status}: {system.reason})")
             continue
+        rules = rules_for(system.lang) if rules_for else GateRules(max_drop, max_paragraph_drop or {},
+                                                                    max_paragraphs_worse or {})
         metrics = [m for m in system.corpus_scores if m in before.corpus_scores]
         comparison = compare_systems(baseline_run, before, candidate_run, system, metrics=metrics, alpha=alpha,
                                      resamples=resamples, trials=trials if significance else 0, seed=seed)
@@ -335,8 +401,9 @@ def gate(
         before_by_key = {_key(p): p for p in before.paragraphs}
         pairs = [(before_by_key[_key(p)], p) for p in system.paragraphs if _key(p) in before_by_key]
         for d in comparison.metrics:
-            decision = _decide(system.name, d, pairs, max_drop.get(d.metric), (max_paragraph_drop or {}).get(d.metric),
-                               (max_paragraphs_worse or {}).get(d.metric), significance, alpha, worst)
+            decision = _decide(name, d, pairs, rules.max_drop.get(d.metric), rules.max_paragraph_drop.get(d.metric),
+                               rules.max_paragraphs_worse.get(d.metric), significance, alpha, worst)
+            decision.lang = system.lang
             decisions.append(decision)
             if decision.failed:
                 failures.extend(decision.reason.split("\n"))
@@ -382,7 +449,7 @@ def _decide(system: str, d: MetricDelta, pairs: list[tuple[ParagraphResult, Para
         a, b = old.scores.get(metric), new.scores.get(metric)
         if a is None or b is None:
             continue
-        rows.append({"source_lines": new.source_lines, "baseline": a, "score": b, "drop": -sign * (b - a),
+        rows.append({"document": new.document, "source_lines": new.source_lines, "baseline": a, "score": b, "drop": -sign * (b - a),
                      **({"details": new.details[metric]} if metric in new.details else {})})
     rows.sort(key=lambda r: -r["drop"])
     p = max(d.p_bootstrap, d.p_randomization or 0.0) if significance else None

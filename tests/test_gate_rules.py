@@ -7,7 +7,7 @@ candidates are that translation (chrF 100) unless a test says otherwise.
 import pytest
 
 from evalkit.compare import RULES, default_paragraph_rules, gate
-from evalkit.results import AlignmentRecord, DocumentRecord, ParagraphResult, RunResult, Score, SystemResult
+from evalkit.results import single_document_run, AlignmentRecord, DocumentRecord, ParagraphResult, RunResult, Score, SystemResult
 from evalkit.scorers import METRICS, default_gate_margins
 from test_check import BAD, GOOD, PIVOT_DOC
 
@@ -32,7 +32,7 @@ def _run(candidates, metrics=("chrf", "chrf++", "bleu", "ter"), run_id="run"):
         systems_scores[m] = Score(s.corpus_score(candidates, GOOD, SOURCES).score, s.signature())
     system = SystemResult("mt", "precomputed", None, "ok", corpus_scores=systems_scores, paragraphs=paragraphs)
     document = lambda lang: DocumentRecord(f"doc.{lang}", lang, lang, 1.0, len(GOOD), [], [])  # noqa: E731
-    return RunResult(run_id, "", "", {"metric_options": {}}, document("vi"), document("ms"),
+    return single_document_run(run_id, "", "", {"metric_options": {}}, document("vi"), document("ms"),
                      AlignmentRecord([], [], [], True, 1.0, ""), [system])
 
 

@@ -53,12 +53,19 @@ def test_run_succeeds_and_reports_the_unavailable_model_in_one_line(thai_run):
 
 def test_run_json_structure(thai_run):
     _, _, data = thai_run
-    assert data["schema_version"] == 1 and data["evalkit_version"]
+    assert data["schema_version"] == 2 and data["evalkit_version"]
     assert data["config"]["name"] == "test-vi-th"
+    assert [(e["lang"], e["status"], e["documents"]) for e in data["languages"]] == [("th", "ok", 1)]
+    (document,) = data["documents"]
+    assert document["status"] == "paired" and document["lang"] == "th" and document["document"].startswith("002_")
+    assert set(document["scores"]) == {s["name"] for s in data["systems"] if s["status"] == "ok"}
+    for system in data["systems"]:  # one document: its score is the run's
+        for metric, score in document["scores"].get(system["name"], {}).items():
+            assert score["score"] == system["corpus_scores"][metric]["score"]
     statuses = {s["name"]: (s["status"], s["reason"]) for s in data["systems"]}
     assert statuses["copy"] == ("ok", None) and statuses["tiny"] == ("ok", None) and statuses["tiny-nllb"] == ("ok", None)
     assert statuses["nllb-600m"][0] == "unavailable" and "not available" in statuses["nllb-600m"][1]
-    pairs = data["alignment"]["pairs"]
+    pairs = document["alignment"]["pairs"]
     for system in data["systems"]:
         if system["status"] != "ok":
             assert system["paragraphs"] == [] and system["corpus_scores"] == {}
@@ -66,7 +73,9 @@ def test_run_json_structure(thai_run):
         assert set(system["corpus_scores"]) == set(default_metric_names())
         assert all({"score", "signature"} <= set(s) for s in system["corpus_scores"].values())
         assert len(system["paragraphs"]) == len(pairs)
+        assert system["lang"] == "th"
         for paragraph, pair in zip(system["paragraphs"], pairs):
+            assert paragraph["lang"] == "th" and paragraph["document"] == document["document"]
             assert {"source_line", "reference_lines", "source", "reference", "candidate", "scores"} <= set(paragraph)
             assert paragraph["source_lines"] == pair["source_lines"]
             assert paragraph["reference_lines"] == pair["target_lines"]
@@ -75,13 +84,13 @@ def test_run_json_structure(thai_run):
 
 def test_alignment_and_dropped_lines_are_recorded(thai_run):
     _, _, data = thai_run
-    pairs = {tuple(p["source_lines"]): tuple(p["target_lines"]) for p in data["alignment"]["pairs"]}
+    pairs = {tuple(p["source_lines"]): tuple(p["target_lines"]) for p in data["documents"][0]["alignment"]["pairs"]}
     assert pairs[(1,)] == (5,) and pairs[(3,)] == (9,) and pairs[(5,)] == (13,) and pairs[(33,)] == (41,)
-    assert 11 in data["alignment"]["unmatched_target_lines"]  # the video caption the original lacks
-    assert 47 in data["alignment"]["unmatched_target_lines"]  # the tail the truncated original lacks
+    assert 11 in data["documents"][0]["alignment"]["unmatched_target_lines"]  # the video caption the original lacks
+    assert 47 in data["documents"][0]["alignment"]["unmatched_target_lines"]  # the tail the truncated original lacks
     assert {"line": 45, "reason": "repeat of line 43"} == {k: v for k, v in
-                                                          next(d for d in data["target"]["dropped"] if d["line"] == 45).items() if k != "text"}
-    assert [d["line"] for d in data["pivot"]["dropped"]] == [35, 37]
+                                                          next(d for d in data["documents"][0]["target"]["dropped"] if d["line"] == 45).items() if k != "text"}
+    assert [d["line"] for d in data["documents"][0]["pivot"]["dropped"]] == [35, 37]
 
 
 def test_scores_match_sacrebleu_called_directly(thai_run):
@@ -112,7 +121,7 @@ def test_corpus_scores_have_confidence_intervals_and_systems_are_tested_against_
     systems = {s["name"]: s for s in data["systems"]}
     assert data["config"]["statistics"] == {"baseline": None, "bootstrap_resamples": 200, "paired_resamples": 1000,
                                             "randomization_trials": 500,
-                                            "seed": 12345, "alpha": 0.05, "workers": None}
+                                            "seed": 12345, "alpha": 0.05, "workers": None, "resample": "paragraph"}
     for name in ("copy", "tiny", "tiny-nllb"):
         for metric, score in systems[name]["corpus_scores"].items():
             assert score["ci_low"] <= score["score"] <= score["ci_high"], (name, metric)
@@ -134,7 +143,7 @@ def test_paragraphs_csv_has_a_row_per_system_and_paragraph(thai_run):
     _, folder, data = thai_run
     with open(folder / "paragraphs.csv", encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    n = len(data["alignment"]["pairs"])
+    n = len(data["documents"][0]["alignment"]["pairs"])
     assert len(rows) == 3 * n  # copy and the two tiny models; the unavailable system has no paragraphs
     tiny = [r for r in rows if r["system"] == "tiny"]
     first = next(s for s in data["systems"] if s["name"] == "tiny")["paragraphs"][0]
