@@ -46,7 +46,7 @@ import numpy as np
 from evalkit.corpus.clean import boilerplate_reason
 
 from .dp import Band
-from .text import DocumentFeatures, ParagraphFeatures, profile_distance
+from .text import _WORD_RE, DocumentFeatures, ParagraphFeatures, profile_distance, script_profile, strip_diacritics
 
 # Bead types (source paragraphs, target paragraphs), as in Gale & Church.
 MOVES: tuple[tuple[int, int], ...] = ((1, 1), (1, 2), (2, 1), (1, 0), (0, 1))
@@ -104,6 +104,11 @@ CHROME_PENALTY = 6.0
 # line or a share button got glued into a pair); each halving below costs this much.
 SMALL_PART_FRACTION = 0.25
 SMALL_PART_WEIGHT = 1.5
+# A paragraph that stops without closing its sentence (no final punctuation, or a comma) followed by one
+# that starts in lower case is one sentence broken in two (a scraper's or an editor's line break): merging
+# the two costs this much less than an ordinary 1-2/2-1 bead.  Only scripts with letter case show it.
+CONTINUATION_BONUS = 2.5
+_SENTENCE_END = frozenset(".!?…。！？:;\"”’'»)]")
 
 
 @dataclass(frozen=True)
@@ -130,12 +135,47 @@ def length_cost(ls: np.ndarray | float, lt: np.ndarray | float, params: LengthPa
     return 0.5 * (T_DOF + 1.0) * np.log1p(delta * delta / T_DOF)
 
 
-def pairing_penalties(doc: DocumentFeatures) -> np.ndarray:
-    """Extra cost for putting each paragraph into a pair (boilerplate prior)."""
+def shared_latin_words(src: DocumentFeatures, tgt: DocumentFeatures) -> frozenset[str]:
+    """Latin words (folded) that both documents contain: in a non-Latin-script
+    document these are names and terms copied from the original ("Fugees",
+    "Premier League"), not text in a foreign language."""
+    if src.latin and tgt.latin:
+        return frozenset()
+    return frozenset().union(*(p.words for p in src.paragraphs)) & frozenset().union(*(p.words for p in tgt.paragraphs))
+
+
+def _profiles_without(doc: DocumentFeatures, words: frozenset[str]) -> tuple[list, dict]:
+    """Paragraph and document script profiles of a non-Latin-script document
+    with ``words`` (Latin names the other document shares) taken out."""
+    profiles = []
+    total: dict[str, float] = {}
+    for p in doc.paragraphs:
+        prof = p.profile
+        if p.text and p.words & words:
+            folded = strip_diacritics(p.text)
+            prof = script_profile(_WORD_RE.sub(lambda mo: "" if mo.group().lower() in words else mo.group(), folded))
+        profiles.append(prof)
+        for k, v in prof.items():
+            total[k] = total.get(k, 0.0) + v * p.length
+    norm = sum(total.values())
+    return profiles, ({k: v / norm for k, v in total.items()} if norm else dict(doc.profile))
+
+
+def pairing_penalties(doc: DocumentFeatures, shared_words: frozenset[str] = frozenset()) -> np.ndarray:
+    """Extra cost for putting each paragraph into a pair (boilerplate prior).
+
+    ``shared_words``: Latin words the other document also has; in a
+    non-Latin-script document they do not count as foreign script (Thai news
+    keeps English names, which the Vietnamese translation of the same original
+    also keeps), neither in a paragraph's profile nor in the document's."""
     out = np.zeros(len(doc.paragraphs))
     ref = SHORT_FRACTION * doc.content_median
+    if not doc.latin and shared_words:
+        profiles, doc_profile = _profiles_without(doc, shared_words)
+    else:
+        profiles, doc_profile = [p.profile for p in doc.paragraphs], doc.profile
     for k, p in enumerate(doc.paragraphs):
-        d = profile_distance(p.profile, doc.profile)
+        d = profile_distance(profiles[k], doc_profile)
         pen = min(MAX_PROFILE_PENALTY, PROFILE_WEIGHT * max(0.0, d - PROFILE_TOLERANCE))
         if doc.duplicated[k]:
             pen += DUPLICATE_PENALTY
@@ -146,6 +186,26 @@ def pairing_penalties(doc: DocumentFeatures) -> np.ndarray:
         if p.text and boilerplate_reason(p.text) is not None:
             pen += CHROME_PENALTY
         out[k] = pen
+    return out
+
+
+def _first_letter(text: str) -> str:
+    for ch in text:
+        if ch.isalpha():
+            return ch
+    return ""
+
+
+def continuations(doc: DocumentFeatures) -> np.ndarray:
+    """``out[k]``: paragraph k+1 continues the sentence paragraph k left open
+    (k ends without sentence punctuation or with a comma, k+1 starts with a
+    lower-case letter).  Length ``max(1, n)`` so it can be indexed safely."""
+    paras = doc.paragraphs
+    out = np.zeros(max(1, len(paras)), dtype=bool)
+    for k in range(len(paras) - 1):
+        a, b = paras[k].text.rstrip(), paras[k + 1].text
+        if a and b and (a[-1] == "," or a[-1] not in _SENTENCE_END) and _first_letter(b).islower():
+            out[k] = True
     return out
 
 
@@ -406,20 +466,26 @@ class CostModel:
     def __init__(self, src: DocumentFeatures, tgt: DocumentFeatures):
         self.n, self.m = len(src.paragraphs), len(tgt.paragraphs)
         self.scorer = AnchorScorer(src, tgt)
-        self.pen_s = pairing_penalties(src)
-        self.pen_t = pairing_penalties(tgt)
+        shared = shared_latin_words(src, tgt)
+        self.pen_s = pairing_penalties(src, shared)
+        self.pen_t = pairing_penalties(tgt, shared)
         self.len_s = np.array([p.length for p in src.paragraphs], dtype=float)
         self.len_t = np.array([p.length for p in tgt.paragraphs], dtype=float)
+        self.cont_s = continuations(src)
+        self.cont_t = continuations(tgt)
 
     @staticmethod
-    def _side_pen(pen: np.ndarray, lens: np.ndarray, seq: np.ndarray, size: int) -> np.ndarray:
+    def _side_pen(pen: np.ndarray, lens: np.ndarray, seq: np.ndarray, size: int, cont: np.ndarray) -> np.ndarray:
         """Pairing penalties of each group of ``size`` consecutive paragraphs of
-        ``seq``, plus the lopsided-merge penalty for 2-paragraph groups."""
+        ``seq``, plus the lopsided-merge penalty for 2-paragraph groups, less the
+        continuation bonus where the second paragraph continues the first's sentence."""
         out = _group_sums(pen, seq, size)
         if size == 2 and len(seq) >= 2:
             a, b = lens[seq[:-1]], lens[seq[1:]]
             frac = np.minimum(a, b) / np.maximum(a + b, 1.0)
             out = out + SMALL_PART_WEIGHT * np.maximum(0.0, np.log(SMALL_PART_FRACTION / np.maximum(frac, 1e-3)))
+            follows = seq[1:] == seq[:-1] + 1  # in a shuffled order only true neighbours continue
+            out = out - CONTINUATION_BONUS * (follows & cont[np.minimum(seq[:-1], len(cont) - 1)])
         return out
 
     def block(self, di: int, dj: int, s_seq: np.ndarray, t_seq: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -428,7 +494,7 @@ class CostModel:
         A = len(s_seq)-di+1, B = len(t_seq)-dj+1."""
         prior = 0.0 if (di, dj) == (1, 1) else MERGE_PRIOR
         an = self.scorer.block(di, dj, s_seq, t_seq)
-        static = prior + an + self._side_pen(self.pen_s, self.len_s, s_seq, di)[:, None] + self._side_pen(self.pen_t, self.len_t, t_seq, dj)[None, :]
+        static = prior + an + self._side_pen(self.pen_s, self.len_s, s_seq, di, self.cont_s)[:, None] + self._side_pen(self.pen_t, self.len_t, t_seq, dj, self.cont_t)[None, :]
         return static, an, _group_sums(self.len_s, s_seq, di), _group_sums(self.len_t, t_seq, dj)
 
     def band_costs(self, band: Band) -> "BandCosts":
@@ -451,8 +517,8 @@ class CostModel:
                 if a_rows <= 0 or b_cols <= 0:
                     continue
                 prior = 0.0 if (di, dj) == (1, 1) else MERGE_PRIOR
-                blk = (prior + win.costs(di, dj) + self._side_pen(self.pen_s, self.len_s, s_seq, di)[:, None]
-                       + self._side_pen(self.pen_t, self.len_t, t_seq, dj)[None, :])
+                blk = (prior + win.costs(di, dj) + self._side_pen(self.pen_s, self.len_s, s_seq, di, self.cont_s)[:, None]
+                       + self._side_pen(self.pen_t, self.len_t, t_seq, dj, self.cont_t)[None, :])
                 rr = np.arange(r1 - r0)[:, None]
                 bj = cols - c0
                 ok = inside & (bj < b_cols) & (rr < a_rows)
@@ -482,11 +548,11 @@ class CostModel:
             arr = np.full((len(perms), a + 1, b + 1), np.inf)
             if a >= di and b >= dj:
                 prior = 0.0 if (di, dj) == (1, 1) else MERGE_PRIOR
-                rows = prior + self._side_pen(self.pen_s, self.len_s, s_seq, di)[:, None]
+                rows = prior + self._side_pen(self.pen_s, self.len_s, s_seq, di, self.cont_s)[:, None]
                 gs = _group_sums(self.len_s, s_seq, di)[:, None]
                 for k, perm in enumerate(perms):
                     order = t_seq[perm]
-                    cols = self._side_pen(self.pen_t, self.len_t, order, dj)[None, :]
+                    cols = self._side_pen(self.pen_t, self.len_t, order, dj, self.cont_t)[None, :]
                     gt = _group_sums(self.len_t, order, dj)[None, :]
                     with np.errstate(invalid="ignore"):
                         arr[k, : a - di + 1, : b - dj + 1] = rows + cols + win.costs(di, dj, perm) + length_cost(gs, gt, params)
