@@ -13,15 +13,17 @@ from pathlib import Path
 from rich.console import Console
 
 from evalkit.report.console import DEFAULT_PARAGRAPHS, render_run
-from test_report_files import synthetic_run
+import pytest
+
+from test_report_files import languages_run, synthetic_run, ntrex_run
 
 REPORT = Path(__file__).resolve().parents[1] / "evalkit" / "report"
 
 
-def _render(result, paragraphs=DEFAULT_PARAGRAPHS, folder=Path("results/run")) -> str:
+def _render(result, paragraphs=DEFAULT_PARAGRAPHS, folder=Path("results/run"), documents=False) -> str:
     console = Console(width=140, record=True, force_terminal=False, color_system=None)
     with console.capture() as capture:
-        render_run(console, result, folder, paragraphs)
+        render_run(console, result, folder, paragraphs, documents=documents)
     return capture.get()
 
 
@@ -113,7 +115,7 @@ def _imports(path: Path) -> set[str]:
 
 def test_report_views_do_not_import_the_config_or_the_metric_registry():
     assert not (REPORT / "html.py").exists()  # no module named after the standard library
-    for name in ("html_page.py", "console.py", "markdown.py", "files.py", "numbers_view.py"):
+    for name in ("html_page.py", "console.py", "markdown.py", "files.py", "numbers_view.py", "matrix.py", "wording.py"):
         imported = _imports(REPORT / name)
         assert not {m for m in imported if m.startswith(("evalkit.config", "evalkit.scorers"))}, (name, imported)
 
@@ -138,3 +140,75 @@ def test_a_served_system_gets_one_accounting_line():
     assert served_accounting(info) == ("17 requests · 2 retries · 900 + 340 tokens (prompt + completion) · "
                                        "3.25 s waiting on the server · 1 refused answers")
     assert served_accounting({"model_class": "MarianMTModel"}) is None
+
+
+# ---------------------------------------------------------------- several languages, several documents
+
+
+@pytest.fixture(scope="module")
+def languages(tmp_path_factory):
+    return languages_run(tmp_path_factory.mktemp("languages"))
+
+
+@pytest.fixture(scope="module")
+def testset(tmp_path_factory):
+    return ntrex_run(tmp_path_factory.mktemp("testset"))
+
+
+def _matrix(text: str, metric: str) -> dict[str, list[str]]:
+    """The matrix printed under `metric`: system → its cells (first line of each row only), with the header row."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip() == metric)
+    out = {}
+    for line in lines[start + 1:]:
+        if line.startswith("└"):
+            break
+        if line.startswith(("│", "┃")):
+            cells = [c.strip() for c in line.strip("│┃ ").replace("┃", "│").split("│")]
+            if cells[0]:
+                out[cells[0]] = cells[1:]
+    return out
+
+
+def test_a_run_over_languages_prints_one_matrix_per_metric(languages):
+    text = _render(languages)
+    chrf = _matrix(text, "chrf")
+    assert chrf["system"] == ["th", "ms"]  # scored languages only: id is listed as missing
+    copy_th, copy_ms = (f"{languages.system('copy', lang).corpus_scores['chrf'].score:.2f}" for lang in ("th", "ms"))
+    assert chrf["copy (baseline)"][0].startswith(copy_th + " ± ") and not chrf["copy (baseline)"][0].endswith("★")
+    assert chrf["copy (baseline)"][1].startswith(copy_ms + " ± ") and "★" not in chrf["copy (baseline)"][1]
+    assert chrf["mine"] == ["100.00 ± 0.00 ★", "unavailable"]  # best in Thai; no file for Malay
+    ter = _matrix(text, "ter (lower is better)")
+    assert ter["mine"] == ["0.00 ± 0.00 ★", "unavailable"]  # TER: the lowest is the best
+    assert re.search(r"Δ \+\d+\.\d\d p=0\.\d{3}\*", text)  # mine against copy, in Thai
+    assert "Indonesian (id): missing — no Indonesian (id) translation of 002_6d8f2e7b812a4376.txt found" in text
+    assert "2 corpus documents in no pair (all listed in run.json):" in text
+    assert "003_80fd675a9a6137d2.txt (id): not a translation of any pivot" in text
+    assert "mine → ms: unavailable — candidates file " in text
+    assert "Thai 000_04e105a6d28e593c.txt translates the Vietnamese 002_6d8f2e7b812a4376.txt" in text
+    assert "worst of" not in text and "--documents" in text  # paragraph tables only when asked
+
+
+def test_per_document_detail_is_printed_when_asked(languages, testset):
+    text = _render(languages, paragraphs=3, documents=True)
+    assert "Thai (th): chrf per document, ★ best per document" in text
+    assert "copy (copy) → th: the 3 worst of 17 paragraphs by chrf" in text
+    assert "mine → ms: unavailable" in text
+    text = _render(testset, paragraphs=2, documents=True)
+    for lang in ("Thai (th)", "Malay (ms)", "Indonesian (id)"):
+        assert f"{lang}: chrf per document" in text
+    documents = {d.document for d in testset.documents_in("th") if d.scored}
+    assert len(documents) > 10
+    for document in documents:
+        assert document in text
+    # the paragraph tables of a many-document run name each paragraph's document
+    worst = _rows(text, "copy (copy) → th: the 2 worst of")
+    assert len(worst) == 2 and all(row[1] in documents for row in worst)
+
+
+def test_a_test_set_run_says_it_is_line_parallel(testset):
+    text = _render(testset)
+    assert "vi → th, ms, id · test set NTREX-128" in text
+    n = len([d for d in testset.documents_in("th") if d.scored])
+    assert f"Thai: line-parallel test set NTREX-128 ({n} documents), " in text
+    assert list(_matrix(text, "chrf")) == ["system", "copy (baseline)"]

@@ -13,6 +13,7 @@ import io
 import json
 import os
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -66,6 +67,60 @@ def synthetic_run(n: int = 3, names: tuple[str, ...] = ("copy", "nllb"), texts: 
                                   pairing_score=0.9, pairing_reason="translates the pivot"),
         systems=systems, baseline=names[0],
     )
+
+
+# ---------------------------------------------------------------- runs over several languages and documents (real pipeline)
+
+PIVOT_FILE = "002_6d8f2e7b812a4376.txt"
+
+
+def languages_run(tmp: Path, metrics: tuple[str, ...] = ("chrf", "ter")) -> RunResult:
+    """vi → th, ms, id on the shipped corpus, one pivot document (id has no translation there: missing), two systems.
+
+    `copy` runs everywhere; `mine` is precomputed from a file per language and only the Thai one exists, so it is
+    scored in Thai (the human reference as its candidate: the best cell on both metrics) and unavailable in Malay.
+    """
+    import yaml
+
+    from conftest import CORPUS
+    from evalkit.config import load_config
+    from evalkit.corpus import load_document
+    from evalkit.pipeline import run
+
+    tmp.mkdir(parents=True, exist_ok=True)
+    config = {"name": "vi-3", "corpus": str(CORPUS), "pivot": {"lang": "vi", "file": PIVOT_FILE},
+              "targets": ["th", "ms", "id"], "metrics": list(metrics), "output_dir": str(tmp / "results"),
+              "cache": False, "statistics": {"bootstrap_resamples": 200, "randomization_trials": 200},
+              "systems": [{"name": "copy", "backend": "copy"}]}
+    path = tmp / "config.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    floor = run(load_config(path))
+    references = {p.source_lines[0]: p.reference for p in floor.system("copy", "th").paragraphs}
+    records = [{"line": p.line, "translation": references.get(p.line, p.text)}
+               for p in load_document(CORPUS / PIVOT_FILE).paragraphs]
+    (tmp / "mine.th.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records),
+                                       encoding="utf-8")
+    config["systems"].append({"name": "mine", "backend": "precomputed", "options": {"path": "mine.{lang}.jsonl"}})
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    return run(load_config(path))
+
+
+def ntrex_run(tmp: Path) -> RunResult:
+    """vi → th, ms, id on the shipped NTREX-128 excerpt: line-parallel, many documents per language."""
+    import yaml
+
+    from conftest import ROOT
+    from evalkit.config import load_config
+    from evalkit.pipeline import run
+
+    tmp.mkdir(parents=True, exist_ok=True)
+    config = {"name": "ntrex-vi", "testset": {"format": "ntrex128", "path": str(ROOT / "corpus" / "ntrex128-excerpt")},
+              "pivot": {"lang": "vi"}, "targets": ["th", "ms", "id"], "metrics": ["chrf"], "cache": False,
+              "output_dir": str(tmp / "results"), "statistics": {"bootstrap_resamples": 100, "randomization_trials": 100},
+              "systems": [{"name": "copy", "backend": "copy"}]}
+    path = tmp / "config.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    return run(load_config(path))
 
 
 # ---------------------------------------------------------------- permissions

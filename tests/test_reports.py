@@ -2,7 +2,13 @@
 
 import json
 
+import csv
+import io
+
+import pytest
+
 from conftest import MALAY, make_config, run_cli
+from test_report_files import languages_run, ntrex_run
 from evalkit.config import load_config
 from evalkit.pipeline import run
 from evalkit.report.files import write_results
@@ -81,3 +87,59 @@ def test_odd_run_json_contents_are_one_line_errors(tmp_path):
         path.write_text(content, encoding="utf-8")
         with pytest.raises(ResultsError, match=expected):
             load_run(path)
+
+
+# ---------------------------------------------------------------- several languages, several documents
+
+
+def test_a_run_over_languages_writes_every_report_and_rerenders_from_run_json(tmp_path):
+    result = languages_run(tmp_path / "run")
+    folder = write_results(result, tmp_path / "out")
+    summary = (folder / "summary.md").read_text(encoding="utf-8")
+    assert "Vietnamese (vi) into Thai (th), Malay (ms), Indonesian (id), from corpus `" in summary
+    assert "- Indonesian (id): **missing** — no Indonesian (id) translation of 002\\_6d8f2e7b812a4376.txt found" in summary
+    assert "2 corpus documents in no pair:" in summary
+    assert "### chrf\n\n| system | th | ms |\n|---|---|---|\n| copy (baseline) | " in summary
+    assert "| mine | **100.00 ± 0.00** ★ (Δ +" in summary and ", significant) | unavailable |" in summary
+    assert "### ter (lower is better)" in summary and "| mine | **0.00 ± 0.00** ★ (Δ -" in summary
+    assert "### Thai (th)\n\n| document | status | pairs | copy chrf | copy ter | mine chrf | mine ter |" in summary
+    assert "- system `mine` → ms: unavailable — candidates file " in summary
+    rows = list(csv.DictReader(io.StringIO((folder / "paragraphs.csv").read_text(encoding="utf-8"))))
+    assert {(r["system"], r["lang"]) for r in rows} == {("copy", "th"), ("copy", "ms"), ("mine", "th")}
+    assert {r["document"] for r in rows} == {"002_6d8f2e7b812a4376.txt"}
+    assert sum(r["lang"] == "th" for r in rows) == 2 * len(result.system("copy", "th").paragraphs)
+    html = (folder / "report.html").read_text(encoding="utf-8")
+    views = {name: (folder / name).read_text(encoding="utf-8") for name in ("summary.md", "paragraphs.csv", "report.html")}
+    for name in views:
+        (folder / name).unlink()
+    proc = run_cli("report", folder)
+    assert proc.returncode == 0, proc.stderr
+    assert {name: (folder / name).read_text(encoding="utf-8") for name in views} == views
+    assert 'data-lang="th"' in html
+
+
+def test_a_test_set_run_has_per_document_tables_and_ids(tmp_path):
+    result = ntrex_run(tmp_path / "run")
+    folder = write_results(result, tmp_path / "out")
+    summary = (folder / "summary.md").read_text(encoding="utf-8")
+    documents = [d.document for d in result.documents_in("th") if d.scored]
+    assert f"- Thai: line-parallel test set NTREX-128 ({len(documents)} documents), " in summary
+    assert f"<details><summary>{len(documents)} documents</summary>" in summary  # long tables are collapsed
+    for document in documents:
+        assert f"| {document} | paired | " in summary
+    rows = list(csv.DictReader(io.StringIO((folder / "paragraphs.csv").read_text(encoding="utf-8"))))
+    assert {r["lang"] for r in rows} == {"th", "ms", "id"}
+    assert {r["document"] for r in rows if r["lang"] == "th"} == set(documents)
+
+
+@pytest.mark.parametrize("value", ["=cmd|' /C calc'!A0", "@x"])
+def test_lang_and_document_cells_are_spreadsheet_safe(tmp_path, value):
+    from evalkit.report.files import paragraphs_csv
+    from test_report_files import synthetic_run
+
+    result = synthetic_run(n=2)
+    for system in result.systems:
+        for p in system.paragraphs:
+            p.document = value
+    rows = list(csv.DictReader(io.StringIO(paragraphs_csv(result))))
+    assert {r["document"] for r in rows} == {"'" + value} and {r["lang"] for r in rows} == {"th"}

@@ -1,6 +1,49 @@
 (function () {
   "use strict";
   var data = JSON.parse(document.getElementById("evalkit-data").textContent);
+
+  // The language and document selectors (runs over several languages or documents): elements marked
+  // data-lang (and data-document) outside the matrices are shown for the chosen language (and document) only;
+  // the matrices mark the chosen language's column. Document "" is the whole language.
+  var scope = {lang: null, doc: ""};
+  var onScope = [];
+  function inScope(el) {
+    if (scope.lang === null) return true;
+    var lang = el.getAttribute("data-lang");
+    if (lang !== null && lang !== scope.lang) return false;
+    var doc = el.getAttribute("data-document");
+    return !scope.doc || doc === null || doc === scope.doc;
+  }
+  (function setupScope() {
+    var langSel = document.getElementById("lang-select"), docSel = document.getElementById("doc-select");
+    if (!data.multi || !data.langs.length || !langSel || !docSel) return;
+    var byCode = {};
+    data.langs.forEach(function (l) {
+      byCode[l.code] = l;
+      langSel.appendChild(new Option(l.name + " (" + l.code + ")", l.code));
+    });
+    function fillDocuments() {
+      var docs = byCode[langSel.value].documents;
+      while (docSel.options.length) docSel.remove(0);
+      docSel.appendChild(new Option("all " + docs.length + " document" + (docs.length === 1 ? "" : "s"), ""));
+      docs.forEach(function (d) { docSel.appendChild(new Option(d, d)); });
+      docSel.value = "";
+    }
+    var scoped = Array.prototype.slice.call(document.querySelectorAll(".scoped"));
+    var columns = Array.prototype.slice.call(document.querySelectorAll(".matrix [data-lang], .languages [data-lang]"));
+    function apply() {
+      scope = {lang: langSel.value, doc: docSel.value};
+      scoped.forEach(function (el) { el.hidden = !inScope(el); });
+      columns.forEach(function (el) { el.classList.toggle("sel", el.getAttribute("data-lang") === scope.lang); });
+      onScope.forEach(function (f) { f(); });
+    }
+    langSel.addEventListener("change", function () { fillDocuments(); apply(); });
+    docSel.addEventListener("change", apply);
+    fillDocuments();
+    apply();
+    document.getElementById("scope").hidden = false;
+  })();
+
   var table = document.getElementById("paragraph-table");
   if (!table || !data.systems.length) return;
   var tbody = table.tBodies[0];
@@ -105,14 +148,17 @@
 
   var lostOnly = $("lost-only");  // present where the run has the numbers metric's details
   function applyFilter() {
-    var q = filter.value.trim().toLowerCase(), shown = 0, lost = lostOnly !== null && lostOnly.checked;
+    var q = filter.value.trim().toLowerCase(), shown = 0, total = 0, lost = lostOnly !== null && lostOnly.checked;
     rows.forEach(function (row, k) {
-      var keep = (!q || texts[k].indexOf(q) >= 0) && (!lost || row.hasAttribute("data-numbers-lost"));
+      var here = inScope(row);
+      var keep = here && (!q || texts[k].indexOf(q) >= 0) && (!lost || row.hasAttribute("data-numbers-lost"));
       row.hidden = !keep;
+      if (here) total++;
       if (keep) shown++;
     });
-    count.textContent = shown + " of " + rows.length + " pairs shown";
+    count.textContent = shown + " of " + total + " pairs shown";
   }
+  onScope.push(applyFilter);
   filter.addEventListener("input", applyFilter);
   if (lostOnly !== null) lostOnly.addEventListener("change", applyFilter);
 
