@@ -95,6 +95,7 @@ def run(
     paragraphs: Annotated[str, typer.Option("--paragraphs", metavar="N|all", help="Paragraphs per system in the terminal: the N worst and the N that moved most against the baseline, or all; every paragraph is in report.html and paragraphs.csv.")] = "20",
     executor: Annotated[Optional[str], typer.Option("--executor", metavar="in-process|ray", help="Where translation runs (default: the config's executor, else in-process); ray needs evalkit's ray extra installed.")] = None,
     ray_address: Annotated[Optional[str], typer.Option("--ray-address", metavar="ADDR", help="Ray cluster address (implies --executor ray); default: RAY_ADDRESS, else a cluster on this machine, else a local one for the run.")] = None,
+    documents: Annotated[bool, typer.Option("--documents", help="Also print per-document scores (every document is in summary.md, report.html and run.json).")] = False,
 ) -> None:
     """Translate the pivot with every system, score against the reference, write results/<run-id>/."""
     from evalkit.config import load_config
@@ -125,7 +126,7 @@ def run(
     with _sigterm_as_interrupt(), ProgressObserver(console) as observer:
         result = run_pipeline(cfg, observer)
     folder = write_results_or_keep(result, cfg.output_dir)
-    render_run(console, result, folder, paragraphs=count)
+    render_run(console, result, folder, paragraphs=count, documents=documents)
     problems = [s for s in result.systems if s.status != "ok"]
     several = len(result.langs) > 1
     missing = [entry for entry in result.languages if entry.status != "ok"]
@@ -175,11 +176,37 @@ def align(
     from evalkit.pairing import pair_documents
     from evalkit.report.alignment import alignment_json, render_alignment
 
-    paired = pair_documents(load_config(config), survey=True)
+    cfg = load_config(config)
+    if cfg.single_target is not None:  # one language: the fields tools already read, unchanged
+        paired = pair_documents(cfg, survey=True)
+        if output_format is OutputFormat.json:
+            print(json.dumps(alignment_json(paired), ensure_ascii=False, indent=2))
+        else:
+            render_alignment(make_console(quiet=False), paired)
+        return
+    found = [(target.lang, pair_documents(cfg, survey=True, target=target)) for target in cfg.targets
+             if target.file is not None or _translation_found(cfg, target)]
     if output_format is OutputFormat.json:
-        print(json.dumps(alignment_json(paired), ensure_ascii=False, indent=2))
+        print(json.dumps({"languages": [{"lang": lang, **alignment_json(paired)} for lang, paired in found]},
+                         ensure_ascii=False, indent=2))
     else:
-        render_alignment(make_console(quiet=False), paired)
+        console = make_console(quiet=False)
+        for lang, paired in found:
+            console.rule(f"{lang}")
+            render_alignment(console, paired)
+
+
+def _translation_found(cfg, target) -> bool:
+    """Whether the corpus holds a translation of the pivot in `target`'s language; says so on stderr when not."""
+    from evalkit.errors import CorpusError
+    from evalkit.pairing import pair_documents
+
+    try:
+        pair_documents(cfg, survey=False, target=target)
+        return True
+    except CorpusError as exc:
+        stderr.print(f"{target.lang}: {exc}", soft_wrap=True, markup=False)
+        return False
 
 
 @app.command()
@@ -216,14 +243,20 @@ def models(
 @app.command()
 def report(
     run_folder: Annotated[Path, typer.Argument(help="A results/<run-id>/ folder (or its run.json).")],
+    show: Annotated[bool, typer.Option("--show", help="Also print the run's results in the terminal, as `evalkit run` does.")] = False,
+    documents: Annotated[bool, typer.Option("--documents", help="With --show: per-document scores too.")] = False,
 ) -> None:
-    """Re-render an existing run's reports from its run.json, without translating or scoring again."""
+    """Re-render an existing run's reports from its run.json (version 1 or 2), without translating or scoring again."""
+    from evalkit.report.console import render_run
     from evalkit.report.files import write_reports
     from evalkit.results import load_run
 
     result = load_run(run_folder)
     folder = run_folder if run_folder.is_dir() else run_folder.parent
-    for path in write_reports(result, folder):
+    written = write_reports(result, folder)
+    if show:
+        render_run(make_console(quiet=False), result, folder, documents=documents)
+    for path in written:
         print(path)
 
 

@@ -218,7 +218,7 @@ class RunConfig(_Closed):
     @model_validator(mode="after")
     def _one_target_form(self) -> RunConfig:
         if self.target is not None and self.targets:
-            raise ValueError("give either target (one language) or targets (a list), not both")
+            raise _FieldErrors([("targets", "give either target (one language) or targets (a list), not both")])
         if self.target is not None:
             self.targets = [self.target]
         if not self.targets:

@@ -24,28 +24,38 @@ class SystemInventory:
     detail: str
     cached: int | None  # translations cached for exactly this system's identity; None when not cached
     cache_note: str
+    cached_by_lang: dict[str, int] | None = None  # target language → cached translations from the pivot language
 
 
 def inventory(config: RunConfig) -> tuple[list[SystemInventory], dict[str, object] | None]:
     cache = TranslationCache(config.cache_path) if config.cache_path else None
     rows = []
     try:
-        counts = {}
+        counts: dict[str, int] = {}
+        by_lang: dict[tuple[str, str], int] = {}
         if cache is not None and config.cache_path.exists():
-            counts = {_key(row["identity"]): row["entries"] for row in cache.identities()}
+            for row in cache.entries_by_language():
+                if row["source_lang"] == config.pivot.lang:
+                    key = _key(row["identity"])
+                    counts[key] = counts.get(key, 0) + row["entries"]
+                    by_lang[(key, row["target_lang"])] = row["entries"]
         for system in config.systems:
             translator = BACKENDS.get(system.backend)(system.name, system.model, system.parsed_options)
             available, detail = translator.availability()
             skip = bypass_reason(translator)
+            per_lang = None
             if cache is None:
                 cached, note = None, "cache disabled"
             elif skip:
                 cached, note = None, f"not cached: {skip}"
             else:
-                cached = counts.get(_key(translator.identity()), 0)
-                note = f"{cached} translations cached for these exact settings"
+                key = _key(translator.identity())
+                cached = counts.get(key, 0)
+                per_lang = {lang: by_lang.get((key, lang), 0) for lang in config.target_langs}
+                shown = ", ".join(f"{lang} {n}" for lang, n in per_lang.items())
+                note = f"{cached} translations cached for these exact settings ({config.pivot.lang}→ {shown})"
             rows.append(SystemInventory(system.name, system.backend, None if system.model is None else str(system.model),
-                                        available, detail, cached, note))
+                                        available, detail, cached, note, per_lang))
         stats = cache.stats() if cache is not None else None
     finally:
         if cache is not None:

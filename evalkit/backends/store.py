@@ -248,6 +248,16 @@ class TranslationCache:
             for identity, signature, created, n in rows
         ]
 
+    def entries_by_language(self) -> list[dict[str, object]]:
+        """One row per identity and language pair: how many translations are cached."""
+        conn = self._connection()
+        rows = conn.execute(
+            "SELECT i.identity, t.source_lang, t.target_lang, COUNT(t.key) FROM identities i "
+            "JOIN translations t ON t.identity_hash = i.identity_hash GROUP BY i.identity_hash, t.source_lang, t.target_lang"
+        )
+        return [{"identity": _parse(identity), "source_lang": src, "target_lang": tgt, "entries": n}
+                for identity, src, tgt, n in rows]
+
 
 def _parse(identity: str) -> object:
     try:
