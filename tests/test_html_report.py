@@ -748,3 +748,169 @@ def test_number_spans_with_markup_stay_text_in_chromium(chromium, tmp_path):
     tab.click("#lost-only")
     assert tab(f"{ROWS}.filter(r => !r.hidden).length") == 4
     assert tab.problems() == []
+
+
+# ---------------------------------------------------------------- several languages, several documents
+
+
+@pytest.fixture(scope="module")
+def languages_report(tmp_path_factory) -> tuple[RunResult, Path]:
+    """vi → th, ms, id (id missing), copy everywhere, `mine` scored in Thai only (unavailable in Malay)."""
+    from test_report_files import languages_run
+
+    tmp = tmp_path_factory.mktemp("languages-report")
+    result = languages_run(tmp / "run")
+    assert render_html(run_from_dict(json.loads(json.dumps(result.to_dict())))) == render_html(result)
+    path = tmp / "report.html"
+    path.write_text(render_html(result), encoding="utf-8")
+    return result, path
+
+
+@pytest.fixture(scope="module")
+def testset_report(tmp_path_factory) -> tuple[RunResult, Path]:
+    from test_report_files import ntrex_run
+
+    tmp = tmp_path_factory.mktemp("testset-report")
+    result = ntrex_run(tmp / "run")
+    path = tmp / "report.html"
+    path.write_text(render_html(result), encoding="utf-8")
+    return result, path
+
+
+def _cells(html: str, css_class: str) -> list[dict[str, str | None]]:
+    return [attrs for tag, attrs in Page(html).elements if css_class in (attrs.get("class") or "").split()]
+
+
+def test_a_run_over_languages_shows_the_matrix_languages_and_documents(languages_report):
+    result, path = languages_report
+    html = path.read_text(encoding="utf-8")
+    page = assert_safe(html)
+    text = " ".join(page.all_text.split())
+    matrices = [attrs.get("data-metric") for tag, attrs in page.elements if tag == "table"
+                and "matrix" in (attrs.get("class") or "")]
+    assert matrices == ["chrf", "ter"]
+    best = [c for c in _cells(html, "best") if c.get("data-lang")]  # the matrices' cells (not the documents tables')
+    # mine is best in Thai on chrF and on TER (lower is better); alone in Malay, copy is not marked
+    assert [(c.get("data-lang"), c.get("data-v")) for c in best if c.get("data-v") in ("100.000000", "0.000000")] \
+        == [("th", "100.000000"), ("th", "0.000000")]
+    assert not [c for c in best if c.get("data-lang") == "ms"]
+    assert "Indonesian (id): missing — no Indonesian (id) translation of 002_6d8f2e7b812a4376.txt found" in text
+    assert "2 corpus documents in no pair" in text and "003_80fd675a9a6137d2.txt (id): not a translation" in text
+    unavailable = [c.get("data-lang") for c in _cells(html, "unavailable") if c.get("data-lang")]
+    assert unavailable == ["ms", "ms"] and "mine.ms.jsonl not found" in text  # mine's Malay cells say why
+    data = json.loads(page.scripts[0][1])
+    assert data["multi"] is True and data["systems"] == ["copy", "mine"]
+    assert [(l["code"], l["documents"]) for l in data["langs"]] == [("th", ["002_6d8f2e7b812a4376.txt"]),
+                                                                   ("ms", ["002_6d8f2e7b812a4376.txt"])]
+    rows = [attrs for tag, attrs in page.elements if tag == "tr" and "data-r" in attrs]
+    expected = len(result.system("copy", "th").paragraphs) + len(result.system("copy", "ms").paragraphs)
+    assert len(rows) == expected and {r["data-lang"] for r in rows} == {"th", "ms"}
+    # mine has no Malay paragraphs: its cells in Malay rows say so
+    assert len(data["scores"][1][0]) == expected
+    assert [v for v, row in zip(data["scores"][1][0], rows) if row["data-lang"] == "ms"] == \
+        [None] * len(result.system("copy", "ms").paragraphs)
+
+
+def test_a_single_document_run_keeps_its_page(real_report):
+    result, path = real_report
+    html = path.read_text(encoding="utf-8")
+    elements = [attrs for _, attrs in Page(html).elements]
+    assert not [a for a in elements if a.get("id") == "scope" or "data-lang" in a or "matrix" in (a.get("class") or "")]
+    assert json.loads(Page(html).scripts[0][1])["multi"] is False
+
+
+def test_names_and_document_ids_with_markup_stay_text_in_a_run_over_languages(languages_report):
+    result, _ = languages_report
+    result = copy.deepcopy(result)
+    for s in result.systems:
+        if s.name == "mine":
+            s.name = EVIL_NAME
+        for p in s.paragraphs:
+            p.document = EVIL_IMG
+    for d in result.documents:
+        d.document = EVIL_SCRIPT
+        d.scores = {EVIL_NAME if k == "mine" else k: v for k, v in d.scores.items()}
+    result.unpaired[0]["reason"] = EVIL_SCRIPT
+    html = render_html(result)
+    page = assert_safe(html)
+    assert EVIL_NAME in page.all_text and EVIL_IMG in page.all_text and EVIL_SCRIPT in page.all_text
+    data = json.loads(page.scripts[0][1])
+    assert data["systems"] == ["copy", EVIL_NAME] and data["langs"][0]["documents"] == [EVIL_SCRIPT]
+
+
+def test_a_test_set_run_has_a_documents_table_per_language(testset_report):
+    result, path = testset_report
+    html = path.read_text(encoding="utf-8")
+    page = assert_safe(html)
+    text = " ".join(page.all_text.split())
+    documents = [d.document for d in result.documents_in("th") if d.scored]
+    assert f"Thai: line-parallel test set NTREX-128 ({len(documents)} documents)" in text
+    rows = [attrs for tag, attrs in page.elements if tag == "tr" and "data-document" in attrs and "data-r" not in attrs]
+    assert [(r["data-lang"], r["data-document"]) for r in rows] == \
+        [(lang, d.document) for lang in ("th", "ms", "id") for d in result.documents_in(lang)]
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install -y chromium)")
+def test_the_language_selector_shows_one_language(languages_report, chromium):
+    result, path = languages_report
+    tab = Tab(chromium, path)
+    th, ms = (len(result.system("copy", lang).paragraphs) for lang in ("th", "ms"))
+    assert tab("document.getElementById('scope').hidden") is False
+    options = "id => Array.from(document.getElementById(id).options).map(o => o.text)"
+    assert tab(f"({options})('lang-select')") == ["Thai (th)", "Malay (ms)"]
+    assert tab(f"({options})('doc-select')") == ["all 1 document", "002_6d8f2e7b812a4376.txt"]
+    shown = f"{ROWS}.filter(r => !r.hidden).map(r => r.dataset.lang)"
+    assert tab(shown) == ["th"] * th
+    assert tab("document.getElementById('count').textContent") == f"{th} of {th} pairs shown"
+    visible = ("sel => Array.from(document.querySelectorAll(sel)).filter(e => e.offsetParent !== null)"
+               ".map(e => e.dataset.lang)")
+    assert tab(f"({visible})('.charts[data-lang]')") == ["th"] and tab(f"({visible})('.doc-group')") == ["th"]
+    assert tab("Array.from(document.querySelectorAll('.matrix .sel')).map(e => e.dataset.lang)") == ["th"] * 6
+    # the difference column in Thai: mine − copy on chrF, for every row
+    tab.choose("sys-a", "mine")
+    tab.choose("sys-b", "copy")
+    deltas = tab(f"{ROWS}.filter(r => !r.hidden).map(r => r.lastElementChild.innerText)")
+    assert len(deltas) == th and all(d.startswith(("+", "0.00")) for d in deltas)
+    tab.choose("lang-select", "Malay (ms)")
+    assert tab(shown) == ["ms"] * ms
+    assert tab("document.getElementById('count').textContent") == f"{ms} of {ms} pairs shown"
+    assert tab(f"({visible})('.charts[data-lang]')") == ["ms"] and tab(f"({visible})('.doc-group')") == ["ms"]
+    # mine did not run in Malay: no difference to show
+    assert set(tab(f"{ROWS}.filter(r => !r.hidden).map(r => r.lastElementChild.innerText)")) == {""}
+    # the filter applies within the language
+    tab("const f = document.getElementById('filter'); f.value = 'zzz-nowhere'; f.dispatchEvent(new Event('input'))")
+    assert tab("document.getElementById('count').textContent") == f"0 of {ms} pairs shown"
+    tab.click('.matrix thead th[data-lang="th"]')  # a matrix column header picks its language
+    assert tab("document.getElementById('lang-select').value") == "th"
+    assert tab("document.getElementById('count').textContent") == f"0 of {th} pairs shown"
+    assert tab.problems() == []
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install -y chromium)")
+def test_the_document_selector_narrows_a_language_to_one_document(testset_report, chromium):
+    result, path = testset_report
+    tab = Tab(chromium, path)
+    documents = [d for d in result.documents_in("th") if d.scored]
+    total = sum(d.paragraphs for d in documents)
+    assert tab("Array.from(document.getElementById('doc-select').options).map(o => o.value)") == \
+        [""] + [d.document for d in documents]
+    assert tab("document.getElementById('doc-select').options[0].text") == f"all {len(documents)} documents"
+    assert tab("document.getElementById('count').textContent") == f"{total} of {total} pairs shown"
+    second = documents[1]
+    tab.choose("doc-select", second.document)
+    shown = f"{ROWS}.filter(r => !r.hidden).map(r => [r.dataset.lang, r.dataset.document])"
+    assert tab(shown) == [["th", second.document]] * second.paragraphs
+    assert tab("document.getElementById('count').textContent") == f"{second.paragraphs} of {second.paragraphs} pairs shown"
+    rows = "Array.from(document.querySelectorAll('table.documents tbody tr')).filter(r => r.offsetParent !== null)"
+    assert tab(f"{rows}.map(r => r.dataset.document)") == [second.document]
+    tab.choose("lang-select", "Malay (ms)")  # another language: the whole language again
+    assert tab("document.getElementById('doc-select').value") == ""
+    ms = sum(d.paragraphs for d in result.documents_in("ms") if d.scored)
+    assert tab("document.getElementById('count').textContent") == f"{ms} of {ms} pairs shown"
+    third = [d for d in result.documents_in("ms") if d.scored][2]
+    tab.click(f'table.documents tr[data-lang="ms"][data-document="{third.document}"] th.doc')  # a name picks it
+    assert tab("document.getElementById('doc-select').value") == third.document
+    assert tab(f"{ROWS}.filter(r => !r.hidden).length") == third.paragraphs
+    assert tab.problems() == []

@@ -39,6 +39,25 @@
     }
     langSel.addEventListener("change", function () { fillDocuments(); apply(); });
     docSel.addEventListener("change", apply);
+    // A matrix column header picks its language; a document's name in the documents tables picks that document.
+    function pick(lang, doc) {
+      if (!byCode[lang]) return;
+      if (langSel.value !== lang) { langSel.value = lang; fillDocuments(); }
+      if (doc !== undefined && byCode[lang].documents.indexOf(doc) >= 0) docSel.value = doc;
+      apply();
+    }
+    Array.prototype.slice.call(document.querySelectorAll(".matrix thead th[data-lang], .documents th.doc")).forEach(function (el) {
+      var row = el.closest("[data-document]");
+      var lang = (row || el).getAttribute("data-lang"), doc = row ? row.getAttribute("data-document") : undefined;
+      if (!byCode[lang] || (doc !== undefined && byCode[lang].documents.indexOf(doc) < 0)) return;
+      el.classList.add("pick");
+      el.tabIndex = 0;
+      el.title = doc !== undefined ? "show this document's paragraphs" : "show this language";
+      el.addEventListener("click", function () { pick(lang, doc); });
+      el.addEventListener("keydown", function (event) {
+        if (event.key === "Enter" || event.key === " ") { event.preventDefault(); pick(lang, doc); }
+      });
+    });
     fillDocuments();
     apply();
     document.getElementById("scope").hidden = false;
