@@ -102,7 +102,7 @@ def test_a_run_over_languages_writes_every_report_and_rerenders_from_run_json(tm
     assert "### chrf\n\n| system | th | ms |\n|---|---|---|\n| copy (baseline) | " in summary
     assert "| mine | **100.00 ± 0.00** ★ (Δ +" in summary and ", significant) | unavailable |" in summary
     assert "### ter (lower is better)" in summary and "| mine | **0.00 ± 0.00** ★ (Δ -" in summary
-    assert "### Thai (th)\n\n| document | status | pairs | copy chrf | copy ter | mine chrf | mine ter |" in summary
+    assert "### Thai (th)\n\n| document | status | reference | pairs | copy chrf | copy ter | mine chrf | mine ter |" in summary
     assert "- system `mine` → ms: unavailable — candidates file " in summary
     rows = list(csv.DictReader(io.StringIO((folder / "paragraphs.csv").read_text(encoding="utf-8"))))
     assert {(r["system"], r["lang"]) for r in rows} == {("copy", "th"), ("copy", "ms"), ("mine", "th")}
@@ -143,3 +143,41 @@ def test_lang_and_document_cells_are_spreadsheet_safe(tmp_path, value):
             p.document = value
     rows = list(csv.DictReader(io.StringIO(paragraphs_csv(result))))
     assert {r["document"] for r in rows} == {"'" + value} and {r["lang"] for r in rows} == {"th"}
+
+
+def test_a_language_where_every_system_failed_and_a_refused_document_render_everywhere(tmp_path):
+    """Cases the pipeline rarely produces together: built from a real run, then changed by hand."""
+    import copy as copying
+
+    from rich.console import Console
+
+    from evalkit.report.console import render_run
+    from evalkit.report.html_page import render_html
+    from evalkit.report.markdown import render_markdown
+    from evalkit.results import DocumentEntry
+
+    result = languages_run(tmp_path / "run")
+    malay = result.system("copy", "ms")
+    malay.status, malay.reason, malay.corpus_scores, malay.paragraphs = "failed", "CUDA out of memory", {}, []
+    thai = next(d for d in result.documents if d.lang == "th")
+    refused = copying.deepcopy(thai)
+    refused.document, refused.status, refused.reason, refused.paragraphs, refused.scores = (
+        "004_424d4b2d4314c3a5.txt", "not-a-translation", "another article (pairing score 0.02)", 0, {})
+    result.documents.append(refused)
+    assert isinstance(refused, DocumentEntry)
+
+    console = Console(width=160, record=True, color_system=None)
+    with console.capture() as capture:
+        render_run(console, result, None, documents=True)
+    text = capture.get()
+    row = next(line for line in text.splitlines() if line.startswith("│ copy (baseline)"))
+    assert row.split("│")[3].strip() == "failed"  # the Malay column: no score, no best
+    assert "copy → ms: failed — CUDA out of memory" in text
+    assert "004_424d4b2d4314c3a5.txt: not-a-translation — another article (pairing score 0.02)" in text
+    assert "Thai: 1 of 2 Vietnamese documents paired (1 refused or with nothing aligned)" in text
+
+    summary = render_markdown(result)
+    assert "| copy (baseline) | " in summary and "| failed |" in summary
+    assert "| 004\\_424d4b2d4314c3a5.txt | not-a-translation: another article (pairing score 0.02) | " in summary
+    html = render_html(result)
+    assert "CUDA out of memory" in html and 'data-document="004_424d4b2d4314c3a5.txt"' in html

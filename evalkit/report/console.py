@@ -367,7 +367,9 @@ def _source_line(result: RunResult) -> str:
         where = f" · test set {matrix.testset_name(result)} ({source.get('path', '')})"
     elif source.get("path"):
         where = f" · corpus {source['path']}"
-    return f"{pivot} → {', '.join(result.langs)}{where}"
+    seconds = result.seconds.get("pairing")
+    timing = f" · pairing {seconds:.1f} s" if seconds is not None else ""
+    return f"{pivot} → {', '.join(result.langs)}{where}{timing}"
 
 
 def _matrix_cell(cell: matrix.Cell) -> str:

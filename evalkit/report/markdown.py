@@ -153,9 +153,10 @@ def _document_table(result: RunResult, lang: str, metrics: list[str]) -> list[st
     names = [s.name for s in result.systems_in(lang)]
     if not metrics:
         return []
-    head = "| document | status | pairs | " + " | ".join(
+    corpus = any(d.alignment is not None for d in result.documents_in(lang))  # a test set's references are one file
+    head = f"| document | status | {'reference | ' if corpus else ''}pairs | " + " | ".join(
         f"{md_text(n)} {md_text(m)}" for n in names for m in metrics) + " |"
-    lines = [head, "|---|---|---|" + "---|" * (len(names) * len(metrics))]
+    lines = [head, "|---|---|" + ("---|" if corpus else "") + "---|" + "---|" * (len(names) * len(metrics))]
     rows = {m: matrix.document_rows(result, lang, m) for m in metrics}
     for k, row in enumerate(rows[metrics[0]]):
         entry = row.entry
@@ -170,7 +171,10 @@ def _document_table(result: RunResult, lang: str, metrics: list[str]) -> list[st
                 text = f"{score.score:.2f}" + (f" ± {score.half_width:.2f}" if score.half_width is not None else "")
                 cells.append(f"**{text}** ★" if n in r.best else text)
         status = md_text(entry.status) + (f": {md_text(entry.reason)}" if entry.reason and not entry.scored else "")
-        lines.append(f"| {md_text(entry.document)} | {status} | {entry.paragraphs if entry.scored else ''} | "
+        reference = ""
+        if corpus:
+            reference = (md_text(Path(entry.target.path).name) if entry.target is not None else "–") + " | "
+        lines.append(f"| {md_text(entry.document)} | {status} | {reference}{entry.paragraphs if entry.scored else ''} | "
                      + " | ".join(cells) + " |")
     return lines
 
