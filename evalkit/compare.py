@@ -128,16 +128,18 @@ def check_comparable(baseline: RunResult, candidate: RunResult) -> None:
 
 def check_baseline_fits(baseline: RunResult, config) -> None:
     """Refuse, before translating anything, a baseline made from other documents or languages than `config`."""
-    missing = [lang for lang in config.target_langs if lang not in baseline.scored_langs]
-    if not set(config.target_langs) & set(baseline.scored_langs):
+    expected = [("pivot", config.pivot.file, config.pivot.lang, baseline.pivot)]
+    single = baseline.single_document()
+    if config.single_target is not None and single is not None:  # one reference each: name the files that differ
+        expected.append(("target", config.single_target.file, config.single_target.lang, single.target))
+    elif not set(config.target_langs) & set(baseline.scored_langs):
         langs = ", ".join(baseline.scored_langs) or "none"
         raise ResultsError(f"baseline {baseline.run_id} scored {langs}, but the config targets "
                            f"{', '.join(config.target_langs)}; use a baseline of the same corpus and language pair")
-    del missing  # languages the baseline lacks are reported by the gate as not checked
-    expected = [("pivot", config.pivot.file, config.pivot.lang, baseline.pivot)]
-    for target in config.targets:
-        single = baseline.single_document(target.lang) if target.lang in baseline.langs else None
-        expected.append(("target", target.file, target.lang, single.target if single else None))
+    else:  # languages the baseline lacks are reported by the gate as not checked
+        for target in config.targets:
+            entry = baseline.single_document(target.lang) if target.lang in baseline.langs else None
+            expected.append(("target", target.file, target.lang, entry.target if entry else None))
     for role, file, lang, record in expected:
         if record is None:
             continue

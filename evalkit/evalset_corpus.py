@@ -62,7 +62,7 @@ def corpus_evaluation_set(config: RunConfig) -> EvaluationSet:
         documents.sort(key=lambda d: order.get(Path(d.pivot.path), 0) if d.pivot else 0)
         scored = [d for d in documents if d.status == "paired"]
         gaps = [d for d in documents if d.status != "paired"]
-        reason = None if scored else ("; ".join(d.reason or d.status for d in gaps) or "no document to pair")
+        reason = None if scored else _summary([d.reason or d.status for d in gaps])
         languages.append(LanguageSet(
             lang,
             LanguageEntry(lang, "ok" if scored else "missing", reason, len(scored),
@@ -71,6 +71,14 @@ def corpus_evaluation_set(config: RunConfig) -> EvaluationSet:
             segments,
         ))
     return EvaluationSet(src, languages, tuple(pivots), unpaired, {"kind": "corpus", "path": str(config.corpus)})
+
+
+def _summary(reasons: list[str]) -> str:
+    """One line for a language with nothing scored: the first document's reason and how many more share the fate."""
+    if not reasons:
+        return "no document to pair"
+    more = f" (and {len(reasons) - 1} more pivot document(s) without one; all listed in run.json)" if len(reasons) > 1 else ""
+    return reasons[0] + more
 
 
 def _paired_entry(pivot: CleanDocument, target: CleanDocument, alignment: Alignment, verdict: PairingVerdict,

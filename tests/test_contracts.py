@@ -174,7 +174,7 @@ def backend_for(request):
 
     def make():
         translator = cls(name, model, cls.Options(**options))
-        translator.prepare(PIVOT_DOC)
+        translator.prepare([PIVOT_DOC])
         try:
             translator.load()
         except ModelUnavailableError as exc:

@@ -45,6 +45,7 @@ class PrecomputedTranslator(Translator):
         self._by_text: dict[str, dict[str, str]] = {}  # target language → pivot text → candidate
         self._pivots: tuple[CleanDocument, ...] = ()
         self._read: list[Path] = []
+        self._current: Path | None = None  # the file the latest language's candidates come from (or were looked for in)
 
     @classmethod
     def config_problems(cls, options: PrecomputedOptions, target_langs: Sequence[str]) -> list[str]:
@@ -151,6 +152,7 @@ class PrecomputedTranslator(Translator):
     def _translate(
         self, texts: list[str], source_lang: str, target_lang: str, progress: ProgressCallback | None
     ) -> Translations:
+        self._current = self._path(target_lang if "{lang}" in str(self.options.path) else None)
         by_text = self._candidates(target_lang)
         missing = set(texts) - set(by_text)
         if missing:
@@ -169,6 +171,6 @@ class PrecomputedTranslator(Translator):
 
         from evalkit import __version__
 
-        path = self._read[-1] if self._read else self.options.path  # the file the latest candidates came from
+        path = self._current or self.options.path
         digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12] if path.is_file() else "missing"
         return f"backend:precomputed|file:{path.name}|sha256:{digest}|evalkit:{__version__}"
