@@ -47,6 +47,7 @@ from .costs import GAP_OPEN, GC_VARIANCE, LENGTH_FLOOR, SKIP_COST, BandCosts, Co
 from .dp import Band, BandedPosteriors, Step, best_cost_batch_moves, viterbi_banded
 from .text import DocumentFeatures, coarsen, document_features
 from .calibration import calibrated_p_parallel
+from .moved import MovedPair, moved_blocks
 from .types import Alignment, Bead, ParallelEvidence
 
 # Re-estimation of the length parameters.
@@ -62,6 +63,12 @@ MIN_VARIANCE, MAX_VARIANCE = 1.0, 40.0
 # split: 0.3 removes a third of the wrong pairs; 0.5 would remove two thirds but also drop real
 # pairs of the shipped corpus, whose title pairs sit at 0.3-0.5.)
 MIN_PAIR_POSTERIOR = 0.3
+
+# Moved blocks (:mod:`evalkit.align.moved`) are looked for only where the monotonic evidence already
+# makes a translation plausible: between unrelated documents every leftover paragraph is a candidate,
+# and chance pairs would add coverage to a document that is not a translation.  (Dev split: unrelated
+# pairs reach P(parallel) 0.043 at most.)
+MOVED_PASS_MIN_P = 0.2
 
 # Band (vecalign-style recursive downsampling).
 FULL_CELLS = 250_000  # (n+1)(m+1) up to which the full DP runs
@@ -234,15 +241,41 @@ def _order_test(cm: CostModel, steps: list[Step], params: LengthParams, n: int, 
     return gain, mean, math.sqrt(var), tested, tested_short
 
 
+def _with_moved_blocks(beads: list[Bead], cm: CostModel, params: LengthParams) -> tuple[list[Bead], list[MovedPair]]:
+    """The beads with moved blocks (:mod:`evalkit.align.moved`) paired: each moved pair takes the place
+    of its first source paragraph's 1-0 bead, so beads stay in source order."""
+    unmatched_s = [b.source[0] for b in beads if not b.target]
+    unmatched_t = [b.target[0] for b in beads if not b.source]
+    moved = [mp for mp in moved_blocks(cm, params, unmatched_s, unmatched_t) if mp.confidence >= MIN_PAIR_POSTERIOR]
+    if not moved:
+        return beads, moved
+    taken_s = {i: mp for mp in moved for i in mp.source}
+    taken_t = {j for mp in moved for j in mp.target}
+    out = []
+    for b in beads:
+        if b.target and not b.source and b.target[0] in taken_t:
+            continue
+        if b.source and not b.target and b.source[0] in taken_s:
+            mp = taken_s[b.source[0]]
+            if b.source[0] == mp.source[0]:
+                out.append(Bead(mp.source, mp.target, mp.confidence))
+            continue
+        out.append(b)
+    return out, moved
+
+
 def _chars(paragraph: str) -> int:
     return max(1, sum(map(len, paragraph.split())))
 
 
-def _coverage(steps: list[Step], source: Sequence[str], target: Sequence[str]) -> float:
+def _coverage(steps: list[Step], moved: Sequence[MovedPair], source: Sequence[str], target: Sequence[str]) -> float:
+    """Share of the better-covered side's characters inside pairs (of the path, and of moved blocks)."""
     src_len = [_chars(p) for p in source]
     tgt_len = [_chars(p) for p in target]
-    s = sum(src_len[i] for i, j, di, dj in steps if di and dj for i in range(i, i + di))
-    t = sum(tgt_len[j] for i, j, di, dj in steps if di and dj for j in range(j, j + dj))
+    src_in = [range(i, i + di) for i, j, di, dj in steps if di and dj] + [mp.source for mp in moved]
+    tgt_in = [range(j, j + dj) for i, j, di, dj in steps if di and dj] + [mp.target for mp in moved]
+    s = sum(src_len[i] for group in src_in for i in group)
+    t = sum(tgt_len[j] for group in tgt_in for j in group)
     return max(s / max(1, sum(src_len)), t / max(1, sum(tgt_len)))
 
 
@@ -273,11 +306,7 @@ def _analyse_cached(
     testable = tested > 0
     z = (gain - mean) / max(sd, MIN_SHUFFLE_SD) if testable else 0.0
     excess = (gain - mean) / tested_short if testable else 0.0
-    evidence = ParallelEvidence(gain, mean, sd, z, testable, anchor_mean, len(bonuses), 0.0, tested, excess,
-                                _coverage(steps, source, target))
-    evidence = ParallelEvidence(**{**evidence.__dict__, "p_parallel": calibrated_p_parallel(evidence)})
-
-    beads = []
+    beads: list[Bead] = []
     for step in steps:
         i, j, di, dj = step
         if di and dj:
@@ -292,6 +321,14 @@ def _analyse_cached(
         else:
             conf = src_unmatched[i] if di else tgt_unmatched[j]
         beads.append(Bead(tuple(range(i, i + di)), tuple(range(j, j + dj)), float(min(1.0, max(0.0, conf)))))
+    evidence = ParallelEvidence(gain, mean, sd, z, testable, anchor_mean, len(bonuses), 0.0, tested, excess,
+                                _coverage(steps, [], source, target))
+    evidence = ParallelEvidence(**{**evidence.__dict__, "p_parallel": calibrated_p_parallel(evidence)})
+    if evidence.p_parallel >= MOVED_PASS_MIN_P:
+        beads, moved = _with_moved_blocks(beads, cm, params)
+        if moved:
+            evidence = ParallelEvidence(**{**evidence.__dict__, "coverage": _coverage(steps, moved, source, target)})
+            evidence = ParallelEvidence(**{**evidence.__dict__, "p_parallel": calibrated_p_parallel(evidence)})
     band = bc.band
     return AlignmentAnalysis(Alignment(tuple(beads)), params, evidence, n, m, band.width, band.is_full)
 

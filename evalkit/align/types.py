@@ -31,8 +31,9 @@ class Bead:
 
 @dataclass(frozen=True)
 class Alignment:
-    """A monotonic alignment: every source and target index appears in exactly
-    one bead and the beads are ordered on both sides."""
+    """Every source and target index appears in exactly one bead; beads are in
+    source order, and in target order too except the pairs of a moved block
+    (:mod:`evalkit.align.moved`), which a monotonic alignment cannot make."""
 
     beads: tuple[Bead, ...]
 
