@@ -59,11 +59,13 @@ def config(model: Path, executor: str, actors: int, cpus: float, shard_size: int
 
 def timed(cfg, texts: list[str]) -> tuple[float, object]:
     from evalkit.executors import EXECUTORS
+    from evalkit.executors.base import TranslationJob
 
     executor = EXECUTORS.get(cfg.executor)(cfg)
     clock = time.perf_counter()
     with executor:
-        done = executor.translate_system(cfg.systems[0], None, texts, "vi", "th", None, lambda n: None)
+        (done,) = executor.translate_system(cfg.systems[0], [], [TranslationJob("th", tuple(texts))], "vi", None,
+                                            lambda n: None)
     wall = time.perf_counter() - clock
     assert done.status == "ok", done.reason
     return wall, done

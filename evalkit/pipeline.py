@@ -28,7 +28,7 @@ from evalkit.executors import EXECUTORS
 from evalkit.executors.base import Executor, TranslationJob
 from evalkit.results import ParagraphResult, RunResult, SystemResult
 from evalkit.scorers.base import Scorer
-from evalkit.scoring import document_scores, load_scorers, score_system, test_against_baseline
+from evalkit.scoring import document_scores, document_significance, load_scorers, score_system, test_against_baseline
 
 
 class RunObserver(Protocol):
@@ -123,11 +123,16 @@ def _run(config: RunConfig, observer: RunObserver, executor: Executor) -> RunRes
 def _document_scores(config: RunConfig, language: LanguageSet, systems: list[SystemResult], scorers: list[Scorer],
                      statistics: dict[str, dict[str, np.ndarray]]) -> None:
     entries = {entry.document: entry for entry in language.documents if entry.status == "paired"}
+    baseline = config.baseline_system
     for result in systems:
         if result.name not in statistics:
             continue
         for document, scores in document_scores(config.statistics, scorers, result, statistics[result.name]).items():
             entries[document].scores[result.name] = scores
+        if result.name != baseline and baseline in statistics and len(entries) > 1:  # one document: the run's own tests
+            tests = document_significance(config.statistics, scorers, result, statistics[result.name], statistics[baseline])
+            for document, found in tests.items():
+                entries[document].significance[result.name] = found
 
 
 def _run_system(

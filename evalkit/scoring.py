@@ -146,6 +146,31 @@ def document_scores(
     return found
 
 
+def document_significance(
+    settings: StatisticsConfig, scorers: Sequence[Scorer], result: SystemResult, own: dict[str, np.ndarray],
+    baseline: dict[str, np.ndarray],
+) -> dict[str, dict[str, dict[str, object]]]:
+    """Per document and metric: the paired bootstrap of `result` against the baseline on that document's paragraphs.
+
+    Only the paired bootstrap: approximate randomisation on every document would
+    multiply the run's testing time by the number of documents.
+    """
+    starts = document_starts(result)
+    ends = [*starts[1:], len(result.paragraphs)]
+    found: dict[str, dict[str, dict[str, object]]] = {}
+    for a, b in zip(starts, ends):
+        tests = {}
+        for scorer in scorers:
+            if scorer.name not in own or scorer.name not in baseline:
+                continue
+            boot = paired_bootstrap(scorer, own[scorer.name][a:b], baseline[scorer.name][a:b],
+                                    n_resamples=settings.paired_resamples, seed=settings.seed, alpha=settings.alpha)
+            tests[scorer.name] = {"delta": boot.delta, "p_bootstrap": boot.p_value, "significant": boot.significant,
+                                  "better": boot.better}
+        found[result.paragraphs[a].document] = tests
+    return found
+
+
 # Below this many paragraphs, starting worker processes (each imports sacrebleu, PyThaiNLP) costs more than it saves.
 PARALLEL_MIN_PARAGRAPHS = 2000
 

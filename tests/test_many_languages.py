@@ -210,6 +210,9 @@ def test_ntrex_excerpt_runs_three_languages_with_per_document_scores(ntrex_run):
         mine = [p for p in system.paragraphs if p.document == entry.document]
         expected = sacrebleu.corpus_chrf([p.candidate for p in mine], [[p.reference for p in mine]]).score
         assert entry.scores["ref-ish"]["chrf"].score == pytest.approx(expected, abs=1e-9)
+        test = entry.significance["ref-ish"]["chrf"]  # against the baseline (copy) on this document alone
+        assert test["delta"] == pytest.approx(entry.scores["ref-ish"]["chrf"].score - entry.scores["copy"]["chrf"].score)
+        assert 0 <= test["p_bootstrap"] <= 1 and "copy" not in entry.significance
     assert "abcnews.306815" in proc.stdout  # --documents prints the per-document detail
 
 
@@ -291,3 +294,41 @@ def test_compare_and_check_accept_a_version_1_baseline(tmp_path):
     deltas = {c["candidate_label"].split(":")[-1]: c["metrics"] for c in json.loads(compared.stdout)}
     assert set(deltas) == {"copy", "pre"}
     assert all(abs(m["delta"]) < 1e-9 for metrics in deltas.values() for m in metrics)
+
+
+# -- the gate, language by language ------------------------------------------------------------------------
+
+
+def test_check_gates_each_language_with_its_own_thresholds(tmp_path):
+    from evalkit.pairing import pair_documents
+
+    base = {"corpus": str(CORPUS), "pivot": {"lang": "vi", "file": PIVOT}, "targets": ["th", "ms"],
+            "systems": [{"name": "copy", "backend": "copy"},
+                        {"name": "mt", "backend": "precomputed", "options": {"path": str(tmp_path / "mt.{lang}.txt")}}],
+            "metrics": ["chrf"], "cache": False, "statistics": FAST}
+    config = load_config(_write(tmp_path, dict(base)))
+    for target in config.targets:  # a "system" that returns the reference wherever the paragraph aligns
+        paired = pair_documents(config, target=target)
+        lines = list(paired.pivot.texts)
+        for bead in paired.alignment.pairs:
+            lines[bead.source[0]] = " ".join(paired.target.paragraphs[j].text for j in bead.target)
+        (tmp_path / f"mt.{target.lang}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert run_cli("run", tmp_path / "config.yaml", "-q").returncode == 0
+    baseline = _only_folder(tmp_path / "results")
+    pivot_lines = "\n".join(paired.pivot.texts) + "\n"
+    (tmp_path / "mt.ms.txt").write_text(pivot_lines, encoding="utf-8")  # Malay regresses to a copy of the pivot
+
+    failed = run_cli("check", tmp_path / "config.yaml", "--baseline", baseline, "-o", tmp_path / "after", "-f", "json")
+    assert failed.returncode == 1
+    outcome = json.loads(failed.stdout)
+    assert any(f.startswith("mt [ms] chrf") for f in outcome["failures"])
+    assert not any(f.startswith("mt [th]") for f in outcome["failures"])
+    decided = {(d["system"], d["lang"]): d for d in outcome["decisions"]}
+    assert decided[("mt [th]", "th")]["failed"] is False and decided[("mt [ms]", "ms")]["failed"] is True
+
+    lenient = {**base, "check": {"per_language": {"ms": {"max_drop": {"chrf": 100}, "max_paragraph_drop": {"chrf": 100}}}}}
+    passed = run_cli("check", _write(tmp_path, lenient, "lenient.yaml"), "--baseline", baseline,
+                     "-o", tmp_path / "after2", "-f", "json")
+    assert passed.returncode == 0, passed.stdout
+    margins = {d["lang"]: d["margin"] for d in json.loads(passed.stdout)["decisions"] if d["system"].startswith("mt")}
+    assert margins == {"th": 3.0, "ms": 100}
