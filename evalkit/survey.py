@@ -10,9 +10,9 @@ pivots × documents, so pairing runs in three stages:
    (numbers, Latin names and acronyms, length) scored through an inverted index; the best ``candidates_per_pivot``
    candidates of each pivot go on;
 3. **verdict**: the full aligner and verdict (:func:`evalkit.align.align_paragraphs`,
-   :func:`evalkit.align.assess_translation`) on those pairs only, then a greedy one-to-one assignment by verdict
-   score: one translation belongs to at most one pivot; a pivot whose accepted candidates all went to better-scoring
-   pivots looks at its next candidates.
+   :func:`evalkit.align.assess_translation`) on those pairs only, then a greedy one-to-one assignment among the
+   accepted pairs, best verdict first (ties: shared numbers): one translation belongs to at most one pivot; a pivot
+   whose accepted candidates all went to better-scoring pivots looks at its next candidates.
 
 Every document of the folder ends up somewhere: a pivot, a match, or :class:`Unpaired` with the reason; every
 pivot × language without an accepted translation is a :class:`MissingTranslation` naming the closest candidate and
@@ -35,7 +35,7 @@ from evalkit.survey_fingerprint import Fingerprint, Shortlist, fingerprint, shar
 
 LANGID_SAMPLE_CHARS = 2000  # language identification reads the longest paragraphs up to this many characters
 MAX_ROUNDS = 4  # a pivot that keeps losing its candidates to better-scoring pivots looks this many times further
-SCORE_DECIMALS = 2  # verdict scores equal to this many decimals are a tie, broken by the pre-filter score
+SCORE_DECIMALS = 2  # verdict scores equal to this many decimals tie (see _Edge.key)
 
 
 @dataclass(frozen=True)
@@ -126,11 +126,19 @@ class _Edge:
     prefilter: float
     alignment: Alignment
     verdict: PairingVerdict
+    numbers: float  # Jaccard similarity of the two documents' numbers
 
     @property
     def key(self) -> tuple:
-        # ties (equal verdicts to SCORE_DECIMALS) go to the pair sharing more fingerprints, then to file order
-        return (-round(self.verdict.score, SCORE_DECIMALS), -self.prefilter, self.pivot, self.cand)
+        # P(parallel) saturates near 1 for any translation, and also for the translation of another edition of the
+        # same story (republished with another dateline, a paragraph more or less), so verdicts equal to two
+        # decimals tie and the numbers decide: dates, counts and amounts are copied exactly by a translator, and they
+        # are what tells editions apart.  Then the whole fingerprint, then file order.
+        return (-round(self.verdict.score, SCORE_DECIMALS), -self.numbers, -self.prefilter, self.pivot, self.cand)
+
+
+def _jaccard(a: frozenset, b: frozenset) -> float:
+    return len(a & b) / len(a | b) if a or b else 0.0
 
 
 def _read(paths: Sequence[Path], timer: dict[str, float]) -> tuple[list[_Doc], list[Unpaired]]:
@@ -281,7 +289,8 @@ def _pair_language(lang, pivot_lang, pivots, cands, per_pivot, timer) -> _Langua
             looked[p] += len(new)
             for c in new:
                 alignment, verdict = align_documents(pivots[p].doc, cands[c].doc, pivot_lang, lang)
-                result.edges[(p, c)] = _Edge(p, c, float(sl.scores[p, c]), alignment, verdict)
+                result.edges[(p, c)] = _Edge(p, c, float(sl.scores[p, c]), alignment, verdict,
+                                             _jaccard(pivots[p].print_.numbers, cands[c].print_.numbers))
         timer["align"] += time.perf_counter() - t
         assignment = _greedy(result.edges.values())
         # a pivot looks further only when an accepted candidate of its went to another pivot and there is more to see

@@ -72,7 +72,7 @@ class Shortlist:
 def _postings(prints: Sequence[Fingerprint], vocab: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
     feats, docs = [], []
     for d, fp in enumerate(prints):
-        for f in fp.features:
+        for f in sorted(fp.features):  # sorted: float sums in a fixed order, whatever PYTHONHASHSEED is
             k = vocab.get(f)
             if k is not None:
                 feats.append(k)
@@ -119,7 +119,7 @@ def shortlist(pivots: Sequence[Fingerprint], candidates: Sequence[Fingerprint]) 
         # side lacks does not look like a match for everything
         norms = np.zeros(len(prints))
         for d, fp in enumerate(prints):
-            s = sum(math.log(1 + n_docs / df[f]) ** 2 for f in fp.features if df[f] <= limit)
+            s = math.fsum(math.log(1 + n_docs / df[f]) ** 2 for f in fp.features if df[f] <= limit)
             norms[d] = math.sqrt(s) if s else 1.0
         return feat, doc, w / norms[doc] if len(feat) else w
 

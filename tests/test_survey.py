@@ -91,3 +91,78 @@ def test_a_named_pivot_that_cannot_be_read_is_an_error(tmp_path):
 def test_language_sample_keeps_the_longest_paragraphs_in_document_order():
     paragraphs = ["Menu", "a" * 1500, "Home", "b" * 800, "c" * 900]
     assert language_sample(paragraphs, limit=2000) == ["a" * 1500, "c" * 900]
+
+
+def test_one_translation_goes_to_one_pivot_and_the_other_is_told_why(tmp_path):
+    # the same Vietnamese article scraped twice (two URLs), one Thai translation
+    shutil.copy(CORPUS / PIVOT, tmp_path / "a.txt")
+    shutil.copy(CORPUS / PIVOT, tmp_path / "b.txt")
+    shutil.copy(CORPUS / THAI, tmp_path / "c.txt")
+    pairing = pair_corpus(tmp_path, "vi", ["th"])
+    matches, missing, unpaired = _names(pairing)
+    assert matches == {("a.txt", "th"): "c.txt"} and not unpaired
+    assert missing[("b.txt", "th")].startswith("no Thai (th) translation of b.txt found: c.txt translates it (")
+    assert missing[("b.txt", "th")].endswith("but pairs better with a.txt")
+
+
+# Articles of ntrex128-docs whose four languages lingua labels right (it calls three others' Malay Indonesian or the
+# reverse: see benchmarks/pairing_scale.py); the last two are only in Vietnamese / only in Thai.
+ARTICLES = ["abcnews.306755", "bbc.381646", "cnn.304404", "dailymail.co.uk.298644", "independent.226301",
+            "nytimes.184860", "reuters.218921", "rt.com.91350", "scotsman.133753", "telegraph.405413",
+            "upi.176251", "newsweek.51328", "abcnews.306774", "bbc.381669"]
+DELETED = {("cnn.304404", "th"), ("reuters.218921", "ms"), ("upi.176251", "id"), ("upi.176251", "th")}
+
+
+@pytest.fixture(scope="module")
+def scrambled(tmp_path_factory):
+    """12 NTREX articles in vi/th/ms/id under random names, 4 translations deleted, one article only in Vietnamese,
+    one only in Thai (translates no pivot), and the shipped scrape's Indonesian interview (same story as no pivot)."""
+    if not NTREX.is_dir():
+        pytest.skip(f"{NTREX} not found")
+    folder = tmp_path_factory.mktemp("scrambled")
+    rng = random.Random(3)
+    truth = {}
+    for k, art in enumerate(ARTICLES):
+        langs = ["vi", "th", "ms", "id"] if k < 12 else (["vi"] if k == 12 else ["th"])
+        for lang in langs:
+            if (art, lang) in DELETED:
+                continue
+            name = f"{rng.getrandbits(48):012x}.txt"
+            lines = (NTREX / art / f"{lang}.txt").read_text(encoding="utf-8").splitlines()
+            lines.insert(rng.randrange(len(lines)), {"vi": "Chia sẻ bài viết", "th": "แชร์ข่าวนี้",
+                                                     "ms": "Kongsi artikel ini", "id": "Bagikan artikel ini"}[lang])
+            (folder / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+            truth[(art, lang)] = name
+    shutil.copy(CORPUS / INDONESIAN, folder / "zzz_interview.txt")
+    return folder, truth, pair_corpus(folder, "vi", ["th", "ms", "id"])
+
+
+def test_scrambled_corpus_pairs_every_translation_with_its_own_article(scrambled):
+    folder, truth, pairing = scrambled
+    matches, missing, unpaired = _names(pairing)
+    pivots = {truth[(a, "vi")] for a in ARTICLES[:13]}
+    assert {d.path.name for d in pairing.pivots} == pivots
+    expected = {(truth[(a, "vi")], lang): truth[(a, lang)] for a in ARTICLES[:12] for lang in ("th", "ms", "id")
+                if (a, lang) not in DELETED}
+    assert matches == expected
+    assert len(set(matches.values())) == len(matches)  # nothing paired twice
+    assert set(missing) == {(truth[(a, "vi")], lang) for a, lang in DELETED} | {
+        (truth[(ARTICLES[12], "vi")], lang) for lang in ("th", "ms", "id")}
+    assert all(r.startswith("no ") and "\n" not in r for r in missing.values())
+    assert set(unpaired) == {truth[(ARTICLES[13], "th")], "zzz_interview.txt"}
+    assert all(r.startswith("not a translation of any pivot") for r in unpaired.values())
+    _accounted(pairing, folder)
+
+
+def test_scrambled_corpus_missing_reasons_name_the_closest_candidate(scrambled):
+    folder, truth, pairing = scrambled
+    _, missing, _ = _names(pairing)
+    reason = missing[(truth[("upi.176251", "vi")], "id")]
+    assert reason.startswith(f"no Indonesian (id) translation of {truth[('upi.176251', 'vi')]} found; ")
+    assert "is another article (pairing score 0." in reason and "numbers and" in reason
+
+
+def test_pairing_is_deterministic(scrambled):
+    folder, _, pairing = scrambled
+    again = pair_corpus(folder, "vi", ["th", "ms", "id"])
+    assert _names(again) == _names(pairing)
