@@ -98,6 +98,20 @@ def hub_availability(model: str | Path | None, revision: str | None = None) -> t
     return False, f"not in the Hugging Face cache; {how_to_provide(str(model))}"
 
 
+def require_cached(model: str | Path, revision: str | None, download: bool) -> None:
+    """Fail in milliseconds, before torch and transformers are imported, for a hub id that cannot load here.
+
+    With downloads off, `from_pretrained` reads only the local cache: when the
+    cache has no config.json for the id, loading would fail after seconds of
+    imports with the same one line this raises.
+    """
+    if download or is_local(model):
+        return
+    if cached_file(str(model), "config.json", revision=revision) is None:
+        raise ModelUnavailableError(
+            f"model {model} is not available (offline, not in the local Hugging Face cache); {how_to_provide(str(model))}")
+
+
 def check_local_folder(model: str | Path, hint: str = "point `model:` at a folder saved with save_pretrained") -> None:
     """A local model folder must exist and hold config.json; say so in one line before transformers does in twenty."""
     folder = Path(model)

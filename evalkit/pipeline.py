@@ -26,6 +26,7 @@ from evalkit.evalset_corpus import corpus_evaluation_set
 from evalkit.evalset_testset import testset_evaluation_set
 from evalkit.executors import EXECUTORS
 from evalkit.executors.base import Executor, TranslationJob
+from evalkit.memo import memo_in
 from evalkit.results import ParagraphResult, RunResult, SystemResult
 from evalkit.scorers.base import Scorer
 from evalkit.scoring import document_scores, document_significance, load_scorers, score_system, test_against_baseline
@@ -57,7 +58,8 @@ def run(config: RunConfig, observer: RunObserver | None = None) -> RunResult:
     """One run; Ctrl-C or SIGTERM anywhere becomes `RunInterrupted`, saying what the cache kept."""
     executor: Executor = EXECUTORS.get(config.executor)(config)  # it keeps every system's translator
     try:
-        return _run(config, observer or _NoObserver(), executor)
+        with memo_in(config.cache_path):  # language ID and word segmentation of a re-run come from the cache file
+            return _run(config, observer or _NoObserver(), executor)
     except KeyboardInterrupt as exc:
         raise _interrupted(exc, executor, config) from None
 

@@ -29,6 +29,12 @@ FORBIDDEN = {
     "evalkit.report": ["evalkit.pipeline", "evalkit.cli", "evalkit.config", "evalkit.scorers", "evalkit.backends"],
     "evalkit.pipeline": ["evalkit.report", "evalkit.cli"],
     "evalkit.errors": ["evalkit."],
+    "evalkit.memo": ["evalkit."],
+    "evalkit.testsets": ["evalkit.pipeline", "evalkit.report", "evalkit.cli", "evalkit.backends", "evalkit.scorers",
+                         "evalkit.align", "evalkit.results", "evalkit.evalset"],
+    "evalkit.evalset": ["evalkit.pipeline", "evalkit.report", "evalkit.cli", "evalkit.backends", "evalkit.scorers"],
+    "evalkit.survey": ["evalkit.pipeline", "evalkit.report", "evalkit.cli", "evalkit.backends", "evalkit.scorers",
+                       "evalkit.evalset", "evalkit.results"],
     "evalkit.hf_models": ["evalkit.backends", "evalkit.scorers", "evalkit.pipeline", "evalkit.report", "evalkit.config"],
 }
 

@@ -60,6 +60,8 @@ from evalkit.hf_models import (
     pick_device,
     pick_dtype,
     quiet_transformers,
+    package_version,
+    require_cached,
 )
 from evalkit.errors import ModelUnavailableError, TranslationError
 
@@ -115,11 +117,13 @@ class CausalTranslator(Translator):
     def load(self) -> None:
         if self._model is not None:
             return
-        from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
-
         o = self.options
         if self.model is None:
             raise ModelUnavailableError("backend causal needs `model:` (a hub id or a local folder)")
+        if o.gguf_file is None:
+            require_cached(self.model, o.revision, o.download)
+        from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+
         is_local = isinstance(self.model, Path)
         if is_local and o.gguf_file is None and not (self.model / "config.json").is_file():
             what = "does not exist" if not self.model.exists() else "has no config.json"
@@ -291,8 +295,6 @@ class CausalTranslator(Translator):
         return {True: "yes", False: "no"}.get(self.options.use_chat_template, "auto")
 
     def signature(self) -> str:
-        import transformers
-
         o = self.options
         revision = self.info.get("revision") or o.revision or "unknown"
         model = f"{self.model}" + (f"|gguf:{o.gguf_file}" if o.gguf_file else "")
@@ -300,7 +302,7 @@ class CausalTranslator(Translator):
             f"backend:causal|model:{model}|revision:{revision}|prompt:{prompt_hash(o, self._chat_template)}|"
             f"chat:{self._uses_chat()}|shots:{len(o.few_shot)}|decoding:greedy|max_new_tokens:{o.max_new_tokens}|"
             f"stop:{json.dumps(o.stop, ensure_ascii=True)}|dtype:{self.info.get('dtype', o.dtype)}|"
-            f"transformers:{transformers.__version__}"
+            f"transformers:{package_version('transformers')}"
         )
 
     def loaded_commit(self) -> str | None:

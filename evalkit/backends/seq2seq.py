@@ -56,6 +56,8 @@ from evalkit.hf_models import (
     pick_device,
     pick_dtype,
     quiet_transformers,
+    package_version,
+    require_cached,
 )
 
 
@@ -99,12 +101,13 @@ class Seq2SeqTranslator(Translator):
 
     # -- loading -----------------------------------------------------------------
     def load(self) -> None:
-        from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
-
         if self.model is None:
             raise ModelUnavailableError("backend seq2seq needs `model:` (a hub id or a local folder)")
         if isinstance(self.model, Path):
             check_local_folder(self.model)
+        require_cached(self.model, self.options.revision, self.options.download)
+        from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+
         kwargs = {"revision": self.options.revision, "local_files_only": not self.options.download}
         self._device = pick_device(self.options.device)
         clock = time.perf_counter()
@@ -310,13 +313,11 @@ class Seq2SeqTranslator(Translator):
 
     # -- provenance ----------------------------------------------------------------
     def signature(self) -> str:
-        import transformers
-
         o = self.options
         revision = self.info.get("revision") or o.revision or "unknown"
         return (
             f"backend:seq2seq|model:{self.model}|revision:{revision}|beams:{o.num_beams}|"
-            f"max_new_tokens:{o.max_new_tokens}|dtype:{self.info.get('dtype', o.dtype)}|transformers:{transformers.__version__}"
+            f"max_new_tokens:{o.max_new_tokens}|dtype:{self.info.get('dtype', o.dtype)}|transformers:{package_version('transformers')}"
         )
 
     @property

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from evalkit.memo import remembered
 from functools import cache
 
 
@@ -35,7 +37,7 @@ def supported(lang: str) -> bool:
     return hasattr(IsoCode639_1, lang.upper())
 
 
-def detect(text: str) -> LanguageGuess:
+def _guess(text: str) -> LanguageGuess:
     values = _detector().compute_language_confidence_values(text)
     if not values or values[0].value == 0:
         return LanguageGuess(None, 0.0)
@@ -43,11 +45,32 @@ def detect(text: str) -> LanguageGuess:
     return LanguageGuess(best.language.iso_code_639_1.name.lower(), float(best.value))
 
 
+def detect(text: str) -> LanguageGuess:
+    """lingua's best guess and its confidence; remembered by the run's memo (a re-run asks lingua nothing)."""
+    (found,) = remembered("langid-text", _version, _detect_all, [text])
+    return LanguageGuess(found[0], found[1])
+
+
+@cache
+def _version() -> str:
+    import importlib.metadata
+
+    return f"lingua-{importlib.metadata.version('lingua-language-detector')}-low-accuracy"
+
+
+def _detect_all(texts: list[str]) -> list[list]:
+    return [[guess.lang, guess.confidence] for guess in map(_guess, texts)]
+
+
 def detect_document(paragraphs: Sequence[str]) -> LanguageGuess:
     return detect("\n".join(paragraphs))
 
 
-def detect_paragraphs(paragraphs: Sequence[str]) -> list[str | None]:
+def _paragraph_langs(texts: list[str]) -> list[str | None]:
     detector = _detector()
-    found = [detector.detect_language_of(p) for p in paragraphs]
+    found = [detector.detect_language_of(p) for p in texts]
     return [lang.iso_code_639_1.name.lower() if lang else None for lang in found]
+
+
+def detect_paragraphs(paragraphs: Sequence[str]) -> list[str | None]:
+    return remembered("langid-paragraph", _version, _paragraph_langs, list(paragraphs))
