@@ -133,3 +133,104 @@ def test_worker_processes_really_extract_the_rows():
         assert (rows[scorer.name] == alone).all()
         assert scorer.paragraph_scores_from_statistics(rows[scorer.name]) == scorer.paragraph_scores(
             [p.candidate for p in result.paragraphs], [p.reference for p in result.paragraphs])
+
+
+# --- vectorised corpus scores (Scorer.scores_from_statistics) -------------------------------------
+
+
+def _edge_statistics(metric) -> list[list]:
+    """sacrebleu's own statistics of degenerate pairs: empty candidate, empty reference, both empty, one word."""
+    hyps = ["", "Vietnam dan Jepun", "", "x", "satu dua tiga empat lima", "a a a a a a"]
+    refs = ["Vietnam dan Jepun", "", "", "Vietnam", "lima empat tiga dua satu", "a"]
+    return metric._extract_corpus_statistics(hyps, [refs])
+
+
+@pytest.mark.parametrize("lang", ["ms", "th"])
+@pytest.mark.parametrize("name", ["chrf", "chrf++", "bleu", "ter"])
+def test_vectorised_scores_equal_sacrebleu_row_by_row(name, lang):
+    """Every row's score equals sacrebleu's `_compute_score_from_stats` to the bit (the brief asked for 1e-9).
+
+    Rows: real paragraph statistics (with an empty candidate, a one-letter one, one without 4-gram matches),
+    weighted resample-like sums of them, sacrebleu's statistics of degenerate pairs (empty reference, both
+    empty), and the all-zero row.
+    """
+    import numpy as np
+
+    refs = load_document(CORPUS / (MALAY if lang == "ms" else "000_04e105a6d28e593c.txt")).texts[:12]
+    hyps = [refs[0], "", refs[2][: len(refs[2]) // 3], "x", refs[4] + " " + refs[3], refs[5].upper(),
+            " ".join(reversed(refs[6].split())), refs[7][:12], refs[8], "Vietnam", refs[10][::-1], refs[11]]
+    scorer = METRICS.get(name)(lang)
+    rows = scorer.statistics(hyps, refs)
+    weights = np.random.default_rng(0).integers(0, 3, size=(300, len(rows))).astype(np.float64)
+    edge = np.asarray(_edge_statistics(scorer._metric), dtype=np.float64)
+    sums = np.vstack([rows, weights @ rows, edge, np.zeros((1, rows.shape[1]))])
+    expected = [scorer._metric._compute_score_from_stats(row.tolist()).score for row in sums]
+    assert scorer.scores_from_statistics(sums).tolist() == expected
+    assert scorer.scores_from_statistics(sums[:0]).shape == (0,)
+    if name == "bleu":
+        assert any(row[5] == 0 and row[9] > 0 for row in sums)  # a row with 4-grams but no 4-gram match
+        assert 0.0 in expected and any(row[0] == 0 for row in sums)
+
+
+@pytest.mark.parametrize("options", [
+    {}, {"smooth_method": "none"}, {"smooth_method": "floor"}, {"smooth_method": "floor", "smooth_value": 0.3},
+    {"smooth_method": "add-k"}, {"smooth_method": "add-k", "smooth_value": 2}, {"effective_order": True},
+    {"effective_order": True, "smooth_method": "none"}, {"max_ngram_order": 2},
+])
+def test_vectorised_bleu_follows_every_smoothing_and_order_setting(options):
+    """Brevity penalty, each smoothing method and effective order exactly as sacrebleu's compute_bleu."""
+    import numpy as np
+
+    from evalkit.scorers.sacrebleu_batch import metric_scores
+
+    metric = BLEU(**options)
+    refs = load_document(CORPUS / MALAY).texts[:10]
+    hyps = ["", "x", refs[2][:30], refs[3], " ".join(reversed(refs[4].split())), refs[5][:8], refs[6] + " " + refs[7],
+            "Vietnam dan", refs[8].lower(), refs[9]]
+    rows = np.asarray(metric._extract_corpus_statistics(hyps, [refs]), dtype=np.float64)
+    edge = np.asarray(_edge_statistics(metric), dtype=np.float64)
+    weights = np.random.default_rng(1).integers(0, 2, size=(200, len(rows))).astype(np.float64)
+    sums = np.vstack([rows, edge, weights @ rows])
+    expected = [metric._compute_score_from_stats(row.tolist()).score for row in sums]
+    assert metric_scores(metric, sums).tolist() == expected
+
+
+def test_vectorised_chrf_with_eps_smoothing_and_other_orders():
+    import numpy as np
+
+    from evalkit.scorers.sacrebleu_batch import metric_scores
+
+    refs = load_document(CORPUS / MALAY).texts[:8]
+    hyps = ["", "x", refs[2][:30], refs[3], refs[4].upper(), "Vietnam", refs[6][::-1], refs[7]]
+    for metric in (CHRF(eps_smoothing=True), CHRF(word_order=2, eps_smoothing=True), CHRF(char_order=4, beta=3),
+                   CHRF(whitespace=True, word_order=1)):
+        rows = np.asarray(metric._extract_corpus_statistics(hyps, [refs]), dtype=np.float64)
+        sums = np.vstack([rows, np.asarray(_edge_statistics(metric), dtype=np.float64), rows.sum(axis=0)])
+        assert metric_scores(metric, sums).tolist() == [metric._compute_score_from_stats(r.tolist()).score for r in sums]
+
+
+def test_vectorised_spbleu_and_numbers_equal_their_one_row_scores():
+    import numpy as np
+
+    from evalkit.scorers.numbers import f1_score
+
+    refs = load_document(CORPUS / MALAY).texts[:10]
+    pivot = load_document(CORPUS / PIVOT).texts[1:11]
+    hyps = [refs[0], "", refs[2][:40], "2023", refs[4], refs[5].replace("2023", "2024"), refs[6], "x", refs[8], refs[9]]
+    numbers = METRICS.get("numbers")("ms", None, "vi")
+    rows = numbers.statistics(hyps, refs, pivot)
+    sums = np.vstack([rows, np.random.default_rng(2).integers(0, 3, (100, len(rows))) @ rows, np.zeros((1, rows.shape[1]))])
+    assert numbers.scores_from_statistics(sums).tolist() == [f1_score(row) for row in sums]
+
+    spbleu = METRICS.get("spbleu")("ms")  # its arithmetic needs no SentencePiece model; the pieces do
+    pieces = [" ".join(h) for h in hyps], [" ".join(r) for r in refs]  # stand-in "pieces": characters
+    rows = np.asarray(spbleu._metric._extract_corpus_statistics(pieces[0], [pieces[1]]), dtype=np.float64)
+    sums = np.vstack([rows, np.random.default_rng(3).integers(0, 3, (100, len(rows))) @ rows])
+    assert spbleu.scores_from_statistics(sums).tolist() == [spbleu._score_from_statistics(row) for row in sums]
+
+
+def test_scores_from_statistics_refuses_a_single_row():
+    import numpy as np
+
+    with pytest.raises(ScoringError, match="must be 2-D"):
+        METRICS.get("chrf")("ms").scores_from_statistics(np.zeros(18))

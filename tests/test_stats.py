@@ -17,7 +17,11 @@ from conftest import CORPUS, MALAY, PIVOT, THAI
 from evalkit.corpus import load_document
 from evalkit.errors import ScoringError
 from evalkit.scorers import METRICS
-from evalkit.scorers.stats import approximate_randomization, bootstrap_ci, paired_bootstrap
+from evalkit.scorers import stats as stats_module
+from evalkit.scorers.base import Scorer
+from evalkit.scorers.stats import (
+    approximate_randomization, bootstrap_ci, bootstrap_cis_by_group, paired_bootstrap, paired_bootstraps_by_group,
+)
 
 METRIC_NAMES = ["chrf", "chrf++", "bleu", "ter"]
 SACREBLEU_METRICS = {
@@ -255,3 +259,69 @@ def test_paired_tests_refuse_unpaired_statistics():
         bootstrap_ci(scorer, stats, n_resamples=0)
     with pytest.raises(ScoringError, match="alpha"):
         paired_bootstrap(scorer, stats, stats, alpha=1.5)
+
+
+# --- vectorised scoring and per-group intervals ---------------------------------------
+
+
+def one_row_at_a_time(scorer):
+    """The scorer as it was before the vectorised hook: every resample scored by sacrebleu, one row at a time."""
+    scorer._scores_from_statistics = lambda sums: Scorer._scores_from_statistics(scorer, sums)
+    return scorer
+
+
+@pytest.mark.parametrize("name", METRIC_NAMES)
+def test_intervals_and_tests_are_those_of_the_row_by_row_scores(name):
+    """bootstrap_ci, paired_bootstrap and AR give the very same results through the vectorised hook."""
+    refs, system, baseline = close_systems()
+    fast, slow = METRICS.get(name)("ms"), one_row_at_a_time(METRICS.get(name)("ms"))
+    own, base = fast.statistics(system, refs), fast.statistics(baseline, refs)
+    assert bootstrap_ci(fast, own) == bootstrap_ci(slow, own)
+    assert paired_bootstrap(fast, own, base) == paired_bootstrap(slow, own, base)
+    assert approximate_randomization(fast, own, base, 3000) == approximate_randomization(slow, own, base, 3000)
+
+
+def documents_of(sizes):
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).tolist()
+    return starts, [*starts[1:], int(np.sum(sizes))]
+
+
+@pytest.mark.parametrize("name", [*METRIC_NAMES, "numbers"])
+@pytest.mark.parametrize("chunk_cells", [None, 5_000])
+def test_intervals_by_group_equal_one_call_per_group(name, chunk_cells, monkeypatch):
+    """Every group's interval and paired test equal the one-group call: groups of one paragraph, of equal
+    sizes (shared draws), and -- with small chunks -- groups too large for one chunk and several scoring blocks."""
+    if chunk_cells:
+        monkeypatch.setattr(stats_module, "_CHUNK_CELLS", chunk_cells)
+    refs = texts(MALAY) * 2
+    system, baseline = drop_words(refs, 0.3, seed=4), drop_words(refs, 0.2, seed=5)
+    sources = (texts(PIVOT) * 4)[: len(refs)]
+    scorer = METRICS.get(name)("ms", None, "vi")
+    own, base = scorer.statistics(system, refs, sources), scorer.statistics(baseline, refs, sources)
+    sizes = [1, 3, 3, 7, 1, 3, len(refs) - 18]
+    starts, ends = documents_of(sizes)
+    cis = bootstrap_cis_by_group(scorer, own, starts, n_resamples=200, seed=3)
+    assert cis == [bootstrap_ci(scorer, own[a:b], n_resamples=200, seed=3) for a, b in zip(starts, ends)]
+    assert cis[0].note and cis[0].low == cis[0].score == cis[0].high
+    tests = paired_bootstraps_by_group(scorer, own, base, starts, n_resamples=200, seed=3, alpha=0.1)
+    assert tests == [paired_bootstrap(scorer, own[a:b], base[a:b], n_resamples=200, seed=3, alpha=0.1)
+                     for a, b in zip(starts, ends)]
+
+
+def test_one_group_is_the_whole_corpus():
+    scorer = METRICS.get("chrf")("ms")
+    stats = scorer.statistics(drop_words(MALAY_REFS, 0.3, seed=2), MALAY_REFS)
+    assert bootstrap_cis_by_group(scorer, stats, [0]) == [bootstrap_ci(scorer, stats)]
+
+
+@pytest.mark.parametrize("starts, why", [([], "begin at 0"), ([1, 4], "begin at 0"), ([0, 4, 4], "increase"),
+                                         ([0, 16], "below the 16 rows"), ([0, 9, 5], "increase")])
+def test_groups_that_lose_or_repeat_rows_are_refused(starts, why):
+    scorer = METRICS.get("bleu")("ms")
+    stats = scorer.statistics(MALAY_REFS, MALAY_REFS)
+    with pytest.raises(ScoringError, match="group starts must begin at 0 and increase strictly"):
+        bootstrap_cis_by_group(scorer, stats, starts)
+    with pytest.raises(ScoringError, match="group starts"):
+        paired_bootstraps_by_group(scorer, stats, stats, starts)
+    with pytest.raises(ScoringError, match="same paragraphs"):
+        paired_bootstraps_by_group(scorer, stats, stats[:-1], [0])

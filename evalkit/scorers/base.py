@@ -114,6 +114,26 @@ class Scorer(ABC):
             raise ScoringError(f"{self.name}: statistics must be 1-D (summed) or 2-D (rows), got shape {stats.shape}")
         return float(self._score_from_statistics(stats))
 
+    def scores_from_statistics(self, sums: np.ndarray) -> np.ndarray:
+        """One corpus score per row of already-summed statistics: (R x C) -> (R,).
+
+        Unlike `score_from_statistics` on a 2-D array (which sums the rows into
+        one corpus), every row here is a corpus of its own: a bootstrap resample,
+        a shuffle of approximate randomisation, one document. Element r equals
+        `score_from_statistics(sums[r])` exactly; metrics override
+        `_scores_from_statistics` with array arithmetic because resampling scores
+        thousands of rows per interval.
+        """
+        sums = np.asarray(sums, dtype=np.float64)
+        if sums.ndim != 2:
+            raise ScoringError(f"{self.name}: summed statistics must be 2-D (one row per corpus), got shape {sums.shape}")
+        if sums.shape[0] == 0:
+            return np.empty(0, dtype=np.float64)
+        scores = np.asarray(self._scores_from_statistics(sums), dtype=np.float64)
+        if scores.shape != (sums.shape[0],):
+            raise ScoringError(f"{self.name}: {scores.shape} scores for {sums.shape[0]} rows of statistics")
+        return scores
+
     def _check(self, candidates: Sequence[str], references: Sequence[str], sources: Sources = None) -> None:
         if self.needs_sources and sources is None:
             raise ScoringError(f"{self.name}: needs the source paragraphs as well")
@@ -147,6 +167,10 @@ class Scorer(ABC):
 
     def _score_from_statistics(self, summed: np.ndarray) -> float:
         raise ScoringError(f"{self.name}: this metric cannot compute a score from sufficient statistics")
+
+    def _scores_from_statistics(self, sums: np.ndarray) -> np.ndarray:
+        """Scores of many summed rows (2-D float64, at least one row); the default scores them one by one."""
+        return np.fromiter((float(self._score_from_statistics(row)) for row in sums), dtype=np.float64, count=len(sums))
 
     def paragraph_scores_from_statistics(self, stats: np.ndarray) -> list[float] | None:
         """Paragraph scores computed from per-paragraph statistics rows, where the metric can (None: it cannot).

@@ -23,6 +23,7 @@ from evalkit import __version__
 from evalkit.errors import MetricUnavailableError
 from evalkit.hf_models import first_line
 from evalkit.scorers.base import Scorer
+from evalkit.scorers.sacrebleu_batch import metric_scores
 from evalkit.scorers.segment import SACREBLEU_TOKENIZERS, segmenter
 
 
@@ -92,6 +93,11 @@ class _SacrebleuScorer(Scorer):
         # place for add-k smoothing, and Python numbers keep its arithmetic identical
         # to `corpus_score` (numpy float32 scalars would not).
         return self._metric._compute_score_from_stats(summed.tolist()).score
+
+    def _scores_from_statistics(self, sums: np.ndarray) -> np.ndarray:
+        # The same arithmetic on all rows at once, bit-identical to the line above (see sacrebleu_batch).
+        found = metric_scores(self._metric, sums)
+        return found if found is not None else super()._scores_from_statistics(sums)
 
     def _extend(self, sacrebleu_signature: str) -> str:
         pretok = f"|pretok:{self._segment_signature}" if self._segment_signature else ""

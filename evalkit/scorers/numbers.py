@@ -104,6 +104,15 @@ def f1_score(row: np.ndarray) -> float:
     return float(200.0 * good / (pivot + cand))  # = 2PR/(P+R) with P = good/cand, R = good/pivot
 
 
+def f1_scores(sums: np.ndarray) -> np.ndarray:
+    """`f1_score` of every row of a 2-D array of summed statistics, with the same float operations."""
+    pivot, cand = sums[:, _I["pivot_items"]], sums[:, _I["candidate_items"]]
+    good = sums[:, _I["preserved"]] + sums[:, _I["converted"]]
+    items = pivot + cand
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(items == 0, 100.0, 200.0 * good / items)
+
+
 def summary_from_statistics(stats: np.ndarray) -> dict[str, float]:
     """Per-system figures from summed (1-D) or per-paragraph (2-D) rows of `NumbersScorer.statistics`.
 
@@ -161,6 +170,9 @@ class NumbersScorer(Scorer):
 
     def _score_from_statistics(self, summed: np.ndarray) -> float:
         return f1_score(summed)
+
+    def _scores_from_statistics(self, sums: np.ndarray) -> np.ndarray:
+        return f1_scores(sums)
 
     def _corpus(self, candidates, references, sources) -> float:
         return f1_score(self._statistics(candidates, references, sources).sum(axis=0))

@@ -32,6 +32,7 @@ from evalkit.errors import MetricUnavailableError
 from evalkit.hf_models import first_line
 from evalkit.option_types import ConfigFile
 from evalkit.scorers.base import Scorer, ScorerOptions
+from evalkit.scorers.sacrebleu_batch import metric_scores
 
 FLORES200_URL = "https://tinyurl.com/flores200sacrebleuspm"  # sacrebleu.tokenizers.tokenizer_spm.SPM_MODELS["flores200"]
 _HASH_CHARS = 16
@@ -131,6 +132,10 @@ class SpBleuScorer(Scorer):
     def _score_from_statistics(self, summed: np.ndarray) -> float:
         # A fresh list of Python numbers, as in lexical.py: sacrebleu edits it in place.
         return self._metric._compute_score_from_stats(summed.tolist()).score
+
+    def _scores_from_statistics(self, sums: np.ndarray) -> np.ndarray:
+        # sacrebleu's BLEU arithmetic on all rows at once, bit-identical (see sacrebleu_batch)
+        return metric_scores(self._metric, sums)
 
     # --- signature ---------------------------------------------------------------
 
