@@ -332,3 +332,20 @@ def test_check_gates_each_language_with_its_own_thresholds(tmp_path):
     assert passed.returncode == 0, passed.stdout
     margins = {d["lang"]: d["margin"] for d in json.loads(passed.stdout)["decisions"] if d["system"].startswith("mt")}
     assert margins == {"th": 3.0, "ms": 100}
+
+
+def test_a_language_the_model_lacks_fails_that_language_only(tmp_path, tiny_marian_multi):
+    """An opus-mt style model with >>tha<< and >>zsm<< only: Thai and Malay run, Indonesian fails with the reason."""
+    config = {"testset": {"format": "ntrex128", "path": str(ROOT / "corpus/ntrex128-excerpt")},
+              "pivot": {"lang": "vi"}, "targets": ["th", "ms", "id"], "metrics": ["chrf"], "statistics": FAST,
+              "systems": [{"name": "copy", "backend": "copy"},
+                          {"name": "tiny", "backend": "seq2seq", "model": str(tiny_marian_multi),
+                           "options": {"max_new_tokens": 8, "batch_size": 64}}]}
+    proc = run_cli("run", _write(tmp_path, config), "-q")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    run = load_run(_only_folder(tmp_path / "results"))
+    status = {s.lang: (s.status, s.reason) for s in run.systems if s.name == "tiny"}
+    assert status["th"] == ("ok", None) and status["ms"] == ("ok", None)
+    assert status["id"][0] == "failed" and "does not know the target language id (Indonesian)" in status["id"][1]
+    assert "tiny [id]: failed" in proc.stderr
+    assert run.system("tiny", "th").seconds["load"] > 0 and run.system("tiny", "ms").seconds["load"] == 0  # loaded once
