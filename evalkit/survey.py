@@ -126,7 +126,7 @@ class _Edge:
     prefilter: float
     alignment: Alignment
     verdict: PairingVerdict
-    numbers: float  # Jaccard similarity of the two documents' numbers
+    numbers: float  # Jaccard similarity of the two documents' numbers (the pre-filter's)
 
     @property
     def key(self) -> tuple:
@@ -135,10 +135,6 @@ class _Edge:
         # decimals tie and the numbers decide: dates, counts and amounts are copied exactly by a translator, and they
         # are what tells editions apart.  Then the whole fingerprint, then file order.
         return (-round(self.verdict.score, SCORE_DECIMALS), -self.numbers, -self.prefilter, self.pivot, self.cand)
-
-
-def _jaccard(a: frozenset, b: frozenset) -> float:
-    return len(a & b) / len(a | b) if a or b else 0.0
 
 
 def _read(paths: Sequence[Path], timer: dict[str, float]) -> tuple[list[_Doc], list[Unpaired]]:
@@ -290,15 +286,17 @@ def _pair_language(lang, pivot_lang, pivots, cands, per_pivot, timer) -> _Langua
             for c in new:
                 alignment, verdict = align_documents(pivots[p].doc, cands[c].doc, pivot_lang, lang)
                 result.edges[(p, c)] = _Edge(p, c, float(sl.scores[p, c]), alignment, verdict,
-                                             _jaccard(pivots[p].print_.numbers, cands[c].print_.numbers))
+                                             float(sl.numbers[p, c]))
         timer["align"] += time.perf_counter() - t
         assignment = _greedy(result.edges.values())
-        # a pivot looks further only when an accepted candidate of its went to another pivot and there is more to see
-        open_ = [
-            p for p in range(len(pivots))
-            if p not in assignment and looked[p] < len(cands)
-            and any(e.verdict.is_translation for (q, _), e in result.edges.items() if q == p)
-        ]
+        # a pivot looks further only when it lost an accepted candidate to another pivot (it has none, or a worse
+        # one): near-duplicates (editions of one story, the same page scraped twice) crowd its shortlist
+        best: dict[int, tuple] = {}
+        for (q, _), e in result.edges.items():
+            if e.verdict.is_translation and (q not in best or e.key < best[q]):
+                best[q] = e.key
+        open_ = [p for p in sorted(best) if looked[p] < len(cands)
+                 and (p not in assignment or assignment[p].key != best[p])]
         if not open_:
             break
     for p in range(len(pivots)):
