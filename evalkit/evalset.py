@@ -22,7 +22,6 @@ from pathlib import Path
 from evalkit.align import Alignment, PairingVerdict
 from evalkit.corpus import CleanDocument, Paragraph
 from evalkit.corpus.langid import LanguageGuess, detect_paragraphs
-from evalkit.languages import LANGUAGES
 from evalkit.results import AlignmentRecord, DocumentEntry, DocumentRecord, LanguageEntry, file_sha256
 
 
@@ -60,11 +59,6 @@ class EvaluationSet:
     @property
     def scored(self) -> list[LanguageSet]:
         return [language for language in self.languages if language.segments]
-
-
-def language_name(code: str | None) -> str:
-    language = LANGUAGES.get(code or "")
-    return f"{language.name} ({code})" if language else f"{code or 'undetermined'}"
 
 
 def document_record(doc: CleanDocument, lang: str, detected: LanguageGuess | None) -> DocumentRecord:

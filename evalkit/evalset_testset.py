@@ -7,7 +7,8 @@ scored and is listed with its row number in its document's `skipped`.
 from __future__ import annotations
 
 from evalkit.config import RunConfig
-from evalkit.evalset import EvaluationSet, LanguageSet, Segment, language_name, rows_document
+from evalkit.evalset import EvaluationSet, LanguageSet, Segment, rows_document
+from evalkit.languages import language_label
 from evalkit.results import DocumentEntry, DocumentRecord, LanguageEntry, file_sha256
 from evalkit.testsets import read_testset
 from evalkit.testsets.base import TestSet
@@ -35,7 +36,7 @@ def testset_evaluation_set(config: RunConfig) -> EvaluationSet:
     languages = []
     for lang in config.target_langs:
         if lang not in found.references:
-            reason = found.missing.get(lang) or f"{found.name} has no {language_name(lang)} reference"
+            reason = found.missing.get(lang) or f"{found.name} has no {language_label(lang)} reference"
             languages.append(LanguageSet(lang, LanguageEntry(lang, "missing", reason), []))
             continue
         references = found.references[lang]

@@ -126,3 +126,9 @@ def get_language(code: str) -> Language:
         raise ConfigError(
             f"unknown language code {code!r}; expected an ISO 639-1 code, one of: {', '.join(sorted(LANGUAGES))}"
         ) from None
+
+
+def language_label(code: str | None) -> str:
+    """"Thai (th)" for messages; the bare code for a language the table lacks, "undetermined" for none."""
+    language = LANGUAGES.get(code or "")
+    return f"{language.name} ({code})" if language else (code or "undetermined")

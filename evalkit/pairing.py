@@ -14,12 +14,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from evalkit.align import Alignment, PairingVerdict, align_paragraphs, assess_translation
+from evalkit.align import Alignment, PairingVerdict
 from evalkit.config import DocumentConfig, RunConfig
 from evalkit.corpus import CleanDocument, load_document
 from evalkit.corpus.langid import LanguageGuess, detect_document, supported
 from evalkit.errors import CorpusError
-from evalkit.languages import LANGUAGES
+from evalkit.languages import language_label
+from evalkit.survey import align_documents
 
 MIN_LANGUAGE_CONFIDENCE = 0.5  # below this lingua is undecided and the declaration stands
 
@@ -47,11 +48,6 @@ class PairedDocuments:
     survey: tuple[DocumentSurvey, ...]  # every other document of the corpus; empty unless asked for
 
 
-def _name(code: str | None) -> str:
-    language = LANGUAGES.get(code or "")
-    return f"{language.name} ({code})" if language else f"{code or 'undetermined'}"
-
-
 def check_language(doc: CleanDocument, declared: DocumentConfig, role: str) -> LanguageGuess:
     """Detect the document's language and refuse a config that declares another."""
     guess = detect_document(doc.texts)
@@ -63,26 +59,10 @@ def check_language(doc: CleanDocument, declared: DocumentConfig, role: str) -> L
         and guess.confidence >= MIN_LANGUAGE_CONFIDENCE
     ):
         raise CorpusError(
-            f"{doc.path}: the text is {_name(guess.lang)} (lingua confidence {guess.confidence:.2f}) but "
+            f"{doc.path}: the text is {language_label(guess.lang)} (lingua confidence {guess.confidence:.2f}) but "
             f"{role}.lang is {declared.lang!r}; fix {role}.lang or {role}.file (or set {role}.check_lang: false)"
         )
     return guess
-
-
-class AlignmentResourceError(CorpusError):
-    """Aligning two documents ran out of memory: one line naming both documents and their sizes."""
-
-
-def _align(pivot: CleanDocument, target: CleanDocument, src: str, tgt: str) -> tuple[Alignment, PairingVerdict]:
-    try:
-        alignment = align_paragraphs(pivot.texts, target.texts, src, tgt)
-        return alignment, assess_translation(pivot.texts, target.texts, alignment, src, tgt)
-    except MemoryError:
-        raise AlignmentResourceError(
-            f"{pivot.path} ({len(pivot.paragraphs):,} paragraphs) and {target.path} "
-            f"({len(target.paragraphs):,} paragraphs): not enough memory to align them; "
-            f"split the documents into smaller files or free memory"
-        ) from None
 
 
 def survey_corpus(corpus: Path, pivot: CleanDocument, pivot_lang: str) -> list[DocumentSurvey]:
@@ -95,7 +75,7 @@ def survey_corpus(corpus: Path, pivot: CleanDocument, pivot_lang: str) -> list[D
             found.append(DocumentSurvey(path, None, 0.0, False, 0.0, f"unreadable: {exc}"))
             continue
         guess = detect_document(doc.texts)
-        _, verdict = _align(pivot, doc, pivot_lang, guess.lang or "und")
+        _, verdict = align_documents(pivot, doc, pivot_lang, guess.lang or "und")
         reason = verdict.reason
         if guess.lang == pivot_lang:
             reason = f"same language as the pivot; {reason}"
@@ -127,16 +107,16 @@ def pair_documents(config: RunConfig, survey: bool = False, target: DocumentConf
                       and (s.detected_lang == tgt if supported(tgt) else s.detected_lang != src)]
         if not candidates:
             listing = "; ".join(
-                f"{s.path.name}: {_name(s.detected_lang)}, {'translation' if s.is_translation else 'not a translation'}"
+                f"{s.path.name}: {language_label(s.detected_lang)}, {'translation' if s.is_translation else 'not a translation'}"
                 for s in surveyed
             ) or "no other .txt files"
             raise CorpusError(
-                f"{config.corpus}: no {_name(tgt)} document translates {pivot.path.name} ({listing}); "
+                f"{config.corpus}: no {language_label(tgt)} document translates {pivot.path.name} ({listing}); "
                 f"set target.file to choose one"
             )
         target_doc = load_document(max(candidates, key=lambda s: s.score).path)
     target_lang = check_language(target_doc, target_config, "target")
-    alignment, verdict = _align(pivot, target_doc, src, tgt)
+    alignment, verdict = align_documents(pivot, target_doc, src, tgt)
     return PairedDocuments(pivot, target_doc, alignment, verdict, pivot_lang, target_lang, tuple(surveyed))
 
 
@@ -160,6 +140,6 @@ def pair_named(config: RunConfig, named: Sequence[DocumentConfig]) -> tuple[Clea
         role = "target" if config.target is not None else f"targets[{config.targets.index(target_config)}]"
         target = load_document(target_config.file)
         guess = check_language(target, target_config, role)
-        alignment, verdict = _align(pivot, target, config.pivot.lang, target_config.lang)
+        alignment, verdict = align_documents(pivot, target, config.pivot.lang, target_config.lang)
         pairs.append(NamedPair(target_config.lang, target, guess, alignment, verdict))
     return pivot, pivot_lang, pairs

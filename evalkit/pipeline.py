@@ -21,7 +21,8 @@ from evalkit import __version__
 from evalkit.backends.store import TranslationCache
 from evalkit.config import RunConfig, SystemConfig
 from evalkit.errors import NotATranslationError, RunInterrupted, TerminationRequested
-from evalkit.evalset import EvaluationSet, LanguageSet, language_name
+from evalkit.evalset import EvaluationSet, LanguageSet
+from evalkit.languages import language_label
 from evalkit.evalset_corpus import corpus_evaluation_set
 from evalkit.evalset_testset import testset_evaluation_set
 from evalkit.executors import EXECUTORS
@@ -70,7 +71,7 @@ def build_evaluation_set(config: RunConfig) -> EvaluationSet:
     found = testset_evaluation_set(config) if config.testset is not None else corpus_evaluation_set(config)
     found.seconds = time.perf_counter() - clock
     if not found.scored:
-        reasons = "; ".join(f"{language_name(s.lang)}: {s.entry.reason or 'nothing aligned'}" for s in found.languages)
+        reasons = "; ".join(f"{language_label(s.lang)}: {s.entry.reason or 'nothing aligned'}" for s in found.languages)
         raise NotATranslationError(f"nothing was scored: {reasons}")
     return found
 
