@@ -26,16 +26,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from evalkit.align import Alignment, PairingVerdict, align_paragraphs, assess_translation
+from evalkit.align import Alignment, PairingVerdict
 from evalkit.corpus import CleanDocument, load_document
 from evalkit.corpus.langid import LanguageGuess, detect_document, supported
 from evalkit.errors import CorpusError
-from evalkit.languages import LANGUAGES
-from evalkit.survey_fingerprint import Fingerprint, Shortlist, fingerprint, shared_counts, shortlist
+from evalkit.survey_fingerprint import fingerprint
+from evalkit.survey_langs import confusable_groups, language_evidence
+from evalkit.survey_reasons import missing_reason, unpaired_reason
+from evalkit.survey_slots import AlignmentResourceError, Doc, align_documents, language_name, pair_slots
+
+__all__ = ["AlignmentResourceError", "CorpusPairing", "DocumentMatch", "MissingTranslation", "Unpaired",
+           "align_documents", "language_name", "language_sample", "pair_corpus"]
 
 LANGID_SAMPLE_CHARS = 2000  # language identification reads the longest paragraphs up to this many characters
-MAX_ROUNDS = 4  # a pivot that keeps losing its candidates to better-scoring pivots looks this many times further
-SCORE_DECIMALS = 2  # verdict scores equal to this many decimals tie (see _Edge.key)
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ class DocumentMatch:
     target_lang: LanguageGuess  # lingua's answer for the target
     alignment: Alignment
     verdict: PairingVerdict
+    note: str = ""  # why this language when lingua's label says another (close languages: evalkit.survey_langs)
 
 
 @dataclass(frozen=True)
@@ -78,15 +82,6 @@ class CorpusPairing:
     seconds: dict[str, float]  # read, language id, prefilter, align
 
 
-class AlignmentResourceError(CorpusError):
-    """Aligning two documents ran out of memory: one line naming both documents and their sizes."""
-
-
-def language_name(code: str | None) -> str:
-    language = LANGUAGES.get(code or "")
-    return f"{language.name} ({code})" if language else (code or "undetermined language")
-
-
 def language_sample(paragraphs: Sequence[str], limit: int = LANGID_SAMPLE_CHARS) -> list[str]:
     """The longest paragraphs up to ``limit`` characters, in document order: the article body, not its menus."""
     ranked = sorted(range(len(paragraphs)), key=lambda i: (-len(paragraphs[i]), i))
@@ -99,45 +94,7 @@ def language_sample(paragraphs: Sequence[str], limit: int = LANGID_SAMPLE_CHARS)
     return [paragraphs[i] for i in sorted(chosen)]
 
 
-def align_documents(pivot: CleanDocument, target: CleanDocument, src: str, tgt: str) -> tuple[Alignment, PairingVerdict]:
-    try:
-        alignment = align_paragraphs(pivot.texts, target.texts, src, tgt)
-        return alignment, assess_translation(pivot.texts, target.texts, alignment, src, tgt)
-    except MemoryError:
-        raise AlignmentResourceError(
-            f"{pivot.path} ({len(pivot.paragraphs):,} paragraphs) and {target.path} "
-            f"({len(target.paragraphs):,} paragraphs): not enough memory to align them; "
-            f"split the documents into smaller files or free memory"
-        ) from None
-
-
-@dataclass
-class _Doc:
-    path: Path
-    doc: CleanDocument | None
-    guess: LanguageGuess
-    print_: Fingerprint | None = None
-
-
-@dataclass
-class _Edge:
-    pivot: int  # index into pivots
-    cand: int  # index into the language's candidates
-    prefilter: float
-    alignment: Alignment
-    verdict: PairingVerdict
-    numbers: float  # Jaccard similarity of the two documents' numbers (the pre-filter's)
-
-    @property
-    def key(self) -> tuple:
-        # P(parallel) saturates near 1 for any translation, and also for the translation of another edition of the
-        # same story (republished with another dateline, a paragraph more or less), so verdicts equal to two
-        # decimals tie and the numbers decide: dates, counts and amounts are copied exactly by a translator, and they
-        # are what tells editions apart.  Then the whole fingerprint, then file order.
-        return (-round(self.verdict.score, SCORE_DECIMALS), -self.numbers, -self.prefilter, self.pivot, self.cand)
-
-
-def _read(paths: Sequence[Path], timer: dict[str, float]) -> tuple[list[_Doc], list[Unpaired]]:
+def _read(paths: Sequence[Path], timer: dict[str, float]) -> tuple[list[Doc], list[Unpaired]]:
     docs, unreadable = [], []
     for path in paths:
         t = time.perf_counter()
@@ -151,7 +108,7 @@ def _read(paths: Sequence[Path], timer: dict[str, float]) -> tuple[list[_Doc], l
         t = time.perf_counter()
         guess = detect_document(language_sample(doc.texts))
         timer["language id"] += time.perf_counter() - t
-        docs.append(_Doc(path, doc, guess))
+        docs.append(Doc(path, doc, guess))
     return docs, unreadable
 
 
@@ -189,14 +146,14 @@ def pair_corpus(
             doc = load_document(path)  # a pivot the config names must be readable: its CorpusError stands
             timer["read"] += time.perf_counter() - t
             t = time.perf_counter()
-            pivots.append(_Doc(path, doc, detect_document(language_sample(doc.texts))))
+            pivots.append(Doc(path, doc, detect_document(language_sample(doc.texts))))
             timer["language id"] += time.perf_counter() - t
     else:
         pivots = [d for d in docs if d.guess.lang == pivot_lang]
     pivot_ids = {id(d) for d in pivots}
 
     # every other document: a candidate in a target language, or unpaired with the reason
-    by_lang: dict[str, list[_Doc]] = {lang: [] for lang in targets}
+    by_lang: dict[str, list[Doc]] = {lang: [] for lang in targets}
     unsupported = [lang for lang in targets if not supported(lang)]
     for d in docs:
         if id(d) in pivot_ids:
@@ -222,20 +179,30 @@ def pair_corpus(
     matched: dict[tuple[int, str], DocumentMatch] = {}
     missing: dict[tuple[int, str], MissingTranslation] = {}
     taken: set[int] = set()  # id() of documents already paired (a document serves one pivot in one language)
-    leftover: dict[int, tuple[_Doc, str]] = {}
-    for lang in targets:
-        cands = [c for c in by_lang[lang] if id(c) not in taken]
-        result = _pair_language(lang, pivot_lang, pivots, cands, candidates_per_pivot, timer)
-        for p, (edge, why) in result.items():
-            if edge is not None:
-                c = cands[edge.cand]
-                taken.add(id(c))
-                matched[(p, lang)] = DocumentMatch(lang, pivots[p].doc, c.doc, c.guess, edge.alignment, edge.verdict)
-            else:
-                missing[(p, lang)] = MissingTranslation(pivots[p].path, lang, why)
-        for c in cands:
+    leftover: dict[int, tuple[Doc, str]] = {}
+    for group in confusable_groups(targets):
+        # a group of close languages pools its candidates: lingua's label decides the pool, not the slot
+        pool = {id(c): c for lang in group for c in by_lang[lang] if id(c) not in taken}
+        cands = sorted(pool.values(), key=lambda c: (c.path.name, str(c.path)))
+        if len(group) > 1:
+            t = time.perf_counter()
+            for c in cands:
+                if c.evidence is None:
+                    c.evidence = language_evidence(c.doc.texts, language_sample(c.doc.texts), group)
+            timer["language id"] += time.perf_counter() - t
+        result = pair_slots(group, pivot_lang, pivots, cands, candidates_per_pivot, timer)
+        for (p, lang), (edge, note) in result.kept.items():
+            c = cands[edge.cand]
+            taken.add(id(c))
+            matched[(p, lang)] = DocumentMatch(lang, pivots[p].doc, c.doc, c.guess, edge.alignment, edge.verdict, note)
+        for p in range(len(pivots)):
+            for lang in group:
+                if (p, lang) not in result.kept:
+                    why = missing_reason(p, lang, pivots, cands, result)
+                    missing[(p, lang)] = MissingTranslation(pivots[p].path, lang, why)
+        for k, c in enumerate(cands):
             if id(c) not in taken:
-                leftover[id(c)] = (c, _unpaired_reason(c, lang, result, pivots, cands))
+                leftover[id(c)] = (c, unpaired_reason(k, pivots, cands, result))
     for key, (c, why) in leftover.items():
         if key not in taken:
             unpaired.append(Unpaired(c.path, c.guess.lang, why))
@@ -249,114 +216,3 @@ def pair_corpus(
         unpaired=tuple(sorted(unpaired, key=lambda u: u.path.name)),
         seconds=timer,
     )
-
-
-class _LanguageResult(dict):
-    """pivot index -> (winning edge or None, reason when None); plus every edge computed, for the reasons."""
-
-    def __init__(self, lang: str) -> None:
-        super().__init__()
-        self.lang = lang
-        self.edges: dict[tuple[int, int], _Edge] = {}
-        self.shortlist: Shortlist | None = None
-
-
-def _pair_language(lang, pivot_lang, pivots, cands, per_pivot, timer) -> _LanguageResult:
-    result = _LanguageResult(lang)
-    if not pivots:
-        return result
-    if not cands:
-        for p, d in enumerate(pivots):
-            result[p] = (None, f"no {language_name(lang)} translation of {d.path.name} found: "
-                               f"no {language_name(lang)} document in the folder")
-        return result
-    t = time.perf_counter()
-    sl = shortlist([d.print_ for d in pivots], [c.print_ for c in cands])
-    timer["prefilter"] += time.perf_counter() - t
-    result.shortlist = sl
-    looked = [0] * len(pivots)  # how far down its ranking each pivot has looked
-    open_ = list(range(len(pivots)))
-    assignment: dict[int, _Edge] = {}
-    for _ in range(MAX_ROUNDS):
-        t = time.perf_counter()
-        for p in open_:
-            ranked = sl.order[p]
-            new = [int(c) for c in ranked[looked[p]: looked[p] + per_pivot]]
-            looked[p] += len(new)
-            for c in new:
-                alignment, verdict = align_documents(pivots[p].doc, cands[c].doc, pivot_lang, lang)
-                result.edges[(p, c)] = _Edge(p, c, float(sl.scores[p, c]), alignment, verdict,
-                                             float(sl.numbers[p, c]))
-        timer["align"] += time.perf_counter() - t
-        assignment = _greedy(result.edges.values())
-        # a pivot looks further only when it lost an accepted candidate to another pivot (it has none, or a worse
-        # one): near-duplicates (editions of one story, the same page scraped twice) crowd its shortlist
-        best: dict[int, tuple] = {}
-        for (q, _), e in result.edges.items():
-            if e.verdict.is_translation and (q not in best or e.key < best[q]):
-                best[q] = e.key
-        open_ = [p for p in sorted(best) if looked[p] < len(cands)
-                 and (p not in assignment or assignment[p].key != best[p])]
-        if not open_:
-            break
-    for p in range(len(pivots)):
-        if p in assignment:
-            result[p] = (assignment[p], "")
-        else:
-            result[p] = (None, _missing_reason(p, lang, pivots, cands, result, assignment))
-    return result
-
-
-def _greedy(edges) -> dict[int, _Edge]:
-    """Accepted edges, best verdict first; each pivot and each candidate used once."""
-    assignment: dict[int, _Edge] = {}
-    used: set[int] = set()
-    for e in sorted((e for e in edges if e.verdict.is_translation), key=lambda e: e.key):
-        if e.pivot in assignment or e.cand in used:
-            continue
-        assignment[e.pivot] = e
-        used.add(e.cand)
-    return assignment
-
-
-def _evidence(edge: _Edge, pivot: _Doc, cand: _Doc) -> str:
-    return f"pairing score {edge.verdict.score:.2f}, {shared_counts(pivot.print_, cand.print_)}"
-
-
-def _missing_reason(p, lang, pivots, cands, result: _LanguageResult, assignment) -> str:
-    head = f"no {language_name(lang)} translation of {pivots[p].path.name} found"
-    mine = sorted((e for (q, _), e in result.edges.items() if q == p), key=lambda e: e.key)
-    if not mine:
-        return f"{head}: no candidate"
-    owner = {e.cand: e.pivot for e in assignment.values()}
-    accepted = [e for e in mine if e.verdict.is_translation]
-    if accepted:
-        e = accepted[0]
-        return (f"{head}: {cands[e.cand].path.name} translates it ({_evidence(e, pivots[p], cands[e.cand])}) but "
-                f"pairs better with {pivots[owner[e.cand]].path.name}")
-    e = mine[0]
-    elsewhere = f", and translates {pivots[owner[e.cand]].path.name}" if e.cand in owner else ""
-    return (f"{head}; {cands[e.cand].path.name} is another article "
-            f"({_evidence(e, pivots[p], cands[e.cand])}{elsewhere})")
-
-
-def _unpaired_reason(c: _Doc, lang: str, result: _LanguageResult, pivots, cands) -> str:
-    if not pivots:
-        return f"{language_name(lang)}: no pivot in the folder to translate"
-    k = next(i for i, x in enumerate(cands) if x is c)
-    mine = sorted((e for (_, j), e in result.edges.items() if j == k), key=lambda e: e.key)
-    accepted = [e for e in mine if e.verdict.is_translation]
-    if accepted:
-        e = accepted[0]
-        winner, _ = result.get(e.pivot, (None, ""))
-        other = cands[winner.cand].path.name if winner is not None else "none"
-        return (f"a better-scoring document translates the same pivot ({other} for {pivots[e.pivot].path.name}; "
-                f"this one: score {e.verdict.score:.2f})")
-    if mine:
-        e = mine[0]
-        return (f"not a translation of any pivot (closest: {pivots[e.pivot].path.name}, "
-                f"{_evidence(e, pivots[e.pivot], c)})")
-    sl = result.shortlist
-    best = int(sl.scores[:, k].argmax())
-    return (f"not a translation of any pivot: no pivot's pre-filter ranked it among its closest "
-            f"(closest: {pivots[best].path.name}, {shared_counts(pivots[best].print_, c.print_)})")
