@@ -124,10 +124,22 @@ def build_corpus(folder: Path, n_pivots: int, seed: int = 11) -> dict[str, tuple
     return truth
 
 
-def measure(n_pivots: int, per_pivot: int) -> dict:
+def measure(n_pivots: int, per_pivot: int, full_depth: bool = False) -> dict:
+    from evalkit import survey_slots
     from evalkit.corpus import load_document
     from evalkit.corpus.langid import detect_document
     from evalkit.survey import language_sample, pair_corpus
+
+    if full_depth:  # every pivot aligns candidates_per_pivot candidates per slot (no adaptive depth)
+        survey_slots.CONFIDENT = float("inf")
+    aligned = [0]
+    align = survey_slots.align_documents
+
+    def counted(*args):
+        aligned[0] += 1
+        return align(*args)
+
+    survey_slots.align_documents = counted
 
     with tempfile.TemporaryDirectory(prefix="pairing-scale-") as tmp:
         folder = Path(tmp)
@@ -142,9 +154,13 @@ def measure(n_pivots: int, per_pivot: int) -> dict:
                        and detect_document(language_sample(load_document(folder / name).texts)).lang != lang}
     right = wrong = wrong_same = wrong_lang = 0
     found = set()
+    explained = []
     for m in result.matches:
         p, c = truth[m.pivot.path.name], truth[m.target.path.name]
         ok = c[2] == m.lang and (p[0], p[1]) == (c[0], c[1])
+        if not ok:
+            explained.append(f"{m.pivot.path.name} {p} {m.lang} -> {m.target.path.name} {c} "
+                             f"score {m.verdict.score:.3f} lingua {m.target_lang.lang} {m.note}")
         right += ok
         wrong += not ok
         wrong_lang += (not ok) and c[2] != m.lang  # lingua's label, not the pairing
@@ -154,12 +170,15 @@ def measure(n_pivots: int, per_pivot: int) -> dict:
     expected = {(p, lang) for p in pivots for lang in TARGETS}
     translation_of = {(a, e, lang): name for name, (a, e, lang) in truth.items()}
     missed = expected - found
+    reasons = {(g.pivot.name, g.lang): g.reason for g in result.missing}
     missed_langid = {(p, lang) for p, lang in missed if translation_of[(*truth[p][:2], lang)] in lost_langid}
     return {
         "pivots": len(pivots), "candidates": len(truth) - len(pivots), "pivots_found": len(result.pivots),
         "seconds": seconds, "stages": result.seconds, "peak_mb": peak / 1024, "rss_before_mb": rss_before / 1024,
         "right": right, "wrong": wrong, "wrong_same_article": wrong_same, "wrong_lang": wrong_lang, "expected": len(expected),
         "missed": len(missed), "missed_langid": len(missed_langid), "unpaired": len(result.unpaired),
+        "alignments": aligned[0], "wrong_pairs": explained,
+        "missed_pairs": [f"{p} {truth[p]} {lang}: {reasons.get((p, lang), '')}" for p, lang in sorted(missed)],
     }
 
 
@@ -168,20 +187,23 @@ def main() -> None:
     ap.add_argument("--small", action="store_true", help="30×90 and 60×180 only")
     ap.add_argument("--sizes", help="comma-separated pivot counts (candidates = 3 × pivots)")
     ap.add_argument("--per-pivot", type=int, default=3, help="candidates_per_pivot")
+    ap.add_argument("--full-depth", action="store_true", help="no adaptive depth: align every shortlisted candidate")
+    ap.add_argument("--explain", action="store_true", help="list the wrong and missed pairs")
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: measure one size, print JSON
     args = ap.parse_args()
     if args.one:
-        print(json.dumps(measure(args.one, args.per_pivot)))
+        print(json.dumps(measure(args.one, args.per_pivot, args.full_depth)))
         return
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else ([30, 60] if args.small else [60, 150, 500])
-    print(f"pair_corpus: N Vietnamese pivots × 3N th/ms/id candidates, candidates_per_pivot={args.per_pivot}")
+    print(f"pair_corpus: N Vietnamese pivots × 3N th/ms/id candidates, candidates_per_pivot={args.per_pivot}"
+          + (", full depth" if args.full_depth else ", adaptive depth"))
     header = (f"{'pivots×cands':>13} {'seconds':>8} {'s/doc':>7} {'peak MB':>8}  {'right':>6} {'wrong':>6} "
-              f"{'(lang id)':>9} {'(edition)':>9} {'missed':>7} {'(lang id)':>9} {'found':>7}  stages (s)")
+              f"{'(lang id)':>9} {'(edition)':>9} {'missed':>7} {'(lang id)':>9} {'found':>7} {'aligned':>7}  stages (s)")
     print(header)
     rows = []
     for n in sizes:
-        out = subprocess.run([sys.executable, __file__, "--one", str(n), "--per-pivot", str(args.per_pivot)],
-                             capture_output=True, text=True, check=False)
+        out = subprocess.run([sys.executable, __file__, "--one", str(n), "--per-pivot", str(args.per_pivot)]
+                             + (["--full-depth"] if args.full_depth else []), capture_output=True, text=True, check=False)
         if out.returncode != 0:
             raise SystemExit(f"size {n} failed:\n{out.stderr[-3000:]}")
         r = json.loads(out.stdout.strip().splitlines()[-1])
@@ -190,8 +212,13 @@ def main() -> None:
         stages = ", ".join(f"{k} {v:.1f}" for k, v in r["stages"].items())
         print(f"{r['pivots']:>6}×{r['candidates']:<6} {r['seconds']:>8.1f} {r['seconds'] / docs:>7.4f} "
               f"{r['peak_mb']:>8.0f}  {r['right']:>6} {r['wrong']:>6} {r['wrong_lang']:>9} {r['wrong_same_article']:>9} "
-              f"{r['missed']:>7} {r['missed_langid']:>9} {100 * r['right'] / r['expected']:>6.1f}%  {stages}",
-              flush=True)
+              f"{r['missed']:>7} {r['missed_langid']:>9} {100 * r['right'] / r['expected']:>6.1f}% "
+              f"{r['alignments']:>7}  {stages}", flush=True)
+        if args.explain:
+            for line in r["wrong_pairs"]:
+                print(f"    wrong: {line}")
+            for line in r["missed_pairs"]:
+                print(f"    missed: {line}")
     if len(rows) > 1:
         a, b = rows[0], rows[-1]
         docs_ratio = (b["pivots"] + b["candidates"]) / (a["pivots"] + a["candidates"])

@@ -36,6 +36,12 @@ def missing_reason(p: int, lang: str, pivots: list[Doc], cands: list[Doc], resul
         if e.cand in owner:
             return (f"{head}: {cands[e.cand].path.name} translates it ({evidence(e, pivots[p], cands[e.cand])}) but "
                     f"pairs better with {pivots[owner[e.cand]].path.name}{tail}")
+        if own:  # it translates this pivot, but the pivot's slots of this group are taken by better documents
+            c = cands[e.cand]
+            clear = c.evidence.clearly() if c.evidence is not None else None
+            why = (f"it reads as {language_name(clear)} too ({c.evidence.describe()})" if clear
+                   else "a better-scoring document took the slot")
+            return f"{head}: {c.path.name} translates it ({evidence(e, pivots[p], c)}) but {why}{tail}"
     e = mine[0]
     elsewhere = f", and translates {pivots[owner[e.cand]].path.name}" if e.cand in owner else ""
     return (f"{head}; {cands[e.cand].path.name} is another article "

@@ -166,3 +166,96 @@ def test_pairing_is_deterministic(scrambled):
     folder, _, pairing = scrambled
     again = pair_corpus(folder, "vi", ["th", "ms", "id"])
     assert _names(again) == _names(pairing)
+
+
+# --- close languages: Malay and Indonesian -------------------------------------------------------------------------
+# lingua labels the Indonesian text of cnn.304400 Malay and the Malay texts of euronews-en.153797 and newsweek.51340
+# Indonesian (whole text, sometimes at confidence 1.0); two correctly labelled articles alongside.
+FOOLING = ["cnn.304400", "euronews-en.153797", "newsweek.51340"]
+
+
+def _close_corpus(folder: Path, articles, langs=("vi", "ms", "id"), skip=()) -> dict:
+    rng = random.Random(5)
+    truth = {}
+    for art in articles:
+        for lang in langs:
+            if (art, lang) in skip:
+                continue
+            name = f"{rng.getrandbits(48):012x}.txt"
+            shutil.copy(NTREX / art / f"{lang}.txt", folder / name)
+            truth[(art, lang)] = name
+    return truth
+
+
+def test_confusable_groups_pool_close_targets_only():
+    from evalkit.survey_langs import confusable_groups
+
+    assert confusable_groups(["th", "ms", "id"]) == [("th",), ("ms", "id")]
+    assert confusable_groups(["id", "th"]) == [("id",), ("th",)]
+    assert confusable_groups(["hr", "ms", "sr"]) == [("hr", "sr"), ("ms",)]
+
+
+def test_markers_tell_malay_from_indonesian_where_lingua_fails():
+    from evalkit.corpus import load_document
+    from evalkit.corpus.langid import detect_document
+    from evalkit.survey_langs import decide_languages, language_evidence
+
+    if not NTREX.is_dir():
+        pytest.skip(f"{NTREX} not found")
+    for art in FOOLING:
+        docs = {lang: load_document(NTREX / art / f"{lang}.txt").texts for lang in ("ms", "id")}
+        assert {lang: detect_document(language_sample(t)).lang for lang, t in docs.items()} != {"ms": "ms", "id": "id"}
+        ev = {lang: language_evidence(t, language_sample(t), ("ms", "id")) for lang, t in docs.items()}
+        assert decide_languages([ev["id"], ev["ms"]]).langs == ("id", "ms"), art
+        assert decide_languages([ev["ms"], ev["id"]]).by == "distinctive words"
+
+
+@pytest.fixture(scope="module")
+def close(tmp_path_factory):
+    if not NTREX.is_dir():
+        pytest.skip(f"{NTREX} not found")
+    folder = tmp_path_factory.mktemp("close")
+    articles = [*FOOLING, "bbc.381646", "reuters.218921"]
+    # reuters.218921 has only its Indonesian translation; euronews-en.153797 only its (lingua: Indonesian) Malay one
+    skip = {("reuters.218921", "ms"), ("euronews-en.153797", "id")}
+    truth = _close_corpus(folder, articles, skip=skip)
+    return folder, truth, skip, pair_corpus(folder, "vi", ["ms", "id"])
+
+
+def test_close_languages_pair_by_comparing_the_two_translations(close):
+    folder, truth, skip, pairing = close
+    matches, missing, unpaired = _names(pairing)
+    arts = sorted({a for a, _ in truth})
+    expected = {(truth[(a, "vi")], lang): truth[(a, lang)] for a in arts for lang in ("ms", "id")
+                if (a, lang) not in skip}
+    assert matches == expected and not unpaired
+    assert set(missing) == {(truth[(a, "vi")], lang) for a, lang in skip}
+    notes = {(m.pivot.path.name, m.lang): m.note for m in pairing.matches}
+    note = notes[(truth[("newsweek.51340", "vi")], "ms")]
+    assert note.startswith("Malay (ms) by distinctive words (lingua alone: Indonesian (id)): distinctive words ms ")
+    assert truth[("newsweek.51340", "id")] in note and "\n" not in note
+    # alone in its pivot's slots, a document takes the language its distinctive words clearly name
+    alone = notes[(truth[("euronews-en.153797", "vi")], "ms")]
+    assert alone.startswith("Malay (ms), not lingua's Indonesian (id): distinctive words ms ")
+    reason = missing[(truth[("euronews-en.153797", "vi")], "id")]
+    assert f"{truth[('euronews-en.153797', 'ms')]} is its Malay (ms) translation" in reason
+    _accounted(pairing, folder)
+
+
+def test_two_copies_of_one_language_never_fill_both_close_slots(tmp_path):
+    if not NTREX.is_dir():
+        pytest.skip(f"{NTREX} not found")
+    art = "bbc.381646"
+    shutil.copy(NTREX / art / "vi.txt", tmp_path / "p.txt")
+    shutil.copy(NTREX / art / "id.txt", tmp_path / "a.txt")
+    lines = (NTREX / art / "id.txt").read_text(encoding="utf-8").splitlines()
+    (tmp_path / "b.txt").write_text("\n".join(lines[:-1]) + "\nBagikan artikel ini\n", encoding="utf-8")
+    pairing = pair_corpus(tmp_path, "vi", ["ms", "id"])
+    matches, missing, unpaired = _names(pairing)
+    assert list(matches) == [("p.txt", "id")] and list(missing) == [("p.txt", "ms")]
+    (loser,) = unpaired
+    assert {matches[("p.txt", "id")], loser} == {"a.txt", "b.txt"}
+    assert unpaired[loser].startswith(f"a better-scoring document translates the same pivot "
+                                      f"({matches[('p.txt', 'id')]} for p.txt")
+    assert missing[("p.txt", "ms")].startswith(f"no Malay (ms) translation of p.txt found: {loser} translates it (")
+    assert "but it reads as Indonesian (id) too (distinctive words ms 0/id " in missing[("p.txt", "ms")]
