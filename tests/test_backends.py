@@ -146,3 +146,132 @@ def test_a_failed_onednn_probe_is_recorded_and_files_outputs_under_the_default_k
     asked.translate(PARAGRAPHS[:1], "vi", "th")
     assert asked.info["cpu_kernels"] == "default"
     assert asked.info["cpu_kernels_probe"] == "oneDNN linear unavailable: no oneDNN here"
+
+
+# -- fused greedy decoding: the same outputs as generate and as the naive loop -----------------------------
+
+ALL_PARAGRAPHS = load_document(CORPUS / PIVOT).texts
+
+
+def naive_generate(folder, texts, target: str, max_new_tokens: int) -> list[str]:
+    """What a first script does: transformers' own generate, one paragraph at a time, stock kernels."""
+    from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+
+    from evalkit.backends.langcodes import resolve_codes
+
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    model = AutoModelForSeq2SeqLM.from_pretrained(folder).eval()
+    codes = resolve_codes(tokenizer, str(folder), "vi", target)
+    if codes.tokenizer_src_lang:
+        tokenizer.src_lang = codes.tokenizer_src_lang
+    forced = {"forced_bos_token_id": tokenizer.convert_tokens_to_ids(codes.forced_bos_token)} if codes.forced_bos_token else {}
+    outputs = []
+    for text in texts:
+        encoded = tokenizer(codes.source_prefix + text, return_tensors="pt")
+        generated = model.generate(**encoded, max_new_tokens=max_new_tokens, max_length=None, num_beams=1,
+                                   do_sample=False, **forced)
+        outputs.append(tokenizer.decode(generated[0], skip_special_tokens=True).strip())
+    return outputs
+
+
+@pytest.fixture(scope="module")
+def marian_with_processors(tiny_marian, tmp_path_factory):
+    """The tiny Marian with what real opus-mt checkpoints carry, and early stops.
+
+    A non-zero final_logits_bias (added after the projection), a single-token
+    bad word, a suppressed token, a minimum length, and a second EOS id that the
+    random model picks often, so rows finish at different steps and the fused
+    loop drops finished rows from its batch.
+    """
+    import shutil
+
+    import torch
+    from transformers import AutoModelForSeq2SeqLM
+
+    folder = tmp_path_factory.mktemp("marian-processors") / "model"
+    shutil.copytree(tiny_marian, folder)
+    model = AutoModelForSeq2SeqLM.from_pretrained(folder).eval()
+    generator = torch.Generator().manual_seed(1)
+    model.final_logits_bias.copy_(torch.randn(model.final_logits_bias.shape, generator=generator))
+    plain = Seq2SeqTranslator("plain", tiny_marian, Seq2SeqOptions(max_new_tokens=24, greedy="generate"))
+    tokens = [t for text in plain.translate(ALL_PARAGRAPHS, "vi", "th").texts for t in plain._tokenizer(text)["input_ids"]]
+    common = max(set(tokens) - {model.config.eos_token_id}, key=tokens.count)
+    config = model.generation_config
+    config.eos_token_id = [model.config.eos_token_id, common]
+    config.min_new_tokens = 2
+    config.bad_words_ids = [[model.config.pad_token_id], [5]]
+    config.suppress_tokens = [7, 11]
+    model.save_pretrained(folder)
+    return folder
+
+
+def test_fused_greedy_equals_generate_and_the_naive_loop(tiny_marian, tiny_nllb, marian_with_processors):
+    for folder, target in ((tiny_marian, "th"), (tiny_nllb, "th"), (tiny_nllb, "ms"), (marian_with_processors, "th")):
+        fused = Seq2SeqTranslator("fused", folder, Seq2SeqOptions(batch_size=5, max_new_tokens=20))
+        generate = Seq2SeqTranslator("generate", folder, Seq2SeqOptions(batch_size=5, max_new_tokens=20, greedy="generate"))
+        expected = generate.translate(ALL_PARAGRAPHS, "vi", target).texts
+        assert len(set(expected)) > 1
+        assert fused.translate(ALL_PARAGRAPHS, "vi", target).texts == expected, (folder.name, target)
+        assert fused.info["decoding"] == "fused greedy"
+        assert generate.info["decoding"] == "generate (greedy: generate)"
+        assert fused.identity() == generate.identity()  # the same outputs: the same cache entries
+    lengths = [len(t.split()) for t in expected]
+    assert min(lengths) < max(lengths)  # the processors' model stops early on some rows, so rows were dropped
+    assert naive_generate(marian_with_processors, ALL_PARAGRAPHS, "th", 20) == expected
+    nllb = Seq2SeqTranslator("fused", tiny_nllb, Seq2SeqOptions(batch_size=5, max_new_tokens=20))
+    assert naive_generate(tiny_nllb, PARAGRAPHS, "ms", 20) == nllb.translate(PARAGRAPHS, "vi", "ms").texts
+
+
+def test_fused_argmax_matches_the_full_logits_ties_and_suppression_included(tiny_marian):
+    import torch
+
+    from evalkit.backends.greedy import FusedProjection
+
+    translator = Seq2SeqTranslator("t", tiny_marian, Seq2SeqOptions())
+    translator.load()
+    model = translator._model
+    with torch.inference_mode():
+        model.final_logits_bias.copy_(torch.randn(model.final_logits_bias.shape, generator=torch.Generator().manual_seed(2)))
+        hidden = torch.randn(9, model.config.d_model, generator=torch.Generator().manual_seed(3))
+        projection = FusedProjection(torch, model, torch.nn.functional.linear, chunk=37)  # many chunks, a ragged last one
+        logits = model.lm_head(hidden) + model.final_logits_bias
+        assert torch.equal(projection.logits(hidden), logits)
+        assert torch.equal(projection.argmax(hidden, ()), logits.argmax(dim=1))
+        best = logits.argmax(dim=1).tolist()
+        suppressed = logits.clone()
+        suppressed[:, best] = float("-inf")
+        assert torch.equal(projection.argmax(hidden, best), suppressed.argmax(dim=1))
+        tied = torch.zeros(2, model.config.d_model)  # every logit equals its bias: make two chunks tie
+        model.final_logits_bias.fill_(0.0)
+        model.final_logits_bias[0, [40, 80]] = 1.0
+        assert projection.argmax(tied, ()).tolist() == [40, 40]  # the first of equal maxima, as torch.argmax
+
+
+def test_greedy_falls_back_to_generate_for_what_it_does_not_reproduce(tiny_marian, tmp_path):
+    import shutil
+
+    from transformers import GenerationConfig
+
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_marian, folder)
+    config = GenerationConfig.from_pretrained(folder)
+    config.repetition_penalty = 1.3
+    config.save_pretrained(folder)
+    translator = Seq2SeqTranslator("t", folder, Seq2SeqOptions(max_new_tokens=10))
+    out = translator.translate(PARAGRAPHS, "vi", "th").texts
+    assert translator.info["decoding"] == "generate (generation config sets repetition_penalty)"
+    plain = Seq2SeqTranslator("t", folder, Seq2SeqOptions(max_new_tokens=10, greedy="generate"))
+    assert plain.translate(PARAGRAPHS, "vi", "th").texts == out
+    beams = Seq2SeqTranslator("t", tiny_marian, Seq2SeqOptions(max_new_tokens=10, num_beams=3))
+    beams.translate(PARAGRAPHS[:2], "vi", "th")
+    assert beams.info["decoding"] == "generate (beam search or sampling)"
+
+
+def test_beam_search_batched_equals_one_paragraph_at_a_time(tiny_nllb):
+    batched = Seq2SeqTranslator("b", tiny_nllb, Seq2SeqOptions(num_beams=4, batch_size=6, max_new_tokens=12))
+    alone = Seq2SeqTranslator("b", tiny_nllb, Seq2SeqOptions(num_beams=4, batch_size=1, max_new_tokens=12))
+    out = batched.translate(ALL_PARAGRAPHS, "vi", "th").texts
+    assert len(set(out)) > 1
+    assert alone.translate(ALL_PARAGRAPHS, "vi", "th").texts == out
+    greedy = Seq2SeqTranslator("g", tiny_nllb, Seq2SeqOptions(batch_size=6, max_new_tokens=12))
+    assert greedy.translate(ALL_PARAGRAPHS, "vi", "th").texts != out  # beams decode differently, as they should

@@ -42,3 +42,10 @@ def test_pieces_reassemble_in_order_and_count_finished_paragraphs():
     assert work.put(1, "CD") is None  # order of arrival does not matter
     assert work.put(0, "AB") == Finished(0, "AB CD", 2)
     assert work.result() == Translations(["AB CD", "E"], [2, 1])
+
+
+def test_beam_batches_count_every_beam_against_the_token_budget():
+    lengths = [30, 30, 30, 30, 10]
+    assert plan_batches(lengths, batch_size=16, max_batch_tokens=120) == [[0, 1, 2, 3], [4]]
+    assert plan_batches(lengths, batch_size=16, max_batch_tokens=120, beams=2) == [[0, 1], [2, 3], [4]]
+    assert plan_batches(lengths, batch_size=16, max_batch_tokens=None, beams=4) == [[0, 1, 2, 3, 4]]

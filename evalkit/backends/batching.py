@@ -55,14 +55,22 @@ def split_to_fit(text: str, count: Callable[[str], int], limit: int) -> list[str
     )
 
 
-def plan_batches(lengths: Sequence[int], batch_size: int, max_batch_tokens: int | None) -> list[list[int]]:
-    """Indices grouped into batches, longest first; each batch ≤ batch_size rows and ≤ max_batch_tokens padded tokens."""
+def plan_batches(
+    lengths: Sequence[int], batch_size: int, max_batch_tokens: int | None, beams: int = 1
+) -> list[list[int]]:
+    """Indices grouped into batches, longest first; each ≤ batch_size rows and ≤ max_batch_tokens padded tokens.
+
+    With beam search every paragraph is decoded as `beams` rows, each with its
+    own copy of the encoder states and cross-attention cache, so the token
+    budget counts padded tokens × rows × beams: a beam-4 batch holds as many
+    decoder rows, and as much memory, as a greedy batch under the same budget.
+    """
     order = sorted(range(len(lengths)), key=lambda i: (-lengths[i], i))
     batches: list[list[int]] = []
     for index in order:
         if batches:
             batch = batches[-1]
-            padded = lengths[batch[0]] * (len(batch) + 1)  # the first item is the longest
+            padded = lengths[batch[0]] * (len(batch) + 1) * beams  # the first item is the longest
             if len(batch) < batch_size and (max_batch_tokens is None or padded <= max_batch_tokens):
                 batch.append(index)
                 continue

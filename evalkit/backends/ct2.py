@@ -327,7 +327,8 @@ class CTranslate2Translator(Translator):
         if o.deterministic:
             batches = [[k] for k in sorted(range(len(sources)), key=lambda k: -len(sources[k]))]
         else:
-            batches = plan_batches([len(tokens) for tokens in sources], o.batch_size, o.max_batch_tokens)
+            lengths = [len(tokens) for tokens in sources]
+            batches = plan_batches(lengths, o.batch_size, o.max_batch_tokens, beams=o.beam_size)
         # One call per `inter_threads` planned batches: CTranslate2 splits the call again
         # into rows of at most `max_batch_size` and translates those batches in parallel.
         for start in range(0, len(batches), o.inter_threads):

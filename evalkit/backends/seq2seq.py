@@ -45,6 +45,7 @@ from pydantic import Field
 
 from evalkit.backends.base import BackendOptions, ProgressCallback, Translations, Translator
 from evalkit.backends.batching import Pieces, plan_batches
+from evalkit.backends.greedy import FusedProjection, GreedyPlan, decode_greedy, greedy_plan
 from evalkit.backends.langcodes import LanguageCodeBook, input_limit
 from evalkit.errors import ModelUnavailableError, TranslationError
 from evalkit.hf_models import (
@@ -70,6 +71,10 @@ class Seq2SeqOptions(BackendOptions):
     dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
     revision: str | None = Field(None, description="hub revision (branch, tag or commit)")
     download: bool = Field(False, description="allow fetching weights from the Hugging Face hub")
+    greedy: Literal["fused", "generate"] = Field(
+        "fused",
+        description="greedy decoding: 'fused' (projection fused with the argmax; same outputs as generate) or 'generate'",
+    )
     cpu_kernels: Literal["onednn", "default"] = Field(
         "onednn",
         description="CPU float32 linear layers: 'onednn' (about 2x faster than MKL on AMD CPUs) or 'default' (torch's)",
@@ -87,6 +92,8 @@ class Seq2SeqTranslator(Translator):
     needs_model = True
     options: Seq2SeqOptions
     runtime_packages = ("torch", "transformers")
+    # `greedy` changes how, not what: fused greedy decoding returns generate's outputs (tests/test_backends.py)
+    cache_neutral_options = Translator.cache_neutral_options | {"greedy"}
 
     def __init__(self, name, model, options) -> None:
         super().__init__(name, model, options)
@@ -98,6 +105,7 @@ class Seq2SeqTranslator(Translator):
         # Whether oneDNN linear layers work here: None = not probed yet; the probe's failure is recorded.
         self._onednn: bool | None = None
         self._onednn_failure: str | None = None
+        self._decoding: str | None = None  # how the last translate call decoded (run.json's model_info)
 
     # -- loading -----------------------------------------------------------------
     def load(self) -> None:
@@ -170,15 +178,25 @@ class Seq2SeqTranslator(Translator):
         pieces = work.pieces
         lengths = [count(piece) for piece in pieces]
 
+        plan = greedy_plan(model, generation) if self.options.greedy == "fused" else "greedy: generate"
+        self._decoding = "fused greedy" if isinstance(plan, GreedyPlan) else f"generate ({plan})"
+        beams = self.options.num_beams
         with self._fast_linear_layers(torch):
-            for batch in plan_batches(lengths, self.options.batch_size, self.options.max_batch_tokens):
+            projection = FusedProjection(torch, model, self._linear(torch)) if isinstance(plan, GreedyPlan) else None
+            for batch in plan_batches(lengths, self.options.batch_size, self.options.max_batch_tokens, beams=beams):
                 clock = time.perf_counter()
                 try:
                     with torch.inference_mode():
                         encoder_outputs, attention_mask = self._encode(torch, [ids(pieces[k]) for k in batch])
-                        generated = model.generate(
-                            encoder_outputs=encoder_outputs, attention_mask=attention_mask, generation_config=generation
-                        )
+                        if projection is not None:
+                            generated = decode_greedy(torch, model, plan, projection,
+                                                      encoder_outputs.last_hidden_state, attention_mask)
+                        else:
+                            generated = model.generate(
+                                encoder_outputs=encoder_outputs, attention_mask=attention_mask,
+                                generation_config=generation,
+                            )
+                        del encoder_outputs  # the states are not kept past their batch
                 except RuntimeError as exc:
                     raise TranslationError(f"generation failed: {first_line(exc)}") from None
                 self.timings.generate += time.perf_counter() - clock
@@ -240,19 +258,12 @@ class Seq2SeqTranslator(Translator):
         if self._kernels(str(self._device), model.dtype == torch.float32) != "onednn":
             yield
             return
-        linear = torch.ops.mkldnn._linear_pointwise
+        linear = self._linear(torch)
         layers = [m for m in model.modules() if type(m) is torch.nn.Linear and "forward" not in vars(m)]
 
         def fast(layer):
             def forward(x):
-                if (
-                    x.numel() // layer.in_features * layer.weight.numel() < _ONEDNN_MIN_MACS
-                    or x.dtype != torch.float32
-                    or x.device.type != "cpu"
-                    or torch.is_grad_enabled()
-                ):
-                    return torch.nn.functional.linear(x, layer.weight, layer.bias)
-                return linear(x, layer.weight, layer.bias, "none", [], "")
+                return linear(x, layer.weight, layer.bias)
 
             return forward
 
@@ -263,6 +274,25 @@ class Seq2SeqTranslator(Translator):
         finally:
             for layer in layers:
                 del layer.forward
+
+    def _linear(self, torch):
+        """`F.linear` as the kernels in effect compute it: oneDNN for float32 CPU products above _ONEDNN_MIN_MACS."""
+        plain = torch.nn.functional.linear
+        if self._kernels(str(self._device), self._model.dtype == torch.float32) != "onednn":
+            return plain
+        onednn = torch.ops.mkldnn._linear_pointwise
+
+        def linear(x, weight, bias):
+            if (
+                x.numel() // weight.shape[1] * weight.numel() < _ONEDNN_MIN_MACS
+                or x.dtype != torch.float32
+                or x.device.type != "cpu"
+                or torch.is_grad_enabled()
+            ):
+                return plain(x, weight, bias)
+            return onednn(x, weight, bias, "none", [], "")
+
+        return linear
 
     def _kernels(self, device: str, float32: bool) -> str:
         """The CPU kernels linear layers use: 'onednn' where asked for, on CPU float32, and the probe passed."""
@@ -333,6 +363,8 @@ class Seq2SeqTranslator(Translator):
             "split_paragraphs": self._split,
             "cpu_kernels": kernels,
         }
+        if self._decoding:
+            info["decoding"] = self._decoding
         if self._onednn_failure:
             info["cpu_kernels_probe"] = self._onednn_failure
         return info
