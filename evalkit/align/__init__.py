@@ -12,6 +12,8 @@ system, embeddings or dictionaries, so it works for any language pair
 * :mod:`.dp`     — the monotonic DP (1-1, 1-2, 2-1, 1-0, 0-1 beads, affine
   gaps), forward–backward posteriors, batched DP for the order test;
 * :mod:`.aligner` — ratio re-estimation, confidences, shuffled-order test;
+* :mod:`.moved`  — a second pass that pairs moved blocks the monotonic path
+  leaves unmatched on both sides;
 * :mod:`.verdict` — the document-level decision.
 
 Public API::

@@ -21,7 +21,10 @@ Pipeline (everything deterministic and I/O free):
    (:mod:`evalkit.align.dp`).  A pair's confidence is its posterior: how sure
    the aligner is that *this* pair is right given that the documents are
    parallel.  It is deliberately not scaled by the document evidence (step 5),
-   which is a different question with its own answer.
+   which is a different question with its own answer.  Pairs whose posterior
+   is under ``MIN_PAIR_POSTERIOR`` are left unmatched; then, where the document
+   already looks parallel, :mod:`evalkit.align.moved` pairs moved blocks among
+   the leftovers (beads stay in source order; only those pairs break target order).
 5. Document-level evidence that the two texts are parallel at all, the
    *order test*: a real translation aligns much better in its own paragraph
    order than with its paragraphs shuffled, while an unrelated text — even
