@@ -24,7 +24,8 @@ Paths, each on the same Vietnamese paragraphs from the corpus:
       model's linear layers to oneDNN only inside its own translate());
 (ii)  evalkit's `Seq2SeqTranslator`: length-sorted batches, inference_mode, the
       encoder run on near-equal-length groups outside generate, oneDNN linear
-      layers on CPU (see evalkit/backends/seq2seq.py);
+      layers on CPU, greedy decoding with the output projection fused into the
+      argmax (see evalkit/backends/seq2seq.py and greedy.py);
 (iii) evalkit's `CTranslate2Translator` on the converted model, int8 and float32.
 
 Fairness: every output is forced to exactly `--new-tokens` tokens
@@ -44,8 +45,8 @@ call with the same forced output length) and marked so. One untimed generate
 call first pages the weights in, so the first timed path is not charged for it.
 
 evalkit overhead = a full translate() call minus the time spent inside the
-engine's own calls (`model.generate`, plus the encoder calls Seq2SeqTranslator
-makes before it / `ctranslate2.Translator.translate_batch`, timed here by
+engine's own calls (`model.generate` or the fused greedy loop, plus the encoder
+calls Seq2SeqTranslator makes before it / `ctranslate2.Translator.translate_batch`, timed here by
 wrapping them, independently of evalkit's own `seconds`), as a share of the
 translate() time: tokenizing, sorting, batching, decoding.
 
@@ -136,6 +137,19 @@ class EngineTimer:
             self.calls += 1
             self.lengths.add(out.shape[1] - 1)  # minus the decoder start token
             return out
+
+        return timed
+
+    def wrap_greedy(self, decode):
+        """The fused greedy loop Seq2SeqTranslator runs instead of generate (evalkit/backends/greedy.py)."""
+
+        def timed(*args, **kwargs):
+            clock = time.perf_counter()
+            rows = decode(*args, **kwargs)
+            self.seconds += time.perf_counter() - clock
+            self.calls += 1
+            self.lengths.update(len(row) - 1 for row in rows)  # minus the decoder start token
+            return rows
 
         return timed
 
@@ -257,7 +271,11 @@ def run_seq2seq(translator, texts: list[str], new_tokens: int, target: str) -> R
     timer = EngineTimer(new_tokens)
     generate = translator._model.generate
     encoder = translator._model.get_encoder()
+    import evalkit.backends.seq2seq as seq2seq
+
+    decode = seq2seq.decode_greedy
     translator._model.generate = timer.wrap_generate(generate)
+    seq2seq.decode_greedy = timer.wrap_greedy(decode)
     encoder.forward = timer.wrap_call(encoder.forward)  # an instance attribute, deleted below
     try:
         clock, cpu = time.perf_counter(), time.process_time()
@@ -265,6 +283,7 @@ def run_seq2seq(translator, texts: list[str], new_tokens: int, target: str) -> R
         seconds, cpu = time.perf_counter() - clock, time.process_time() - cpu
     finally:
         translator._model.generate = generate
+        seq2seq.decode_greedy = decode
         del encoder.forward
     timer.check("seq2seq")
     batch = translator.options.batch_size
