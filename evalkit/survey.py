@@ -6,13 +6,15 @@ pivots × documents, so pairing runs in three stages:
 
 1. **read and identify**: every ``*.txt`` once, language identification (lingua) on a sample of the longest
    paragraphs (menus and bylines are short; a couple of thousand characters decide as well as the whole text);
-2. **pre-filter** (:mod:`evalkit.survey_fingerprint`): per target language, fingerprints that survive translation
-   (numbers, Latin names and acronyms, length) scored through an inverted index; the best ``candidates_per_pivot``
-   candidates of each pivot go on;
-3. **verdict**: the full aligner and verdict (:func:`evalkit.align.align_paragraphs`,
-   :func:`evalkit.align.assess_translation`) on those pairs only, then a greedy one-to-one assignment among the
-   accepted pairs, best verdict first (ties: shared numbers): one translation belongs to at most one pivot; a pivot
-   whose accepted candidates all went to better-scoring pivots looks at its next candidates.
+2. **pre-filter** (:mod:`evalkit.survey_fingerprint`): per slot group (a target language, or close target languages
+   together: Malay and Indonesian, :mod:`evalkit.survey_langs`), fingerprints that survive translation (numbers,
+   Latin names and acronyms, length) scored through an inverted index; candidates go on best first;
+3. **verdict** (:mod:`evalkit.survey_slots`): the full aligner and verdict (:func:`evalkit.align.align_paragraphs`,
+   :func:`evalkit.align.assess_translation`) on the first candidates only (more when the first is not a confident,
+   uncontested accept), then a greedy one-to-one assignment among the accepted pairs, best verdict first (ties:
+   shared numbers): one translation belongs to at most one pivot; a pivot whose accepted candidates went to
+   better-scoring pivots looks at its next candidates.  Close languages: which of a pivot's two documents is Malay
+   and which Indonesian is decided by comparing them, not by lingua's absolute label.
 
 Every document of the folder ends up somewhere: a pivot, a match, or :class:`Unpaired` with the reason; every
 pivot × language without an accepted translation is a :class:`MissingTranslation` naming the closest candidate and

@@ -38,6 +38,7 @@ class Fingerprint:
     names: frozenset[str]  # Latin acronyms ("a:ODA") and folded names/words ("w:warren")
     chars: int  # non-space characters of the document
     paragraphs: int
+    paragraph_numbers: tuple[frozenset[str], ...] = ()  # numbers of each paragraph (the aligned-numbers tie-break)
 
     @property
     def features(self) -> frozenset[str]:
@@ -56,7 +57,26 @@ def fingerprint(paragraphs: Sequence[str], lang: str | None) -> Fingerprint:
         names.update(f"a:{a}" for a in p.acronyms)
         names.update(f"w:{w}" for w in (p.names if feats.latin else p.words) if len(w) >= 3)
     chars = sum(p.length for p in feats.paragraphs)
-    return Fingerprint(frozenset(numbers), frozenset(names), chars, len(feats.paragraphs))
+    per_paragraph = tuple(frozenset(p.numbers) for p in feats.paragraphs)
+    return Fingerprint(frozenset(numbers), frozenset(names), chars, len(feats.paragraphs), per_paragraph)
+
+
+def aligned_number_agreement(pivot: Fingerprint, candidate: Fingerprint, beads) -> float:
+    """Jaccard similarity of the numbers of the two documents' *aligned spans* (from the first to the last paragraph
+    the aligner paired, on each side; ``beads``: ``.source``/``.target`` paragraph indices), 0 when they carry none.
+
+    Why: two editions of one story (republished with another dateline, cut at another place) both translate the
+    pivot for the verdict, and whole-document number overlap prefers the candidate that kept more of the story's
+    numbers.  Within the spans, what one side lost at its ends does not count, and what contradicts does, aligned or
+    not (the aligner may leave a dateline "13/2/2013" facing "22 ก.ค. 2550" unpaired)."""
+    src = [i for bead in beads for i in bead.source]
+    tgt = [j for bead in beads for j in bead.target]
+    if not src or not tgt:
+        return 0.0
+    a = frozenset().union(*pivot.paragraph_numbers[min(src): max(src) + 1])
+    b = frozenset().union(*candidate.paragraph_numbers[min(tgt): max(tgt) + 1])
+    union = len(a | b)
+    return len(a & b) / union if union else 0.0
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from evalkit.corpus import CleanDocument
 from evalkit.corpus.langid import LanguageGuess
 from evalkit.errors import CorpusError
 from evalkit.languages import LANGUAGES
-from evalkit.survey_fingerprint import Fingerprint, Shortlist, shortlist
+from evalkit.survey_fingerprint import Fingerprint, Shortlist, aligned_number_agreement, shortlist
 from evalkit.survey_langs import LanguageEvidence, decide_languages, same_language
 
 MAX_ROUNDS = 4  # a pivot that keeps losing its candidates to better-scoring pivots looks this many times further
@@ -71,14 +71,17 @@ class Edge:
     alignment: Alignment
     verdict: PairingVerdict
     numbers: float  # Jaccard similarity of the two documents' numbers (the pre-filter's)
+    aligned_numbers: float  # agreement of the numbers of aligned paragraphs (aligned_number_agreement)
 
     @property
     def key(self) -> tuple:
         # P(parallel) saturates near 1 for any translation, and also for the translation of another edition of the
         # same story (republished with another dateline, a paragraph more or less), so verdicts equal to two
         # decimals tie and the numbers decide: dates, counts and amounts are copied exactly by a translator, and they
-        # are what tells editions apart.  Then the whole fingerprint, then file order.
-        return (-round(self.verdict.score, SCORE_DECIMALS), -self.numbers, -self.prefilter, self.pivot, self.cand)
+        # are what tells editions apart; first those of the paragraphs the aligner paired (what one side lost does
+        # not count), then the whole documents', then the whole fingerprint, then file order.
+        return (-round(self.verdict.score, SCORE_DECIMALS), -round(self.aligned_numbers, 6), -self.numbers,
+                -self.prefilter, self.pivot, self.cand)
 
 
 @dataclass
@@ -118,7 +121,9 @@ def pair_slots(group: tuple[str, ...], pivot_lang: str, pivots: list[Doc], cands
             for c in new:
                 tgt = cands[c].guess.lang or group[0]
                 alignment, verdict = align_documents(pivots[p].doc, cands[c].doc, pivot_lang, tgt)
-                result.edges[(p, c)] = Edge(p, c, float(sl.scores[p, c]), alignment, verdict, float(sl.numbers[p, c]))
+                agreement = aligned_number_agreement(pivots[p].print_, cands[c].print_, alignment.pairs)
+                result.edges[(p, c)] = Edge(p, c, float(sl.scores[p, c]), alignment, verdict, float(sl.numbers[p, c]),
+                                            agreement)
         timer["align"] += time.perf_counter() - t
         assignment = _greedy(result.edges.values(), capacity, cands)
         open_ = _looking_further(result.edges, assignment, capacity, per_pivot, looked, len(cands), sl, firsts)
