@@ -116,7 +116,6 @@ def gemm_throughput(shapes: list[Shape]) -> dict[Shape, dict[str, float]]:
             del layer
             rates["int8"] = shape.flops / _cpu_best(lambda: quantized(x)) / 1e9
             out[shape] = rates
-            del x, weight, quantized
     return out
 
 
@@ -255,8 +254,6 @@ def naive(model, tokenizer, codes, texts: list[str], new_tokens: int, beams: int
 
 def transformers_paths(folder: Path, texts: list[str], args) -> tuple[list[Run], dict[str, object]]:
     """Naive and evalkit paths, greedy and beam, on one loaded model (freed on return)."""
-    import torch
-
     from evalkit.backends.langcodes import resolve_codes
     from evalkit.backends.seq2seq import Seq2SeqOptions, Seq2SeqTranslator
 
@@ -306,6 +303,9 @@ def transformers_paths(folder: Path, texts: list[str], args) -> tuple[list[Run],
                                                                        n, 1), n, len(sample), kernels="mkl f32", **extra))
     runs.append(evalkit(f"(ii) evalkit batch {args.batch_size}, greedy=generate", translator(greedy="generate"), n, "greedy"))
     runs.append(evalkit(f"(iii) evalkit batch {args.batch_size}, fused greedy", fused, n, "greedy"))
+    if args.wide_batch:
+        wide = Seq2SeqTranslator("hf", folder, Seq2SeqOptions(batch_size=args.wide_batch, max_new_tokens=n))
+        runs.append(evalkit(f"(iii') evalkit batch {args.wide_batch}, fused greedy", wide, n, "greedy wide"))
     if beams > 1:
         runs.append(measured(f"(iv) naive generate, beam {beams}",
                              lambda: naive(model, tokenizer, codes, [texts[i] for i in sample], n, beams), n * beams,
@@ -313,9 +313,7 @@ def transformers_paths(folder: Path, texts: list[str], args) -> tuple[list[Run],
         runs.append(evalkit(f"(v) evalkit batch {args.batch_size}, beam {beams}", translator(num_beams=beams),
                             n * beams, "beam"))
     memory["rows per decode step, beam"] = _beam_rows(lengths, args, beams)
-    del model, fused
-    gc.collect()
-    return runs, memory
+    return runs, memory  # the model is freed with this frame, before CTranslate2 loads its own
 
 
 def _beam_rows(lengths: list[int], args, beams: int) -> list[int]:
@@ -344,8 +342,7 @@ def ct2_paths(folder: Path, texts: list[str], args, work: Path) -> tuple[list[Ru
         runs.append(measured(label, lambda: translator.translate(texts, "vi", "th").texts, args.new_tokens * beam,
                              len(texts), bound_key="greedy" if beam == 1 else "beam",
                              kernels="int8" if quantization == "int8" else "onednn f32"))
-        del translator
-        gc.collect()
+        translator = None  # freed before the next load, so each load's peak is its own
     return runs, loads
 
 
@@ -364,7 +361,7 @@ def report(runs: list[Run], bounds: dict[str, Bound], new_tokens: int) -> None:
         rate = run.token_rows * scale / cpu
         if run.path.startswith(("(i)", "(iv)")):
             naive_rate[run.bound_key] = run.paragraphs * scale / cpu
-        speedup = (run.paragraphs * scale / cpu) / naive_rate[run.bound_key]
+        speedup = (run.paragraphs * scale / cpu) / naive_rate[run.bound_key.split()[0]]
         bound = bounds[run.bound_key].seconds[run.kernels]
         mark = "*" if run.extrapolate_to else " "
         paragraphs = f"{run.paragraphs}->{run.extrapolate_to}" if run.extrapolate_to else str(run.paragraphs)
@@ -376,7 +373,8 @@ def report(runs: list[Run], bounds: dict[str, Bound], new_tokens: int) -> None:
           " the int8 GEMM stand-in); of bound = bound s / CPU s")
 
 
-NAMES = {"(i)": "naive", "(ii)": "generate", "(iii)": "fused", "(iv)": "naive beam", "(v)": "evalkit beam"}
+NAMES = {"(i)": "naive", "(ii)": "generate", "(iii)": "fused", "(iii')": "fused wide batch", "(iv)": "naive beam",
+         "(v)": "evalkit beam"}
 
 
 def agreement(runs: list[Run]) -> str:
@@ -393,7 +391,7 @@ def agreement(runs: list[Run]) -> str:
         return f"{sum(p == q for p, q in zip(a.outputs, b.outputs))}/{len(a.outputs)}"
 
     ct2 = [r for r in runs if r.path.startswith("(vi)")]
-    lines = [same("(ii)", "(iii)"), same("(i)", "(iii)"), same("(iv)", "(v)")]
+    lines = [same("(ii)", "(iii)"), same("(i)", "(iii)"), same("(iii')", "(iii)"), same("(iv)", "(v)")]
     if len(ct2) >= 2 and "(iii)" in by:
         lines += [f"CT2 float32 = fused: {count(ct2[1], by['(iii)'])}", f"CT2 int8 = CT2 float32: {count(ct2[0], ct2[1])}"]
     if len(ct2) >= 3 and "(v)" in by:
@@ -407,6 +405,7 @@ def main() -> None:
     parser.add_argument("--new-tokens", type=int, default=64)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--beams", type=int, default=4)
+    parser.add_argument("--wide-batch", type=int, default=32, help="also fused greedy at this batch size (0: not)")
     parser.add_argument("--naive-every", type=int, default=8)
     parser.add_argument("--workdir", type=Path, help="keep the built models here and reuse them (default: temporary)")
     parser.add_argument("--tiny", action="store_true", help="the tests' tiny NLLB instead of the 600M architecture")
@@ -457,10 +456,11 @@ def main() -> None:
 
         # GEMM throughput last: the paths above ran on a machine not yet warmed by it, and its buffers are freed
         greedy_rows = min(args.batch_size, len(texts))
+        wide_rows = min(args.wide_batch or greedy_rows, len(texts))
         beam_rows = max(memory["rows per decode step, beam"])
         encoder_rows = 1024
-        shapes = {s for rows in (greedy_rows, beam_rows) for s, _ in arch.decode_shapes(rows)}
-        shapes |= {arch.projection(greedy_rows), arch.projection(beam_rows)}
+        shapes = {s for rows in (greedy_rows, wide_rows, beam_rows) for s, _ in arch.decode_shapes(rows)}
+        shapes |= {arch.projection(rows) for rows in (greedy_rows, wide_rows, beam_rows)}
         shapes |= {s for s, _ in arch.encoder_shapes(encoder_rows)}
         clock = time.perf_counter()
         rates = gemm_throughput(sorted(shapes, key=lambda s: (s.rows, s.inner, s.outer)))
@@ -474,11 +474,12 @@ def main() -> None:
         projected = n - 1 if config.model_type == "m2m_100" else n  # NLLB's forced first token needs no projection
         bounds = {
             "greedy": workload_bound(arch, rates, greedy_rows, memory["source tokens"], n, projected, encoder_rows, p),
+            "greedy wide": workload_bound(arch, rates, wide_rows, memory["source tokens"], n, projected, encoder_rows, p),
             "beam": workload_bound(arch, rates, beam_rows, memory["source tokens"], n, projected, encoder_rows,
                                    p * args.beams),
         }
         for key, bound in bounds.items():
-            rows = greedy_rows if key == "greedy" else beam_rows
+            rows = {"greedy": greedy_rows, "greedy wide": wide_rows, "beam": beam_rows}[key]
             print(f"bound, {key} ({rows} rows per decode step; {p} paragraphs, {memory['source tokens']} source tokens,"
                   f" {n} tokens each): {bound.flops / 1e9:.1f} GFLOP ("
                   + ", ".join(f"{k} {v:.1f}" for k, v in bound.parts.items()) + ") = "
