@@ -62,19 +62,21 @@ def fingerprint(paragraphs: Sequence[str], lang: str | None) -> Fingerprint:
 
 
 def aligned_number_agreement(pivot: Fingerprint, candidate: Fingerprint, beads) -> float:
-    """Jaccard similarity of the numbers of the two documents' *aligned spans* (from the first to the last paragraph
-    the aligner paired, on each side; ``beads``: ``.source``/``.target`` paragraph indices), 0 when they carry none.
+    """Jaccard similarity of the numbers of the two documents up to the last paragraph the aligner paired on each
+    side (``beads``: ``.source``/``.target`` paragraph indices); 0 when they carry none.
 
     Why: two editions of one story (republished with another dateline, cut at another place) both translate the
     pivot for the verdict, and whole-document number overlap prefers the candidate that kept more of the story's
-    numbers.  Within the spans, what one side lost at its ends does not count, and what contradicts does, aligned or
-    not (the aligner may leave a dateline "13/2/2013" facing "22 ก.ค. 2550" unpaired)."""
+    numbers.  What one side lost after its last aligned paragraph (a truncated article, a comment section cut off)
+    does not count here; what contradicts before it does, aligned or not: the aligner leaves a dateline
+    "13/2/2013" facing "22 ก.ค. 2550" unpaired, and it may be the first paragraph after the title, so the span
+    starts at the top of each document (benchmarks/pairing_scale.py: 3 swapped pairs of editions -> 0)."""
     src = [i for bead in beads for i in bead.source]
     tgt = [j for bead in beads for j in bead.target]
     if not src or not tgt:
         return 0.0
-    a = frozenset().union(*pivot.paragraph_numbers[min(src): max(src) + 1])
-    b = frozenset().union(*candidate.paragraph_numbers[min(tgt): max(tgt) + 1])
+    a = frozenset().union(*pivot.paragraph_numbers[: max(src) + 1])
+    b = frozenset().union(*candidate.paragraph_numbers[: max(tgt) + 1])
     union = len(a | b)
     return len(a & b) / union if union else 0.0
 

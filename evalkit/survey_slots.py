@@ -125,10 +125,11 @@ def pair_slots(group: tuple[str, ...], pivot_lang: str, pivots: list[Doc], cands
                 result.edges[(p, c)] = Edge(p, c, float(sl.scores[p, c]), alignment, verdict, float(sl.numbers[p, c]),
                                             agreement)
         timer["align"] += time.perf_counter() - t
-        assignment = _greedy(result.edges.values(), capacity, cands)
+        assignment, ambiguous = _greedy(result.edges.values(), capacity, cands, pivots)
         open_ = _looking_further(result.edges, assignment, capacity, per_pivot, looked, len(cands), sl, firsts)
         if not open_:
             break
+    result.released.update(ambiguous)
     _languages(result, assignment, cands)
     return result
 
@@ -171,20 +172,37 @@ def _confident(p: int, mine: list[Edge], capacity: int, sl: Shortlist, firsts) -
     return all(e.prefilter >= PREFILTER_MARGIN * next_score for e in mine)
 
 
-def _greedy(edges, capacity: int, cands: list[Doc]) -> dict[int, list[Edge]]:
+def _greedy(edges, capacity: int, cands: list[Doc], pivots: list[Doc]) -> tuple[dict[int, list[Edge]], dict[int, str]]:
     """Accepted edges, best verdict first; each candidate used once, each pivot at most ``capacity`` times, and two
-    documents of one pivot never both clearly in the same language."""
+    documents of one pivot never both clearly in the same language.
+
+    A candidate that two different pivots accept equally (same verdict score, same numbers) is given to neither:
+    a wrong pair scores a system against another article's reference, a missing one only loses coverage.  Returns
+    the assignment and, for such candidates, the reason."""
     assignment: dict[int, list[Edge]] = {}
     used: set[int] = set()
-    for e in sorted((e for e in edges if e.verdict.is_translation), key=lambda e: e.key):
+    ambiguous: dict[int, str] = {}
+    accepted = sorted((e for e in edges if e.verdict.is_translation), key=lambda e: e.key)
+    by_cand: dict[int, list[Edge]] = {}
+    for e in accepted:
+        by_cand.setdefault(e.cand, []).append(e)
+    for e in accepted:
         mine = assignment.setdefault(e.pivot, [])
         if e.cand in used or len(mine) >= capacity:
             continue
         if capacity > 1 and any(same_language(cands[m.cand].evidence, cands[e.cand].evidence) for m in mine):
             continue
+        rivals = [r.pivot for r in by_cand[e.cand] if r.pivot != e.pivot and r.key[:3] == e.key[:3]
+                  and len(assignment.get(r.pivot, ())) < capacity and pivots[r.pivot].doc.texts != pivots[e.pivot].doc.texts]
+        if rivals:
+            names = ", ".join(pivots[q].path.name for q in sorted({e.pivot, *rivals}))
+            ambiguous[e.cand] = (f"matches two pivots equally: {names} (pairing score {e.verdict.score:.2f}, "
+                                 f"numbers of the aligned spans {e.aligned_numbers:.2f} with each)")
+            used.add(e.cand)
+            continue
         mine.append(e)
         used.add(e.cand)
-    return {p: mine for p, mine in assignment.items() if mine}
+    return {p: mine for p, mine in assignment.items() if mine}, ambiguous
 
 
 def _languages(result: SlotResult, assignment: dict[int, list[Edge]], cands: list[Doc]) -> None:

@@ -259,3 +259,23 @@ def test_two_copies_of_one_language_never_fill_both_close_slots(tmp_path):
                                       f"({matches[('p.txt', 'id')]} for p.txt")
     assert missing[("p.txt", "ms")].startswith(f"no Malay (ms) translation of p.txt found: {loser} translates it (")
     assert "but it reads as Indonesian (id) too (distinctive words ms 0/id " in missing[("p.txt", "ms")]
+
+
+def test_a_translation_two_different_pivots_match_equally_stays_unpaired(tmp_path):
+    # two Vietnamese pages telling one story, each with a closing line of its own the translation lacks: nothing in
+    # the Thai text says which it translates, so it is paired with neither (a wrong pair would score against the
+    # wrong reference)
+    if not NTREX.is_dir():
+        pytest.skip(f"{NTREX} not found")
+    art = NTREX / "bbc.381646"
+    vi = (art / "vi.txt").read_text(encoding="utf-8").rstrip("\n")
+    (tmp_path / "a.txt").write_text(vi + "\nPhóng viên của chúng tôi sẽ tiếp tục theo dõi diễn biến của sự việc này.\n",
+                                    encoding="utf-8")
+    (tmp_path / "b.txt").write_text(vi + "\nBạn đọc có thể gửi ý kiến về bài viết này cho ban biên tập của báo.\n",
+                                    encoding="utf-8")
+    shutil.copy(art / "th.txt", tmp_path / "t.txt")
+    pairing = pair_corpus(tmp_path, "vi", ["th"])
+    matches, missing, unpaired = _names(pairing)
+    assert not matches
+    assert unpaired["t.txt"].startswith("matches two pivots equally: a.txt, b.txt (pairing score 1.00")
+    assert missing[("a.txt", "th")] == f"no Thai (th) translation of a.txt found: t.txt {unpaired['t.txt']}"
