@@ -293,6 +293,7 @@ def test_intervals_by_group_equal_one_call_per_group(name, chunk_cells, monkeypa
     sizes (shared draws), and -- with small chunks -- groups too large for one chunk and several scoring blocks."""
     if chunk_cells:
         monkeypatch.setattr(stats_module, "_CHUNK_CELLS", chunk_cells)
+        monkeypatch.setattr(stats_module, "_SCORE_BLOCK_CELLS", chunk_cells)
     refs = texts(MALAY) * 2
     system, baseline = drop_words(refs, 0.3, seed=4), drop_words(refs, 0.2, seed=5)
     sources = (texts(PIVOT) * 4)[: len(refs)]

@@ -3,11 +3,14 @@
 A corpus score of a lexical metric is a function of per-paragraph statistics
 summed over the corpus (`Scorer.statistics`, `Scorer.score_from_statistics`).
 Every resample below is therefore a weighted row sum of a statistics matrix,
-done for all resamples at once as one matrix product, followed by one cheap
-score computation per resample. Nothing is re-tokenised or re-matched: on
-10,000 paragraphs a 1,000-resample interval takes well under a second, where
-re-scoring the strings of each resample takes hours (see
-`benchmarks/scoring_speed.py`).
+done for all resamples at once as one matrix product, followed by the scores of
+all those sums in one vectorised call (`Scorer.scores_from_statistics`,
+bit-identical to scoring each sum alone). Nothing is re-tokenised or
+re-matched: on 10,000 paragraphs a 1,000-resample interval takes well under a
+second, where re-scoring the strings of each resample takes hours (see
+`benchmarks/scoring_speed.py`). Per-document intervals and paired tests
+(`bootstrap_cis_by_group`, `paired_bootstraps_by_group`) score every document's
+resamples together, each identical to the one-document call.
 
 Methods and conventions
 -----------------------
@@ -75,6 +78,7 @@ from evalkit.scorers.base import Scorer
 DEFAULT_SEED = 12345  # sacrebleu's SACREBLEU_SEED default, so numbers are comparable
 _TIE_SLACK = 1e-14  # relative; see _p_value
 _CHUNK_CELLS = 4_000_000  # resample weights materialised at once (x 8 bytes)
+_SCORE_BLOCK_CELLS = 1 << 18  # summed statistics scored per vectorised call in the by-group functions (2 MB: cache-sized)
 
 
 @dataclass(frozen=True)
@@ -137,7 +141,7 @@ def bootstrap_ci(
     rng = np.random.default_rng(seed)
     indices = rng.choice(n, size=(n_resamples, n), replace=True)
     resampled = _scores(scorer, _resampled_sums(stats, indices))
-    return _interval(scorer, stats, resampled, n_resamples, seed, confidence)
+    return _interval(scorer, stats, resampled, n_resamples, seed, confidence, scorer.signature())
 
 
 def bootstrap_cis_by_group(
@@ -164,12 +168,14 @@ def bootstrap_cis_by_group(
     _check_confidence(confidence)
     bounds = _group_bounds(scorer, starts, stats.shape[0])
     resampled = _resampled_scores_by_group(scorer, [stats], bounds, n_resamples, seed)
-    return [_interval(scorer, stats[a:b], scores, n_resamples, seed, confidence)
+    signature = scorer.signature()  # once: sacrebleu builds it anew on every call
+    return [_interval(scorer, stats[a:b], scores, n_resamples, seed, confidence, signature)
             for (a, b), (scores,) in zip(bounds, resampled)]
 
 
 def _interval(
-    scorer: Scorer, stats: np.ndarray, resampled: np.ndarray, n_resamples: int, seed: int, confidence: float
+    scorer: Scorer, stats: np.ndarray, resampled: np.ndarray, n_resamples: int, seed: int, confidence: float,
+    signature: str,
 ) -> ConfidenceInterval:
     """The percentile interval from one group's resampled scores (shared by the one-group and by-group calls)."""
     scores = np.sort(resampled)
@@ -182,7 +188,7 @@ def _interval(
         seed=seed,
         confidence=confidence,
         score=scorer.score_from_statistics(stats),
-        signature=f"{scorer.signature()}|bs:{n_resamples}|rs:{seed}",
+        signature=f"{signature}|bs:{n_resamples}|rs:{seed}",
         note=note,
     )
 
@@ -329,7 +335,7 @@ def _resampled_scores_by_group(
     The sums of each group are computed by the very calls `bootstrap_ci` makes
     (`_resampled_sums`, or `_weighted_sums` of the same weights where they fit one
     chunk, which is what `_resampled_sums` does then), so they are identical; only
-    the scoring is batched, in blocks of about `_CHUNK_CELLS` statistics. Groups
+    the scoring is batched, in blocks of about `_SCORE_BLOCK_CELLS` statistics. Groups
     are visited by size so that each size's weights are drawn and kept once.
     """
     found: list[list[np.ndarray]] = [[] for _ in bounds]
@@ -358,7 +364,7 @@ def _resampled_scores_by_group(
             sums = [_resampled_sums(m[a:b], indices) for m in matrices]
         pending.append((group, sums))
         pending_cells += sum(s.size for s in sums)
-        if pending_cells >= _CHUNK_CELLS:
+        if pending_cells >= _SCORE_BLOCK_CELLS:
             flush()
             pending_cells = 0
     if pending:
