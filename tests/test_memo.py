@@ -21,6 +21,7 @@ def _scores(result):
 def test_a_rerun_asks_neither_lingua_nor_pythainlp(tmp_path, monkeypatch):
     path = make_config(tmp_path, metrics=["chrf", "bleu", "ter"], statistics={"bootstrap_resamples": 50,
                                                                             "randomization_trials": 50})
+    segment.segmenter.cache_clear()  # as in a fresh process: nothing segmented yet
     first = run(load_config(path))
     cache = tmp_path / "results" / "translation-cache.sqlite"
     with sqlite3.connect(cache) as conn:
