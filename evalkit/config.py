@@ -233,6 +233,12 @@ class RunConfig(_Closed):
             raise _FieldErrors([("corpus", "give either corpus (a folder of documents) or testset (a test set), not both")
                                 if self.corpus is not None else
                                 ("corpus", "required field is missing: a corpus folder, or a testset")])
+        if self.testset is None and self.pivot.file is None:
+            named = [i for i, t in enumerate(self.targets) if t.file is not None]
+            if named:
+                where = "target.file" if self.target is not None else f"targets[{named[0]}].file"
+                raise _FieldErrors([(where, "a reference file needs its original: set pivot.file too "
+                                            "(without it every pivot-language document is a pivot, and translations are found)")])
         if self.testset is not None:
             named = [f"{role}.file" for role, doc in (("pivot", self.pivot), *(("targets", t) for t in self.targets))
                      if doc.file is not None]

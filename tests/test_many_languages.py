@@ -58,6 +58,7 @@ def test_targets_shorthand_and_long_form_are_the_same(tmp_path):
     ({"testset": {"format": "ntrex128", "path": str(ROOT / "corpus/ntrex128-excerpt")}},
      "give either corpus (a folder of documents) or testset (a test set), not both"),
     ({"corpus": None}, "corpus: required field is missing: a corpus folder, or a testset"),
+    ({"pivot": {"lang": "vi"}, "targets": [{"lang": "th", "file": THAI}]}, "targets[0].file: a reference file needs its original"),
 ])
 def test_bad_target_forms_are_one_line_errors(tmp_path, change, expected):
     config = {"corpus": str(CORPUS), "pivot": {"lang": "vi", "file": PIVOT}, "targets": ["th", "ms"], **change}
