@@ -171,12 +171,22 @@ def align(
     config: Annotated[Path, typer.Argument(help="YAML run config, e.g. configs/vi-th.yaml")],
     output_format: Annotated[OutputFormat, typer.Option("--format", "-f", help="table for people, json for tools.")] = OutputFormat.table,
 ) -> None:
-    """Show how the pivot and reference paragraphs pair up, what is unmatched or dropped, and which corpus documents translate the pivot."""
+    """Show how the pivot and reference paragraphs pair up, what is unmatched or dropped, and which corpus documents translate the pivot (for a corpus folder or a test set: every document's pairing)."""
     from evalkit.config import load_config
     from evalkit.pairing import pair_documents
     from evalkit.report.alignment import alignment_json, render_alignment
 
     cfg = load_config(config)
+    if cfg.testset is not None or cfg.pivot.file is None:  # a test set or a corpus folder: the pairing of every document
+        from evalkit.pipeline import build_evaluation_set
+        from evalkit.report.alignment import pairing_json, render_pairing
+
+        evalset = build_evaluation_set(cfg)
+        if output_format is OutputFormat.json:
+            print(json.dumps(pairing_json(evalset), ensure_ascii=False, indent=2))
+        else:
+            render_pairing(make_console(quiet=False), evalset)
+        return
     if cfg.single_target is not None:  # one language: the fields tools already read, unchanged
         paired = pair_documents(cfg, survey=True)
         if output_format is OutputFormat.json:

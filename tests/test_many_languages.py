@@ -350,3 +350,15 @@ def test_a_language_the_model_lacks_fails_that_language_only(tmp_path, tiny_mari
     assert status["id"][0] == "failed" and "does not know the target language id (Indonesian)" in status["id"][1]
     assert "tiny [id]: failed" in proc.stderr
     assert run.system("tiny", "th").seconds["load"] > 0 and run.system("tiny", "ms").seconds["load"] == 0  # loaded once
+
+
+def test_align_shows_the_pairing_of_a_corpus_folder_and_of_a_test_set():
+    corpus = run_cli("align", ROOT / "configs/scrape-demo.yaml", "-f", "json")
+    assert corpus.returncode == 0, corpus.stderr
+    found = json.loads(corpus.stdout)
+    assert [(e["lang"], e["documents"]) for e in found["languages"]] == [("th", 5), ("ms", 5), ("id", 4)]
+    assert sum(d["status"] == "missing" for d in found["documents"]) == 4 and len(found["unpaired"]) == 1
+    table = run_cli("align", ROOT / "configs/scrape-demo.yaml")
+    assert table.returncode == 0 and "1 corpus document(s) in no pair" in table.stdout
+    testset = json.loads(run_cli("align", ROOT / "configs/ntrex128-excerpt.yaml", "-f", "json").stdout)
+    assert testset["source"]["name"] == "NTREX-128" and {e["paragraphs"] for e in testset["languages"]} == {197}

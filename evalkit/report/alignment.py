@@ -6,13 +6,16 @@ checked against the raw scrape.
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from evalkit.evalset import EvaluationSet
 from evalkit.pairing import PairedDocuments
-from rich.markup import escape
 
 from evalkit.report.console import excerpt
 
@@ -134,3 +137,40 @@ def render_alignment(console: Console, paired: PairedDocuments, width: int = 56)
                 "translation" if s.is_translation else "[red]not a translation[/red]", f"{s.score:.2f}", escape(s.reason),
             )
         console.print(survey)
+
+
+def pairing_json(evalset: EvaluationSet) -> dict[str, Any]:
+    """`evalkit align --format json` for a corpus folder or a test set: every pairing decision, nothing translated."""
+    return {
+        "source": evalset.source,
+        "languages": [asdict(language.entry) for language in evalset.languages],
+        "documents": [{k: v for k, v in asdict(d).items() if k not in ("scores", "significance")}
+                      for language in evalset.languages for d in language.documents],
+        "unpaired": evalset.unpaired,
+    }
+
+
+def render_pairing(console: Console, evalset: EvaluationSet) -> None:
+    """Which document pairs with which, per language, and why the rest did not: what a run would score."""
+    for language in evalset.languages:
+        entry = language.entry
+        if entry.status != "ok":
+            console.print(f"{escape(entry.lang)}: [red]not scored[/red] — {escape(entry.reason or '')}", soft_wrap=True)
+            continue
+        table = Table(title=escape(f"{entry.lang}: {entry.documents} document(s), {entry.paragraphs} paragraph pairs"),
+                      title_justify="left")
+        for column in ("document", "reference", "status", "pairs", "P(parallel)", "reason"):
+            table.add_column(column, overflow="fold")
+        for d in language.documents:
+            score = f"{d.alignment.pairing_score:.2f}" if d.alignment else ""
+            reference = Path(d.target.path).name if d.target else ""
+            table.add_row(escape(d.document), escape(reference), d.status, str(d.paragraphs), score,
+                          escape(d.reason or (f"{len(d.skipped)} empty row(s) not scored" if d.skipped else "")))
+        console.print(table)
+    if evalset.unpaired:
+        table = Table(title=f"{len(evalset.unpaired)} corpus document(s) in no pair", title_justify="left")
+        for column in ("file", "language", "reason"):
+            table.add_column(column, overflow="fold")
+        for u in evalset.unpaired:
+            table.add_row(escape(Path(u["path"]).name), escape(u.get("lang") or "?"), escape(u["reason"]))
+        console.print(table)
