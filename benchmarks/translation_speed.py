@@ -25,7 +25,7 @@ Paths, each on the same Vietnamese paragraphs from the corpus:
 (ii)  evalkit's `Seq2SeqTranslator`: length-sorted batches, inference_mode, the
       encoder run on near-equal-length groups outside generate, oneDNN linear
       layers on CPU, greedy decoding with the output projection fused into the
-      argmax (see evalkit/backends/seq2seq.py and greedy.py);
+      argmax (see evalkit/backends/seq2seq.py and decoding.py);
 (iii) evalkit's `CTranslate2Translator` on the converted model, int8 and float32.
 
 Fairness: every output is forced to exactly `--new-tokens` tokens
@@ -141,7 +141,7 @@ class EngineTimer:
         return timed
 
     def wrap_greedy(self, decode):
-        """The fused greedy loop Seq2SeqTranslator runs instead of generate (evalkit/backends/greedy.py)."""
+        """The fused greedy loop Seq2SeqTranslator runs instead of generate (evalkit/backends/decoding.py)."""
 
         def timed(*args, **kwargs):
             clock = time.perf_counter()

@@ -225,7 +225,7 @@ def test_fused_greedy_equals_generate_and_the_naive_loop(tiny_marian, tiny_nllb,
 def test_fused_argmax_matches_the_full_logits_ties_and_suppression_included(tiny_marian):
     import torch
 
-    from evalkit.backends.greedy import FusedProjection
+    from evalkit.backends.decoding import FusedProjection
 
     translator = Seq2SeqTranslator("t", tiny_marian, Seq2SeqOptions())
     translator.load()
@@ -275,3 +275,31 @@ def test_beam_search_batched_equals_one_paragraph_at_a_time(tiny_nllb):
     assert alone.translate(ALL_PARAGRAPHS, "vi", "th").texts == out
     greedy = Seq2SeqTranslator("g", tiny_nllb, Seq2SeqOptions(batch_size=6, max_new_tokens=12))
     assert greedy.translate(ALL_PARAGRAPHS, "vi", "th").texts != out  # beams decode differently, as they should
+
+
+def test_beam_search_shares_cross_attention_between_beams_without_changing_outputs(tiny_nllb, monkeypatch):
+    from evalkit.backends import decoding, seq2seq
+
+    shared = Seq2SeqTranslator("b", tiny_nllb, Seq2SeqOptions(num_beams=4, batch_size=6, max_new_tokens=12))
+    skipped = []
+    make = decoding.beam_cache
+
+    def counting(torch, model, beams):
+        cache = make(torch, model, beams)
+        reorder = cache.cross_attention_cache.reorder_cache
+        cache.cross_attention_cache.reorder_cache = lambda index: skipped.append(False) or reorder(index)
+        full = type(cache).reorder_cache
+
+        def reorder_all(index):
+            skipped.append(True)
+            full(cache, index)
+
+        cache.reorder_cache = reorder_all
+        return cache
+
+    monkeypatch.setattr(seq2seq, "beam_cache", counting)
+    out = shared.translate(ALL_PARAGRAPHS, "vi", "th").texts
+    assert skipped and all(skipped)  # every step reordered the self-attention cache only
+    monkeypatch.setattr(seq2seq, "beam_cache", lambda *args: None)  # transformers' own cache, copied at every step
+    plain = Seq2SeqTranslator("b", tiny_nllb, Seq2SeqOptions(num_beams=4, batch_size=6, max_new_tokens=12))
+    assert plain.translate(ALL_PARAGRAPHS, "vi", "th").texts == out

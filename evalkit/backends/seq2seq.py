@@ -45,7 +45,14 @@ from pydantic import Field
 
 from evalkit.backends.base import BackendOptions, ProgressCallback, Translations, Translator
 from evalkit.backends.batching import Pieces, plan_batches
-from evalkit.backends.greedy import FusedProjection, GreedyPlan, decode_greedy, greedy_plan
+from evalkit.backends.decoding import (
+    FusedProjection,
+    GreedyPlan,
+    beam_cache,
+    cache_argument,
+    decode_greedy,
+    greedy_plan,
+)
 from evalkit.backends.langcodes import LanguageCodeBook, input_limit
 from evalkit.errors import ModelUnavailableError, TranslationError
 from evalkit.hf_models import (
@@ -181,6 +188,7 @@ class Seq2SeqTranslator(Translator):
         plan = greedy_plan(model, generation) if self.options.greedy == "fused" else "greedy: generate"
         self._decoding = "fused greedy" if isinstance(plan, GreedyPlan) else f"generate ({plan})"
         beams = self.options.num_beams
+        cache_arg = cache_argument(model)
         with self._fast_linear_layers(torch):
             projection = FusedProjection(torch, model, self._linear(torch)) if isinstance(plan, GreedyPlan) else None
             for batch in plan_batches(lengths, self.options.batch_size, self.options.max_batch_tokens, beams=beams):
@@ -192,9 +200,10 @@ class Seq2SeqTranslator(Translator):
                             generated = decode_greedy(torch, model, plan, projection,
                                                       encoder_outputs.last_hidden_state, attention_mask)
                         else:
+                            cache = beam_cache(torch, model, beams) if beams > 1 else None
                             generated = model.generate(
                                 encoder_outputs=encoder_outputs, attention_mask=attention_mask,
-                                generation_config=generation,
+                                generation_config=generation, **({cache_arg: cache} if cache is not None else {}),
                             )
                         del encoder_outputs  # the states are not kept past their batch
                 except RuntimeError as exc:
