@@ -30,6 +30,20 @@ architecture; benchmarks/translation_speed.py):
 Together, 32 paragraphs x 64 forced tokens, batch 16: 78 s -> 45 s of CPU
 (38 -> 22 ms per output token per paragraph); grouping alone gains ~3% there
 (sorted batches of 32 paragraphs are already of similar lengths), oneDNN ~40%.
+
+- Greedy decoding runs evalkit's own loop (`decoding.py`) where it reproduces
+  `generate` exactly (NLLB/M2M100, Marian, mBART, and the generation-config
+  fields it knows; anything else runs `generate`, and run.json's
+  `model_info.decoding` says which and why): the output projection is fused
+  with the argmax over vocabulary chunks (no full-vocabulary logits), a forced
+  first token skips the projection, finished rows leave the batch. A decode
+  step is then ~85% GEMM (600M architecture, batch 16: ~10% less CPU per step
+  than `generate`; benchmarks/decode_bound.py measures it against the GEMM
+  bound). `greedy: generate` turns it off; outputs are the same either way.
+- Beam search is transformers' own, with the cross-attention cache shared
+  between a paragraph's beams instead of copied at every step (same outputs),
+  and batches are planned by padded tokens x rows x beams, so a beam batch
+  holds as much memory as a greedy one under the same `max_batch_tokens`.
 """
 
 from __future__ import annotations
