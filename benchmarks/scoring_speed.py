@@ -41,6 +41,7 @@ import contextlib
 import json
 import os
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -216,6 +217,38 @@ def part_resampling(args) -> None:
     print("Every interval, p-value and score is identical between the two columns (asserted).\n")
 
 
+def part_shipped(args) -> None:
+    """What a cached re-run of the shipped vi-th config spends on statistics: 5 metrics x (CI per system, paired
+    bootstrap, AR 10,000 trials) on the 17 aligned paragraphs, the copy baseline against a system."""
+    from evalkit.corpus import load_document as load
+
+    pivot = load(CORPUS / "002_6d8f2e7b812a4376.txt").texts[1:17]
+    thai = load(CORPUS / "000_04e105a6d28e593c.txt").texts[:16]
+    rng = random.Random(3)
+    system = ["".join(c for c in t if rng.random() > 0.1) for t in thai]  # a stand-in for a model's output
+    print(f"== shipped document: {len(thai)} vi-th paragraphs, copy vs a system, chrF/chrF++/BLEU/TER/numbers: "
+          f"2 CIs + paired bootstrap ({args.resamples}) + AR ({args.trials} trials); best of {args.repeats}\n")
+
+    extracted = []
+    for name in [*METRIC_NAMES, "numbers"]:
+        scorer = METRICS.get(name)("th", None, "vi")
+        extracted.append((scorer, scorer.statistics(system, thai, pivot), scorer.statistics(pivot, thai, pivot)))
+
+    def statistics_stage():
+        out = []
+        for scorer, own, base in extracted:
+            out += [bootstrap_ci(scorer, own, args.resamples), bootstrap_ci(scorer, base, args.resamples),
+                    paired_bootstrap(scorer, own, base, args.resamples),
+                    approximate_randomization(scorer, own, base, args.trials)]
+        return out
+
+    with row_by_row():
+        before, t_before = best_of(args.repeats, statistics_stage)
+    after, t_after = best_of(args.repeats, statistics_stage)
+    assert before == after, "vectorised scoring changed a result"
+    print(f"row by row {t_before:.3f} s, vectorised {t_after:.3f} s: {t_before / t_after:.1f}x (identical results)\n")
+
+
 # --- part 3: the whole `evalkit run` on a JSONL test set ------------------------------------------------
 
 
@@ -286,28 +319,36 @@ main()
 """
 
 
-def evalkit_run(config: Path, row_by_row_scoring: bool) -> tuple[float, dict]:
-    """Wall seconds of one `evalkit run` process, and its run.json."""
+def evalkit_run(config: Path, row_by_row_scoring: bool) -> tuple[float, float, dict]:
+    """Wall seconds of one `evalkit run` process, its CPU seconds (with its worker processes), and its run.json.
+
+    CPU seconds do not grow when other work shares the cores, wall seconds do: on a busy machine the CPU figure
+    over the number of cores a run can use is the better estimate of its quiet-machine wall time.
+    """
     out = config.parent / "results" / f"{config.stem}-{'rows' if row_by_row_scoring else 'vec'}-{time.time_ns()}"
     command = ([sys.executable, "-c", ROW_BY_ROW_RUN] if row_by_row_scoring
                else [str(Path(sys.executable).parent / "evalkit")]) + ["run", str(config), "-q", "-o", str(out)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     clock = time.perf_counter()
     done = subprocess.run(command, cwd=config.parent, capture_output=True, text=True)
     seconds = time.perf_counter() - clock
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if done.returncode != 0:
         raise SystemExit(f"evalkit run failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
     (found,) = out.glob("*/run.json")
-    return seconds, json.loads(found.read_text(encoding="utf-8"))
+    return seconds, cpu, json.loads(found.read_text(encoding="utf-8"))
 
 
 def part_run(args) -> None:
     print(f"== run: `evalkit run` on a JSONL test set, {args.pairs} Thai pairs in {args.documents} documents "
           f"({args.reorder} reordering), chrF/chrF++/BLEU/TER, 1,000-resample CIs, paired tests vs copy; "
           f"{os.cpu_count()} cores\n")
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="evalkit-scoring-speed-") as tmp:
         folder = Path(tmp)
         thai_testset(folder, args.pairs, args.documents, args.reorder)
-        header = f"{'run':44} {'wall s':>8} {'scoring s':>10} {'target s':>9}"
+        header = f"{'run':44} {'wall s':>8} {'CPU s':>7} {'scoring s':>10} {'target s':>9}"
         print(header)
         print("-" * len(header))
         kept = {}
@@ -317,17 +358,20 @@ def part_run(args) -> None:
             config = run_config(folder, systems)
             modes = [False, True] if args.row_by_row else [False]
             for rows in modes:
-                wall, found = evalkit_run(config, rows)
+                wall, cpu, found = evalkit_run(config, rows)
                 scoring = sum(s["seconds"].get("score", 0.0) for s in found["systems"])
                 label = f"{systems} system{'s' if systems > 1 else ''}" + (" (row-by-row scoring)" if rows else "")
-                print(f"{label:44} {wall:8.1f} {scoring:10.1f} {'< ' + str(target):>9}")
+                print(f"{label:44} {wall:8.1f} {cpu:7.1f} {scoring:10.1f} {'< ' + str(target):>9}", flush=True)
                 kept[(systems, rows)] = {(s["name"], m): v for s in found["systems"]
                                          for m, v in s["corpus_scores"].items()}
                 paragraphs = sum(len(s["paragraphs"]) for s in found["systems"])
                 assert paragraphs == systems * args.pairs, f"{paragraphs} paragraphs scored"
         if args.row_by_row:
             assert all(kept[(k, False)] == kept[(k, True)] for k in args.systems), "row-by-row scoring changed a score"
-        print("\nwall s: the whole command as a user runs it (process start, reading, scoring, reports);")
+        print(f"\nload average (1 min) at the start {load:.1f}, at the end {os.getloadavg()[0]:.1f}, on {os.cpu_count()} cores: "
+              "other work slows wall s, hardly CPU s")
+        print("wall s: the whole command as a user runs it (process start, reading, scoring, reports);")
+        print("CPU s: user + system seconds of that process and its statistics workers;")
         print("scoring s: the systems' scoring stage from run.json (statistics, paragraph scores, CIs).")
 
 
@@ -349,6 +393,7 @@ def main() -> None:
     if args.part in ("metrics", "all"):
         part_metrics(args)
     if args.part in ("resampling", "all"):
+        part_shipped(args)
         part_resampling(args)
     if args.part in ("run", "all"):
         part_run(args)
