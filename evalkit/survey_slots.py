@@ -119,13 +119,15 @@ def pair_slots(group: tuple[str, ...], pivot_lang: str, pivots: list[Doc], cands
             new = [int(c) for c in sl.order[p][looked[p]: looked[p] + depth]]
             looked[p] += len(new)
             for c in new:
-                tgt = cands[c].guess.lang or group[0]
+                # the slot's language (lingua cannot name Lao...); in a group, the candidate's own label
+                tgt = cands[c].guess.lang if cands[c].guess.lang in group else group[0]
                 alignment, verdict = align_documents(pivots[p].doc, cands[c].doc, pivot_lang, tgt)
                 agreement = aligned_number_agreement(pivots[p].print_, cands[c].print_, alignment.pairs)
                 result.edges[(p, c)] = Edge(p, c, float(sl.scores[p, c]), alignment, verdict, float(sl.numbers[p, c]),
                                             agreement)
         timer["align"] += time.perf_counter() - t
         assignment, ambiguous = _greedy(result.edges.values(), capacity, cands, pivots)
+        _swap_pairs(assignment, result.edges, cands, capacity)
         open_ = _looking_further(result.edges, assignment, capacity, per_pivot, looked, len(cands), sl, firsts)
         if not open_:
             break
@@ -146,12 +148,16 @@ def _first_choices(sl: Shortlist, capacity: int) -> dict[int, list[int]]:
 def _looking_further(edges, assignment, capacity, per_pivot, looked, n_cands, sl: Shortlist, firsts) -> dict[int, int]:
     """pivot -> how many more candidates it aligns next round"""
     owner = {e.cand: q for q, mine in assignment.items() for e in mine}
+    by_pivot: dict[int, list[Edge]] = {}
+    for e in edges.values():
+        if e.verdict.is_translation:
+            by_pivot.setdefault(e.pivot, []).append(e)
     out = {}
     for p in range(len(looked)):
         if looked[p] >= n_cands:
             continue
         mine = assignment.get(p, [])
-        accepted = [e for (q, _), e in edges.items() if q == p and e.verdict.is_translation]
+        accepted = by_pivot.get(p, [])
         lost = [e for e in accepted if owner.get(e.cand, p) != p]
         if lost and (len(mine) < capacity or any(e.key < max(m.key for m in mine) for e in lost)):
             out[p] = per_pivot * capacity
@@ -203,6 +209,50 @@ def _greedy(edges, capacity: int, cands: list[Doc], pivots: list[Doc]) -> tuple[
         mine.append(e)
         used.add(e.cand)
     return {p: mine for p, mine in assignment.items() if mine}, ambiguous
+
+
+def _pair_value(*edges: Edge) -> tuple:
+    return (round(sum(round(e.verdict.score, SCORE_DECIMALS) for e in edges), 6),
+            round(sum(e.aligned_numbers for e in edges), 9), round(sum(e.numbers for e in edges), 9))
+
+
+def _swap_pairs(assignment: dict[int, list[Edge]], edges: dict[tuple[int, int], Edge], cands: list[Doc],
+                capacity: int) -> None:
+    """Exchange the documents of two pivots when both pairs together are better that way.
+
+    Why: greedy takes the single best pair first.  Two editions of one story, each with a paragraph lost on one
+    side, can make pivot A's best pair A-b (b shares more of A's numbers than A's own a, which lost a paragraph)
+    and leave B with a; together A-a and B-b agree better (benchmarks/pairing_scale.py, seed 12)."""
+    owner = {e.cand: (q, e) for q, mine in assignment.items() for e in mine}
+    for _ in range(3):  # a few passes: each swap strictly improves the total, so this ends; 3 is plenty in practice
+        swapped = False
+        for (p1, c2), cross in sorted(edges.items()):
+            if not cross.verdict.is_translation or c2 not in owner:
+                continue
+            p2, e22 = owner[c2]
+            if p2 == p1:
+                continue
+            for e11 in list(assignment.get(p1, [])):
+                back = edges.get((p2, e11.cand))
+                if back is None or not back.verdict.is_translation:
+                    continue
+                if _pair_value(cross, back) <= _pair_value(e11, e22):
+                    continue
+                mine1 = [e for e in assignment[p1] if e is not e11] + [cross]
+                mine2 = [e for e in assignment[p2] if e is not e22] + [back]
+                if capacity > 1 and (_clash(mine1, cands) or _clash(mine2, cands)):
+                    continue
+                assignment[p1], assignment[p2] = mine1, mine2
+                owner[c2], owner[e11.cand] = (p1, cross), (p2, back)
+                swapped = True
+                break
+        if not swapped:
+            return
+
+
+def _clash(mine: list[Edge], cands: list[Doc]) -> bool:
+    return any(same_language(cands[a.cand].evidence, cands[b.cand].evidence)
+               for i, a in enumerate(mine) for b in mine[i + 1:])
 
 
 def _languages(result: SlotResult, assignment: dict[int, list[Edge]], cands: list[Doc]) -> None:
