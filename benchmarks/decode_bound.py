@@ -438,6 +438,9 @@ def main() -> None:
             folder = work / "tiny-nllb"
             if not folder.is_dir():
                 build_nllb(folder, work / "tiny-nllb-work")
+            # its input limit is 256 tokens: longer paragraphs would be split by evalkit but not by the naive loop
+            tokenizer = transformers.AutoTokenizer.from_pretrained(folder)
+            texts = [t for t in paragraphs() if len(tokenizer(t)["input_ids"]) <= 200][: args.paragraphs]
         else:
             folder = work / "nllb-600m-arch"
             if not (folder / "config.json").is_file():
