@@ -54,6 +54,7 @@ def corpus_evaluation_set(config: RunConfig) -> EvaluationSet:
         for m in mine:
             entry = _paired_entry(m.pivot, m.target, m.alignment, m.verdict, lang, pivot_records[m.pivot.path],
                                   m.target_lang)
+            entry.note = m.note or None
             documents.append(entry)
             if entry.status == "paired":
                 segments += _aligned_segments(m.pivot, m.target, m.alignment)

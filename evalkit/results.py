@@ -160,6 +160,8 @@ class DocumentEntry:
     # system → metric → Score over this document's paragraphs (CIs from paragraph resamples)
     scores: dict[str, dict[str, Score]] = field(default_factory=dict)
     skipped: list[dict[str, Any]] = field(default_factory=list)  # {"line", "reason"}: test-set rows not scored
+    # how the reference's language was decided where the language detector alone was not trusted (Malay vs Indonesian)
+    note: str | None = None
     # system → metric → {"delta", "p_bootstrap", "significant", "better"}: paired bootstrap over this document's
     # paragraphs against the run's baseline in the same language
     significance: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
