@@ -203,3 +203,27 @@ def test_convert_command_and_a_run_through_the_registered_backend(tiny_marian, t
     run_proc = run_cli("run", config)
     assert run_proc.returncode == 0, run_proc.stderr
     assert "17 paragraphs translated, 0 from the cache" in run_proc.stdout
+
+
+def test_beam_batches_count_beams_and_change_no_output(marian_f32):
+    """A beam batch is planned by padded tokens x rows x beams; outputs equal one paragraph at a time."""
+
+    def translate(beams: int) -> tuple[list[str], list[int]]:
+        translator = ct2(marian_f32, compute_type="float32", beam_size=beams, max_batch_tokens=400,
+                         max_decoding_length=10)
+        translator.load()
+        real, calls = translator._translator, []
+
+        class Counting:
+            def translate_batch(self, sources, **kwargs):
+                calls.append(len(sources))
+                return real.translate_batch(sources, **kwargs)
+
+        translator._translator = Counting()
+        return translator.translate(PARAGRAPHS, "vi", "th").texts, calls
+
+    out, beam_calls = translate(3)
+    _, greedy_calls = translate(1)
+    assert len(beam_calls) > len(greedy_calls)  # the same budget holds fewer paragraphs at 3 beams
+    alone = ct2(marian_f32, compute_type="float32", beam_size=3, deterministic=True, max_decoding_length=10)
+    assert alone.translate(PARAGRAPHS, "vi", "th").texts == out
