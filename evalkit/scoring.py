@@ -21,7 +21,13 @@ from evalkit.errors import EvalkitError, MetricUnavailableError, ScoringError
 from evalkit.results import Score, SystemResult
 from evalkit.scorers import METRICS
 from evalkit.scorers.base import Scorer
-from evalkit.scorers.stats import approximate_randomization, bootstrap_ci, paired_bootstrap
+from evalkit.scorers.stats import (
+    approximate_randomization,
+    bootstrap_ci,
+    bootstrap_cis_by_group,
+    paired_bootstrap,
+    paired_bootstraps_by_group,
+)
 
 
 def load_scorers(config: RunConfig, target_lang: str) -> tuple[list[Scorer], dict[str, str]]:
@@ -124,25 +130,28 @@ def document_scores(
 ) -> dict[str, dict[str, Score]]:
     """Each document's corpus score per metric, from its paragraphs' rows (CIs by paragraph resamples).
 
-    Metrics without additive statistics have no per-document score here: a
-    learned metric would be run again on every document.
+    Every document's interval is what `bootstrap_ci` gives on its rows alone;
+    all documents are resampled in one vectorised call per metric. Metrics
+    without additive statistics have no per-document score here: a learned
+    metric would be run again on every document.
     """
     starts = document_starts(result)
     ends = [*starts[1:], len(result.paragraphs)]
-    found: dict[str, dict[str, Score]] = {}
-    for a, b in zip(starts, ends):
-        scores = {}
-        for scorer in scorers:
-            stats = statistics.get(scorer.name)
-            if stats is None:
-                continue
-            rows = stats[a:b]
-            score = Score(scorer.score_from_statistics(rows), scorer.signature(), higher_is_better=scorer.higher_is_better)
-            if settings.bootstrap_resamples and b - a > 1:
-                interval = bootstrap_ci(scorer, rows, n_resamples=settings.bootstrap_resamples, seed=settings.seed)
+    documents = [result.paragraphs[a].document for a in starts]
+    found: dict[str, dict[str, Score]] = {document: {} for document in documents}
+    for scorer in scorers:
+        stats = statistics.get(scorer.name)
+        if stats is None:
+            continue
+        sums = np.add.reduceat(stats, np.asarray(starts, dtype=np.intp), axis=0)
+        values = scorer.scores_from_statistics(sums)
+        intervals = (bootstrap_cis_by_group(scorer, stats, starts, n_resamples=settings.bootstrap_resamples,
+                                            seed=settings.seed) if settings.bootstrap_resamples else [None] * len(starts))
+        for document, value, interval, a, b in zip(documents, values, intervals, starts, ends):
+            score = Score(float(value), scorer.signature(), higher_is_better=scorer.higher_is_better)
+            if interval is not None and b - a > 1:
                 score.ci_low, score.ci_high = interval.low, interval.high
-            scores[scorer.name] = score
-        found[result.paragraphs[a].document] = scores
+            found[document][scorer.name] = score
     return found
 
 
@@ -152,22 +161,21 @@ def document_significance(
 ) -> dict[str, dict[str, dict[str, object]]]:
     """Per document and metric: the paired bootstrap of `result` against the baseline on that document's paragraphs.
 
-    Only the paired bootstrap: approximate randomisation on every document would
-    multiply the run's testing time by the number of documents.
+    Only the paired bootstrap (all documents in one vectorised call per metric):
+    approximate randomisation on every document would multiply the run's testing
+    time by the number of documents.
     """
     starts = document_starts(result)
-    ends = [*starts[1:], len(result.paragraphs)]
-    found: dict[str, dict[str, dict[str, object]]] = {}
-    for a, b in zip(starts, ends):
-        tests = {}
-        for scorer in scorers:
-            if scorer.name not in own or scorer.name not in baseline:
-                continue
-            boot = paired_bootstrap(scorer, own[scorer.name][a:b], baseline[scorer.name][a:b],
-                                    n_resamples=settings.paired_resamples, seed=settings.seed, alpha=settings.alpha)
-            tests[scorer.name] = {"delta": boot.delta, "p_bootstrap": boot.p_value, "significant": boot.significant,
-                                  "better": boot.better}
-        found[result.paragraphs[a].document] = tests
+    documents = [result.paragraphs[a].document for a in starts]
+    found: dict[str, dict[str, dict[str, object]]] = {document: {} for document in documents}
+    for scorer in scorers:
+        if scorer.name not in own or scorer.name not in baseline:
+            continue
+        tests = paired_bootstraps_by_group(scorer, own[scorer.name], baseline[scorer.name], starts,
+                                           n_resamples=settings.paired_resamples, seed=settings.seed, alpha=settings.alpha)
+        for document, boot in zip(documents, tests):
+            found[document][scorer.name] = {"delta": boot.delta, "p_bootstrap": boot.p_value,
+                                            "significant": boot.significant, "better": boot.better}
     return found
 
 
