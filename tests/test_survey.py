@@ -12,7 +12,7 @@ from conftest import CORPUS, INDONESIAN, MALAY, OTHER_VI, PIVOT, THAI
 from evalkit.errors import CorpusError
 from evalkit.survey import CorpusPairing, language_sample, pair_corpus
 
-NTREX = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "ntrex128-docs"
+NTREX = Path(__file__).resolve().parent / "data" / "ntrex128-docs"  # copied from shared/corpus/ntrex128-docs
 
 
 def _names(pairing: CorpusPairing):
