@@ -9,8 +9,9 @@ One run prints:
    int8 GEMMs CTranslate2 runs, which it does not expose), in CPU seconds.
 2. The bound: the workload's FLOPs (encoder per source token, decoder per
    decoded token-row, the 1024 x 256,206 projection) divided by the
-   throughput of the shape each FLOP runs at, i.e. the time of pure GEMM at
-   batch 16 (and at batch x beams rows for beam search). Attention score
+   throughput of the shape each FLOP runs at, i.e. the time of pure GEMM for
+   the batches evalkit plans (16 rows per decode step at batch 16; paragraphs
+   x beams rows for beam search, each batch at its own row count). Attention score
    products, layer norms, softmax and the beam bookkeeping are left out: the
    bound is a floor no implementation of the same arithmetic can beat.
 3. Each path on the same paragraphs, every output forced to `--new-tokens`
@@ -149,28 +150,27 @@ class Bound:
     parts: dict[str, float] = field(default_factory=dict)  # GFLOP per part, for the printout
 
 
-def workload_bound(arch: Arch, rates, rows: int, source_tokens: int, steps: int, projected_steps: int,
-                   encoder_rows: int, sequences: int) -> Bound:
-    """`sequences` decoder rows of `steps` steps each, decoded `rows` at a time; projection on `projected_steps`."""
+def workload_bound(arch: Arch, rates, batches: list[int], source_tokens: int, steps: int, projected_steps: int,
+                   encoder_rows: int) -> Bound:
+    """Decoder batches of `batches[i]` rows, `steps` steps each (projection on `projected_steps`), plus the encoder.
+
+    Each batch's decode products are timed at the throughput of its own row count.
+    """
     kinds = ("onednn f32", "mkl f32", "int8")
     seconds = dict.fromkeys(kinds, 0.0)
     parts = {"encoder + cross k,v": 0.0, "decoder layers": 0.0, "output projection": 0.0}
+
+    def add(part: str, shape: Shape, flops: float) -> None:
+        parts[part] += flops / 1e9
+        for kind in kinds:
+            seconds[kind] += flops / (rates[shape][kind] * 1e9)
+
     for shape, count in arch.encoder_shapes(encoder_rows):
-        flops = count * shape.flops / encoder_rows * source_tokens
-        parts["encoder + cross k,v"] += flops / 1e9
-        for kind in kinds:
-            seconds[kind] += flops / (rates[shape][kind] * 1e9)
-    token_rows = sequences * steps
-    for shape, count in arch.decode_shapes(rows):
-        flops = count * shape.flops / rows * token_rows
-        parts["decoder layers"] += flops / 1e9
-        for kind in kinds:
-            seconds[kind] += flops / (rates[shape][kind] * 1e9)
-    shape = arch.projection(rows)
-    flops = shape.flops / rows * sequences * projected_steps
-    parts["output projection"] += flops / 1e9
-    for kind in kinds:
-        seconds[kind] += flops / (rates[shape][kind] * 1e9)
+        add("encoder + cross k,v", shape, count * shape.flops / encoder_rows * source_tokens)
+    for rows in batches:
+        for shape, count in arch.decode_shapes(rows):
+            add("decoder layers", shape, count * shape.flops * steps)
+        add("output projection", arch.projection(rows), arch.projection(rows).flops * projected_steps)
     return Bound(seconds, sum(parts.values()) * 1e9, parts)
 
 
@@ -278,7 +278,7 @@ def transformers_paths(folder: Path, texts: list[str], args) -> tuple[list[Run],
         tokenizer.src_lang = codes.tokenizer_src_lang
     model.generate(**tokenizer(codes.source_prefix + texts[0], return_tensors="pt"), max_new_tokens=2, min_new_tokens=2)
     lengths = [len(tokenizer(codes.source_prefix + t)["input_ids"]) for t in texts]
-    memory["source tokens"] = sum(lengths)
+    memory["source tokens"], memory["lengths"] = sum(lengths), lengths
     by_length = sorted(range(len(texts)), key=lambda i: (lengths[i], i))
     every = args.naive_every
     sample = sorted(by_length[every // 2 :: every]) if every > 1 else list(range(len(texts)))
@@ -458,12 +458,18 @@ def main() -> None:
             runs += ct2_runs
 
         # GEMM throughput last: the paths above ran on a machine not yet warmed by it, and its buffers are freed
-        greedy_rows = min(args.batch_size, len(texts))
-        wide_rows = min(args.wide_batch or greedy_rows, len(texts))
-        beam_rows = max(memory["rows per decode step, beam"])
+        from evalkit.backends.batching import plan_batches
+
+        lengths = memory["lengths"]
+        batches = {  # decoder rows of each batch, as evalkit plans them
+            "greedy": [len(b) for b in plan_batches(lengths, args.batch_size, 8192)],
+            "greedy wide": [len(b) for b in plan_batches(lengths, args.wide_batch or args.batch_size, 8192)],
+            "beam": memory["rows per decode step, beam"],
+        }
         encoder_rows = 1024
-        shapes = {s for rows in (greedy_rows, wide_rows, beam_rows) for s, _ in arch.decode_shapes(rows)}
-        shapes |= {arch.projection(rows) for rows in (greedy_rows, wide_rows, beam_rows)}
+        every_rows = {rows for rows_list in batches.values() for rows in rows_list}
+        shapes = {s for rows in every_rows for s, _ in arch.decode_shapes(rows)}
+        shapes |= {arch.projection(rows) for rows in every_rows}
         shapes |= {s for s, _ in arch.encoder_shapes(encoder_rows)}
         clock = time.perf_counter()
         rates = gemm_throughput(sorted(shapes, key=lambda s: (s.rows, s.inner, s.outer)))
@@ -475,16 +481,11 @@ def main() -> None:
 
         n, p = args.new_tokens, len(texts)
         projected = n - 1 if config.model_type == "m2m_100" else n  # NLLB's forced first token needs no projection
-        bounds = {
-            "greedy": workload_bound(arch, rates, greedy_rows, memory["source tokens"], n, projected, encoder_rows, p),
-            "greedy wide": workload_bound(arch, rates, wide_rows, memory["source tokens"], n, projected, encoder_rows, p),
-            "beam": workload_bound(arch, rates, beam_rows, memory["source tokens"], n, projected, encoder_rows,
-                                   p * args.beams),
-        }
+        bounds = {key: workload_bound(arch, rates, rows, memory["source tokens"], n, projected, encoder_rows)
+                  for key, rows in batches.items()}
         for key, bound in bounds.items():
-            rows = {"greedy": greedy_rows, "greedy wide": wide_rows, "beam": beam_rows}[key]
-            print(f"bound, {key} ({rows} rows per decode step; {p} paragraphs, {memory['source tokens']} source tokens,"
-                  f" {n} tokens each): {bound.flops / 1e9:.1f} GFLOP ("
+            print(f"bound, {key} (rows per decode step {batches[key]}; {p} paragraphs, {memory['source tokens']} source"
+                  f" tokens, {n} tokens each): {bound.flops / 1e9:.1f} GFLOP ("
                   + ", ".join(f"{k} {v:.1f}" for k, v in bound.parts.items()) + ") = "
                   + ", ".join(f"{k} {v:.1f} s" for k, v in bound.seconds.items()))
         print(f"\nPaths ({p} paragraphs x {n} forced tokens; batch {args.batch_size}; beam rows per step"
