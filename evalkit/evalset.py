@@ -35,6 +35,7 @@ class Segment:
     sources: tuple[str, ...]  # each pivot paragraph is translated on its own; candidates are joined for scoring
     reference: str
     confidence: float
+    pivot: str = ""  # the file the source lines are lines of (the pivot document; a test set's source file)
 
 
 @dataclass
@@ -105,5 +106,8 @@ def alignment_record(
 
 
 def rows_document(path: Path, texts: list[str]) -> CleanDocument:
-    """A test set's source file as a pivot document: row i is paragraph i + 1, nothing cleaned away."""
-    return CleanDocument(path, tuple(Paragraph(i + 1, t) for i, t in enumerate(texts) if t), ())
+    """A test set's source file as a pivot document: row i is paragraph i + 1, nothing cleaned away.
+
+    Empty rows stay (as empty paragraphs): a hypothesis file has one line per row, whatever the row holds.
+    """
+    return CleanDocument(path, tuple(Paragraph(i + 1, t) for i, t in enumerate(texts)), ())

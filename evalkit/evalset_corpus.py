@@ -105,6 +105,7 @@ def _aligned_segments(pivot: CleanDocument, target: CleanDocument, alignment: Al
             sources=tuple(pivot.paragraphs[i].text for i in bead.source),
             reference=" ".join(target.paragraphs[j].text for j in bead.target),
             confidence=bead.confidence,
+            pivot=pivot.path.name,
         )
         for bead in alignment.pairs
     ]

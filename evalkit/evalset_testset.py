@@ -50,7 +50,8 @@ def testset_evaluation_set(config: RunConfig) -> EvaluationSet:
                     side = "pivot" if not source else "reference"
                     skipped.append({"line": index + 1, "reason": f"empty {side} row"})
                     continue
-                mine.append(Segment(document, (index + 1,), (index + 1,), (source,), reference, 1.0))
+                mine.append(Segment(document, (index + 1,), (index + 1,), (source,), reference, 1.0,
+                                    found.source_path.name))
             entries.append(DocumentEntry(document, lang, "paired" if mine else "nothing-aligned",
                                          None if mine else "every row of the document is empty on one side",
                                          pivot_record, target_record, None, len(mine), skipped=skipped))

@@ -18,6 +18,7 @@ from typing import Protocol
 import numpy as np
 
 from evalkit import __version__
+from evalkit.backends import BACKENDS
 from evalkit.backends.store import TranslationCache
 from evalkit.config import RunConfig, SystemConfig
 from evalkit.errors import NotATranslationError, RunInterrupted, TerminationRequested
@@ -151,14 +152,20 @@ def _run_system(
     done_systems: list[SystemResult],
     executor: Executor,
 ) -> list[SystemResult]:
-    """One system into every scored language (its model loaded once), each language scored on its own segments."""
-    needed = [list(dict.fromkeys(text for segment in language.segments for text in segment.sources))
-              for language in languages]
+    """One system into every scored language (its model loaded once), each language scored on its own segments.
+
+    An MT system translates each distinct pivot text once; a backend whose
+    outputs belong to positions (precomputed candidates) is asked for every
+    (pivot file, line), so a line repeated in two documents keeps its own.
+    """
+    by_position = not BACKENDS.get(system.backend).text_keyed
+    needed = [_units(language, by_position) for language in languages]
     observer.system_started(system, sum(map(len, needed)))
-    jobs = [TranslationJob(language.lang, tuple(texts)) for language, texts in zip(languages, needed)]
+    jobs = [TranslationJob(language.lang, tuple(units.values()), tuple(units) if by_position else None)
+            for language, units in zip(languages, needed)]
     done = executor.translate_system(system, evalset.pivots, jobs, config.pivot.lang, cache, observer.advanced)
     results = []
-    for language, texts, translation in zip(languages, needed, done):
+    for language, units, translation in zip(languages, needed, done):
         result = SystemResult(
             name=system.name, backend=system.backend, model=None if system.model is None else str(system.model),
             status=translation.status, reason=translation.reason, seconds=translation.seconds,
@@ -169,13 +176,15 @@ def _run_system(
             observer.system_finished(result)
             continue
         outputs = translation.outputs
-        result.from_cache, result.translated = outputs.cached, len(texts) - outputs.cached
-        candidate_of = dict(zip(texts, outputs.texts))
-        pieces_of = dict(zip(texts, outputs.pieces))
+        result.from_cache, result.translated = outputs.cached, len(units) - outputs.cached
+        candidate_of = dict(zip(units, outputs.texts))
+        pieces_of = dict(zip(units, outputs.pieces))
         for segment in language.segments:
+            keys = [(segment.pivot, line) if by_position else text
+                    for line, text in zip(segment.source_lines, segment.sources)]
             notes = [
-                f"pivot line {line} exceeded the model's input limit: translated in {pieces_of[text]} pieces, joined"
-                for line, text in zip(segment.source_lines, segment.sources) if pieces_of[text] > 1
+                f"pivot line {line} exceeded the model's input limit: translated in {pieces_of[key]} pieces, joined"
+                for line, key in zip(segment.source_lines, keys) if pieces_of[key] > 1
             ]
             result.paragraphs.append(
                 ParagraphResult(
@@ -183,7 +192,7 @@ def _run_system(
                     reference_lines=list(segment.reference_lines),
                     source=" ".join(segment.sources),
                     reference=segment.reference,
-                    candidate=" ".join(candidate_of[text] for text in segment.sources),
+                    candidate=" ".join(candidate_of[key] for key in keys),
                     alignment_confidence=segment.confidence,
                     notes=notes,
                     lang=language.lang,
@@ -198,6 +207,14 @@ def _run_system(
         result.seconds["score"] = time.perf_counter() - clock
         observer.system_finished(result)
     return results
+
+
+def _units(language: LanguageSet, by_position: bool) -> dict:
+    """What to translate into one language: distinct pivot texts, or every (pivot file, line) → its text."""
+    if by_position:
+        return {(segment.pivot, line): text for segment in language.segments
+                for line, text in zip(segment.source_lines, segment.sources)}
+    return {text: text for segment in language.segments for text in segment.sources}
 
 
 def _drop_everywhere(

@@ -362,3 +362,34 @@ def test_align_shows_the_pairing_of_a_corpus_folder_and_of_a_test_set():
     assert table.returncode == 0 and "1 corpus document(s) in no pair" in table.stdout
     testset = json.loads(run_cli("align", ROOT / "configs/ntrex128-excerpt.yaml", "-f", "json").stdout)
     assert testset["source"]["name"] == "NTREX-128" and {e["paragraphs"] for e in testset["languages"]} == {197}
+
+
+def test_precomputed_candidates_belong_to_positions_not_texts(tmp_path):
+    """A line repeated in two documents keeps its own candidate; a hypothesis file has one line per row, empty rows too."""
+    rows = [("A", "Ông Nam nói hôm thứ Hai.", "Pak Nam berkata pada hari Isnin."),
+            ("B", "Ảnh: Reuters", "Gambar: Reuters"),
+            ("B", "Giá vàng tăng 2%.", "Harga emas naik 2%."),
+            ("A", "Ảnh: Reuters", "Foto oleh Reuters"),
+            ("A", "", "Baris kosong di sumber."),
+            ("B", "Hết.", "Tamat.")]
+    (tmp_path / "set.tsv").write_text("doc\tsource\treference\n" + "".join(f"{d}\t{s}\t{r}\n" for d, s, r in rows),
+                                      encoding="utf-8")
+    (tmp_path / "oracle.txt").write_text("".join(f"{r}\n" for _, _, r in rows), encoding="utf-8")  # one line per row
+    (tmp_path / "oracle.jsonl").write_text("".join(
+        json.dumps({"document": "set.tsv", "line": i, "translation": r}, ensure_ascii=False) + "\n"
+        for i, (_, s, r) in enumerate(rows, start=1) if s), encoding="utf-8")
+    config = {"testset": {"format": "tsv", "path": str(tmp_path / "set.tsv")}, "pivot": {"lang": "vi"},
+              "targets": ["ms"], "metrics": ["chrf"], "statistics": FAST,
+              "systems": [{"name": "copy", "backend": "copy"},
+                          {"name": "lines", "backend": "precomputed", "options": {"path": str(tmp_path / "oracle.txt")}},
+                          {"name": "jsonl", "backend": "precomputed", "options": {"path": str(tmp_path / "oracle.jsonl")}}]}
+    proc = run_cli("run", _write(tmp_path, config), "-q")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    run = load_run(_only_folder(tmp_path / "results"))
+    for name in ("lines", "jsonl"):
+        system = run.system(name)
+        assert system.status == "ok", system.reason
+        assert [p.candidate for p in system.paragraphs] == [p.reference for p in system.paragraphs]
+        assert system.corpus_scores["chrf"].score == 100
+    skipped = [s for d in run.documents for s in d.skipped]
+    assert skipped == [{"line": 5, "reason": "empty pivot row"}]

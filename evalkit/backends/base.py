@@ -90,6 +90,10 @@ class Translator(ABC):
     Options: ClassVar[type[BackendOptions]] = NoOptions
     needs_model: ClassVar[bool] = False
     cacheable: ClassVar[bool] = True
+    text_keyed: ClassVar[bool] = True
+    """One output per distinct source text (an MT system): a run translates each text once however often it
+    occurs. False (precomputed candidates): outputs belong to positions, and a run asks for every position
+    after telling the backend where each text comes from (`locate`)."""
     """False where caching is pointless (the copy baseline, a file of candidates): the cache passes calls through."""
     cache_neutral_options: ClassVar[frozenset[str]] = frozenset({"batch_size", "max_batch_tokens", "download"})
     """Options that change speed, never output: left out of the identity."""
@@ -146,6 +150,12 @@ class Translator(ABC):
     def config_problems(cls, options: BackendOptions, target_langs: Sequence[str]) -> list[str]:
         """What makes these options wrong for a run into `target_langs`, found when the config loads (none here)."""
         return []
+
+    def locate(self, positions: Sequence[tuple[str, int]] | None) -> None:
+        """Where the texts of the next `translate` call come from: (pivot file name, line) each; None: unknown.
+
+        Called for backends that are not `text_keyed`; the others ignore it.
+        """
 
     def prepare(self, pivots: Sequence[CleanDocument]) -> None:
         """Called once per run, before `load`, with every pivot document the run translates.

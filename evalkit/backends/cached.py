@@ -73,6 +73,9 @@ class CachedTranslator(Translator):
     def prepare(self, pivots: Sequence[CleanDocument]) -> None:
         self.inner.prepare(pivots)
 
+    def locate(self, positions: Sequence[tuple[str, int]] | None) -> None:
+        self.inner.locate(positions)
+
     def availability(self) -> tuple[bool | None, str]:
         return self.inner.availability()
 

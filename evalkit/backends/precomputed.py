@@ -38,6 +38,7 @@ class PrecomputedOptions(BackendOptions):
 class PrecomputedTranslator(Translator):
     Options = PrecomputedOptions
     cacheable = False  # reading a file is already free
+    text_keyed = False  # a line repeated in two places may have two translations: candidates belong to positions
     options: PrecomputedOptions
 
     def __init__(self, name, model, options) -> None:
@@ -46,6 +47,8 @@ class PrecomputedTranslator(Translator):
         self._pivots: tuple[CleanDocument, ...] = ()
         self._read: list[Path] = []
         self._current: Path | None = None  # the file the latest language's candidates come from (or were looked for in)
+        self._positions: tuple[tuple[str, int], ...] | None = None
+        self._by_line: dict[str, dict[tuple[str, int], str]] = {}
 
     @classmethod
     def config_problems(cls, options: PrecomputedOptions, target_langs: Sequence[str]) -> list[str]:
@@ -56,6 +59,9 @@ class PrecomputedTranslator(Translator):
 
     def prepare(self, pivots: Sequence[CleanDocument]) -> None:
         self._pivots = tuple(pivots)
+
+    def locate(self, positions: Sequence[tuple[str, int]] | None) -> None:
+        self._positions = tuple(positions) if positions is not None else None
 
     def _path(self, lang: str | None) -> Path:
         return Path(str(self.options.path).replace("{lang}", lang)) if lang else self.options.path
@@ -87,6 +93,7 @@ class PrecomputedTranslator(Translator):
         except UnicodeDecodeError as exc:
             raise TranslationError(f"{path}: not valid UTF-8 (byte {exc.start})") from None
         by_line = self._read_jsonl(path, text) if fmt == "jsonl" else self._read_lines(path, text)
+        self._by_line[key] = by_line
         self._by_text[key] = {p.text: by_line[(d.path.name, p.line)]
                               for d in self._pivots for p in d.paragraphs if (d.path.name, p.line) in by_line}
         self._read.append(path)
@@ -154,6 +161,16 @@ class PrecomputedTranslator(Translator):
     ) -> Translations:
         self._current = self._path(target_lang if "{lang}" in str(self.options.path) else None)
         by_text = self._candidates(target_lang)
+        if self._positions is not None and len(self._positions) == len(texts):
+            by_line = self._by_line[target_lang if "{lang}" in str(self.options.path) else ""]
+            absent = [p for p in self._positions if p not in by_line]
+            if absent:
+                shown = ", ".join(f"{d}:{line}" if len(self._pivots) > 1 else str(line) for d, line in absent[:10])
+                raise TranslationError(f"{self._path(target_lang)}: no candidate for pivot line(s) {shown}"
+                                       f"{' …' if len(absent) > 10 else ''}; every aligned paragraph needs one")
+            outputs = [by_line[p] for p in self._positions]
+            report_all(progress, outputs)
+            return Translations.whole(outputs)
         missing = set(texts) - set(by_text)
         if missing:
             lines = [f"{d.path.name}:{p.line}" if len(self._pivots) > 1 else str(p.line)

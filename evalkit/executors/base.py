@@ -38,6 +38,8 @@ class TranslationJob:
 
     target_lang: str
     texts: tuple[str, ...]
+    # (pivot file name, line) of each text, for backends whose outputs belong to positions (precomputed)
+    positions: tuple[tuple[str, int], ...] | None = None
 
 
 @dataclass
@@ -136,6 +138,7 @@ class Executor(ABC):
             status, reason = load_failure
         else:
             try:
+                translator.locate(job.positions)
                 outputs = translator.translate(list(job.texts), source_lang, job.target_lang,
                                                lambda finished: advanced(len(finished)))
             except ModelUnavailableError as exc:
