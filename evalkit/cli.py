@@ -353,6 +353,14 @@ def compare(
                 s.name for s in cand_run.systems_in(code)
                 if s.status == "ok" and any(b.name == s.name and b.status == "ok" for b in base_run.systems_in(code))]
             pairs += [(find(base_run, against or n, code), find(cand_run, n, code)) for n in names]
+    if len(langs) > 1:  # a system without scores in one language is left out there (said on stderr), not fatal
+        for a, b in [p for p in pairs if p[0].status != "ok" or p[1].status != "ok"]:
+            bad = a if a.status != "ok" else b
+            stderr.print(f"{bad.lang}: {bad.name} has no scores ({bad.status}); not compared in {bad.lang}",
+                         soft_wrap=True, markup=False)
+        pairs = [p for p in pairs if p[0].status == "ok" and p[1].status == "ok"]
+        if not pairs:
+            raise ResultsError("no language has scores for both systems")
         if not pairs:
             raise ResultsError(f"{base_run.run_id} and {cand_run.run_id} have no system scored in both")
     comparisons = [compare_systems(base_run, b, cand_run, c, focus_metric=metric, top=top) for b, c in pairs]

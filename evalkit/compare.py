@@ -20,6 +20,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from evalkit.errors import ResultsError
 from evalkit.results import (
     DocumentEntry,
@@ -128,6 +130,17 @@ def check_comparable(baseline: RunResult, candidate: RunResult) -> None:
 
 def check_baseline_fits(baseline: RunResult, config) -> None:
     """Refuse, before translating anything, a baseline made from other documents or languages than `config`."""
+    kind = "testset" if config.testset is not None else "corpus"
+    if baseline.source.get("kind") and baseline.source["kind"] != kind:
+        raise ResultsError(f"baseline {baseline.run_id} scored a {baseline.source['kind']}, but the config names a {kind}; "
+                           f"use a baseline of the same corpus or test set")
+    if kind == "testset" and baseline.source.get("name"):
+        ours = (config.testset.format, config.testset.split)
+        theirs = (baseline.source.get("format"), baseline.source.get("split"))
+        if ours != theirs:
+            raise ResultsError(f"baseline {baseline.run_id} scored test set {baseline.source['name']} "
+                               f"({theirs[0]}, split {theirs[1]}), but the config names {ours[0]} (split {ours[1]}); "
+                               f"use a baseline of the same test set")
     expected = [("pivot", config.pivot.file, config.pivot.lang, baseline.pivot)]
     single = baseline.single_document()
     if config.single_target is not None and single is not None:  # one reference each: name the files that differ
@@ -169,8 +182,14 @@ def compare_systems(
     seed: int = 12345,
     alpha: float = 0.05,
     top: int = 5,
+    resample: str | None = None,
 ) -> SystemComparison:
-    """Paired comparison of `candidate` against `baseline` on the paragraphs both runs aligned."""
+    """Paired comparison of `candidate` against `baseline` on the paragraphs both runs aligned.
+
+    `resample` (default: what the candidate run used): "document" resamples whole
+    documents in the paired tests, as the run's own tests did, so a gate does not
+    call a difference significant that the run, resampling articles, did not.
+    """
     check_comparable(baseline_run, candidate_run)
     if baseline.lang and candidate.lang and baseline.lang != candidate.lang:
         raise ResultsError(f"{baseline.name} ({baseline.lang}) and {candidate.name} ({candidate.lang}) translate into "
@@ -199,6 +218,9 @@ def compare_systems(
     result = SystemComparison(label(baseline_run, baseline), label(candidate_run, candidate), len(pairs), left_out,
                               focus_metric=focus_metric or shared[0], lang=candidate.lang)
     lang = candidate.lang
+    documents = [c.document for _, c in pairs]
+    starts = np.asarray([0] + [i for i in range(1, len(documents)) if documents[i] != documents[i - 1]], dtype=np.intp)
+    by_document = (resample or candidate_run.resample) == "document" and len(starts) >= 2
     pivot_lang = (candidate_run.config.get("pivot") or {}).get("lang")
     options = candidate_run.config.get("metric_options", {})
     for m in shared:
@@ -207,11 +229,14 @@ def compare_systems(
         scorer.load()
         base_stats = scorer.statistics([b.candidate for b, _ in pairs], references, sources)
         cand_stats = scorer.statistics([c.candidate for _, c in pairs], references, sources)
+        if by_document:
+            base_stats, cand_stats = (np.add.reduceat(x, starts, axis=0) for x in (base_stats, cand_stats))
         boot = paired_bootstrap(scorer, cand_stats, base_stats, n_resamples=resamples, seed=seed, alpha=alpha)
         ar = approximate_randomization(scorer, cand_stats, base_stats, n_trials=trials, seed=seed, alpha=alpha) if trials else None
         sign = 1 if scorer.higher_is_better else -1
         changed, effective = effective_changes(scorer, cand_stats, base_stats)
-        floor_bs = bootstrap_p_floor(len(pairs), min(len(pairs), effective), resamples)
+        units = len(cand_stats)
+        floor_bs = bootstrap_p_floor(units, min(units, effective), resamples)
         floor_ar = randomization_p_floor(effective, trials) if trials else None
         floor = max(floor_bs, floor_ar or 0.0)
         result.metrics.append(MetricDelta(
@@ -398,7 +423,8 @@ def gate(
                                                                     max_paragraphs_worse or {})
         metrics = [m for m in system.corpus_scores if m in before.corpus_scores]
         comparison = compare_systems(baseline_run, before, candidate_run, system, metrics=metrics, alpha=alpha,
-                                     resamples=resamples, trials=trials if significance else 0, seed=seed)
+                                     resamples=resamples, trials=trials if significance else 0, seed=seed,
+                                     resample=candidate_run.resample)
         comparisons.append(comparison)
         before_by_key = {_key(p): p for p in before.paragraphs}
         pairs = [(before_by_key[_key(p)], p) for p in system.paragraphs if _key(p) in before_by_key]
@@ -411,6 +437,13 @@ def gate(
                 failures.extend(decision.reason.split("\n"))
             elif d.drop > 0 or decision.decided_by != ["within margin"]:
                 notes.append(decision.reason)
+    now = {(s.name, s.lang) for s in candidate_run.systems}
+    reasons = {e.lang: e.reason for e in candidate_run.languages if e.status != "ok"}
+    for before in baseline_run.systems:
+        if before.status == "ok" and (before.name, before.lang) not in now:
+            name = f"{before.name} [{before.lang}]" if several else before.name
+            why = reasons.get(before.lang) or "the system is not in this run"
+            failures.append(f"{name}: scored in the baseline, not scored now ({why})")
     return GateResult(comparisons, failures, notes, decisions)
 
 
@@ -454,6 +487,10 @@ def _decide(system: str, d: MetricDelta, pairs: list[tuple[ParagraphResult, Para
         rows.append({"document": new.document, "source_lines": new.source_lines, "baseline": a, "score": b, "drop": -sign * (b - a),
                      **({"details": new.details[metric]} if metric in new.details else {})})
     rows.sort(key=lambda r: -r["drop"])
+    several = len({r["document"] for r in rows}) > 1
+
+    def where(r: dict[str, Any]) -> str:  # which document, when lines alone are ambiguous
+        return f"{r['document']}:{r['source_lines']}" if several else str(r["source_lines"])
     p = max(d.p_bootstrap, d.p_randomization or 0.0) if significance else None
     head = f"{system} {metric}: {d.baseline:.2f} → {d.candidate:.2f}"
     lines: list[str] = []
@@ -490,14 +527,14 @@ def _decide(system: str, d: MetricDelta, pairs: list[tuple[ParagraphResult, Para
     beyond = [r for r in rows if paragraph_limit is not None and r["drop"] > paragraph_limit]
     if beyond:
         decided.append("paragraph drop")
-        listed = ", ".join(f"{r['source_lines']} {r['baseline']:.1f} → {r['score']:.1f}" for r in beyond[:5])
+        listed = ", ".join(f"{where(r)} {r['baseline']:.1f} → {r['score']:.1f}" for r in beyond[:5])
         more = f" and {len(beyond) - 5} more" if len(beyond) > 5 else ""
         lines.append(f"{system} {metric}: {len(beyond)} paragraph(s) dropped more than {paragraph_limit:g} points "
                      f"(paragraph limit): pivot line(s) {listed}{more}")
     worse = [r for r in rows if r["drop"] > 1e-9]
     if worse_limit is not None and len(worse) > worse_limit:
         decided.append("paragraphs worse")
-        listed = ", ".join(f"{r['source_lines']} {r['baseline']:.1f} → {r['score']:.1f}{_lost_items(r.get('details'))}"
+        listed = ", ".join(f"{where(r)} {r['baseline']:.1f} → {r['score']:.1f}{_lost_items(r.get('details'))}"
                            for r in worse[:5])
         lines.append(f"{system} {metric}: {len(worse)} paragraph(s) scored lower than in the baseline "
                      f"(at most {worse_limit} allowed): pivot line(s) {listed}")

@@ -38,7 +38,9 @@ def corpus_evaluation_set(config: RunConfig) -> EvaluationSet:
         survey = _surveyed(config, searched)
         matches += survey.matches
         missing += survey.missing
-        unpaired += [{"path": str(u.path), "lang": u.lang, "reason": u.reason} for u in survey.unpaired]
+        named_files = {t.file for t in named}  # a reference the config names is paired, not left over
+        unpaired += [{"path": str(u.path), "lang": u.lang, "reason": u.reason} for u in survey.unpaired
+                     if u.path not in named_files]
         for pivot, guess in zip(survey.pivots, survey.pivot_langs):
             if pivot.path not in pivot_guesses:
                 pivots.append(pivot)

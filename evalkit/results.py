@@ -181,6 +181,9 @@ class LanguageEntry:
     documents: int = 0  # documents scored
     paragraphs: int = 0  # paragraphs scored
     missing_documents: int = 0  # pivot documents with no translation (or no accepted one) in this language
+    # the bootstrap unit of this language's CIs and paired tests: "document" falls back to "paragraph" when the
+    # language has a single document (resampling one document measures nothing)
+    resample: str = "paragraph"
 
 
 @dataclass
@@ -258,6 +261,18 @@ class RunResult:
     def alignment(self) -> AlignmentRecord | None:
         single = self.single_document()
         return single.alignment if single else None
+
+    def resampled_by(self) -> str:
+        """What the bootstrap resampled, for report headers: "document", "paragraph", or both and where."""
+        units = {e.lang: e.resample for e in self.languages if e.status == "ok"}
+        if self.resample != "document" or not units:
+            return self.resample
+        fallback = [lang for lang, unit in units.items() if unit != "document"]
+        if not fallback:
+            return "document"
+        if len(fallback) == len(units):
+            return "paragraph: every language has a single document"
+        return f"document; paragraph in {', '.join(fallback)} (a single document)"
 
     def higher_is_better(self, metric: str) -> bool:
         """The direction run.json records for a metric; for files written before it was recorded, a name list."""

@@ -120,9 +120,21 @@ def resampling_units(settings: StatisticsConfig, stats: np.ndarray, starts: Sequ
     paragraphs contribute to the corpus score; resampling those rows resamples
     documents, which is right when paragraphs of one article are correlated.
     """
-    if settings.resample == "document" and len(starts) > 0 and stats.ndim == 2 and len(stats):
+    if resampling_unit(settings, starts) == "document" and stats.ndim == 2 and len(stats):
         return np.add.reduceat(stats, np.asarray(starts, dtype=np.intp), axis=0)
     return stats
+
+
+# Fewer documents than this and a bootstrap over documents says nothing (one document: every resample is the
+# document itself, an interval of zero width): paragraphs are resampled instead, and the run records it.
+MIN_RESAMPLED_DOCUMENTS = 2
+
+
+def resampling_unit(settings: StatisticsConfig, starts: Sequence[int]) -> str:
+    """The unit actually resampled: documents when asked for and there are enough of them, else paragraphs."""
+    if settings.resample == "document" and len(starts) >= MIN_RESAMPLED_DOCUMENTS:
+        return "document"
+    return "paragraph"
 
 
 def document_scores(
@@ -295,4 +307,4 @@ def test_against_baseline(
                              significant=boot.significant and ar.significant)
             metrics[scorer.name] = entry
         result.significance = {"baseline": baseline, "alpha": settings.alpha, "seed": settings.seed,
-                               "resample": settings.resample, "metrics": metrics}
+                               "resample": resampling_unit(settings, starts), "metrics": metrics}

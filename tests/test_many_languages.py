@@ -393,3 +393,37 @@ def test_precomputed_candidates_belong_to_positions_not_texts(tmp_path):
         assert system.corpus_scores["chrf"].score == 100
     skipped = [s for d in run.documents for s in d.skipped]
     assert skipped == [{"line": 5, "reason": "empty pivot row"}]
+
+
+def test_document_resampling_of_a_single_document_falls_back_to_paragraphs(tmp_path):
+    config = {"corpus": str(CORPUS), "pivot": {"lang": "vi", "file": PIVOT}, "target": {"lang": "th", "file": THAI},
+              "metrics": ["chrf"], "cache": False, "statistics": {**FAST, "resample": "document"}}
+    assert run_cli("run", _write(tmp_path, config), "-q").returncode == 0
+    run = load_run(_only_folder(tmp_path / "results"))
+    assert run.languages[0].resample == "paragraph"
+    score = run.system("copy").corpus_scores["chrf"]
+    assert score.ci_high > score.ci_low  # an interval, not the single document repeated
+    assert "paragraph: every language has a single document" in run.resampled_by()
+
+
+def test_check_fails_when_a_language_scored_in_the_baseline_is_gone(tmp_path):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    config = {"corpus": str(corpus), "pivot": {"lang": "vi", "file": PIVOT}, "targets": ["th", "ms"],
+              "metrics": ["chrf"], "cache": False, "statistics": FAST}
+    path = _write(tmp_path, config)
+    assert run_cli("run", path, "-q").returncode == 0
+    baseline = _only_folder(tmp_path / "results")
+    (corpus / "001_011d1486f715c8a5.txt").unlink()  # the Malay translation is gone
+    proc = run_cli("check", path, "--baseline", baseline, "-o", tmp_path / "after", "-f", "json")
+    assert proc.returncode == 1
+    failures = json.loads(proc.stdout)["failures"]
+    assert any(f.startswith("copy [ms]: scored in the baseline, not scored now (no Malay (ms) translation") for f in failures)
+
+
+def test_check_refuses_a_baseline_of_another_kind_before_translating(tmp_path):
+    config = {"testset": {"format": "ntrex128", "path": str(ROOT / "corpus/ntrex128-excerpt")}, "pivot": {"lang": "vi"},
+              "targets": ["th"], "metrics": ["chrf"]}
+    proc = run_cli("check", _write(tmp_path, config), "--baseline", V1)
+    assert proc.returncode == 2 and "scored a corpus, but the config names a testset" in proc.stderr
+    assert "translating" not in proc.stdout + proc.stderr

@@ -387,7 +387,7 @@ def _matrix_cell(cell: matrix.Cell) -> str:
 def matrix_legend(result: RunResult, matrices: list[matrix.Matrix]) -> str:
     """The one sentence above the matrices: what a cell holds."""
     text = (f"corpus score per system and language ± half-width of the 95% bootstrap interval (resampled by "
-            f"{result.resample}); ★ best in its language")
+            f"{result.resampled_by()}); ★ best in its language")
     if any(c.test is not None for m in matrices for c in m.cells.values()):
         text += (f"; Δ and p against {matrix.baseline_name(result)} in the same language (paired bootstrap and "
                  "approximate randomisation, the larger p; * both significant)")

@@ -215,7 +215,7 @@ def _render_multi(result: RunResult) -> str:
     else:
         tested = any(c.test is not None for m in found for c in m.cells.values())
         lines.append(f"Corpus-level scores per language over the aligned paragraphs of every document, ± half-width of "
-                     f"the 95% bootstrap interval (resampled by {md_text(result.resample)}); ★ best in its language"
+                     f"the 95% bootstrap interval (resampled by {md_text(result.resampled_by())}); ★ best in its language"
                      + (f"; Δ and p against {md_code(baseline)} in the same language (paired bootstrap / approximate "
                         f"randomisation, the larger p)." if tested else "."))
         for m in found:
