@@ -215,6 +215,11 @@ class RunConfig(_Closed):
     def _targets_shorthand(cls, values: Any) -> Any:
         return [_target_entry(v) for v in values] if isinstance(values, list) else values
 
+    @field_validator("target", mode="before")
+    @classmethod
+    def _target_shorthand(cls, value: Any) -> Any:
+        return _target_entry(value)
+
     @model_validator(mode="after")
     def _one_target_form(self) -> RunConfig:
         if self.target is not None and self.targets:

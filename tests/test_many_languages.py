@@ -48,6 +48,9 @@ def test_targets_shorthand_and_long_form_are_the_same(tmp_path):
     assert short.target_langs == long.target_langs == ["th", "ms"]
     assert long.targets[0].file == CORPUS / THAI and long.targets[1].file is None
     assert single.target_langs == ["th"] and single.single_target is single.targets[0]
+    bare = load_config(_write(tmp_path, {"corpus": str(CORPUS), "pivot": {"lang": "vi", "file": PIVOT}, "target": "th"},
+                              "d.yaml"))
+    assert bare.target_langs == ["th"]
 
 
 @pytest.mark.parametrize("change, expected", [
