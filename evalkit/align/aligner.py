@@ -50,7 +50,7 @@ from .costs import GAP_OPEN, GC_VARIANCE, LENGTH_FLOOR, SKIP_COST, BandCosts, Co
 from .dp import Band, BandedPosteriors, Step, best_cost_batch_moves, viterbi_banded
 from .text import DocumentFeatures, coarsen, document_features
 from .calibration import calibrated_p_parallel
-from .moved import MovedPair, moved_blocks
+from .moved import MovedPair, best_block_move, moved_blocks
 from .types import Alignment, Bead, ParallelEvidence
 
 # Re-estimation of the length parameters.
@@ -72,6 +72,8 @@ MIN_PAIR_POSTERIOR = 0.3
 # and chance pairs would add coverage to a document that is not a translation.  (Dev split: unrelated
 # pairs reach P(parallel) 0.043 at most.)
 MOVED_PASS_MIN_P = 0.2
+# The single-block-move search runs only where some paragraph is unmatched or some pair is below this.
+BLOCK_SEARCH_BELOW = 0.9
 
 # Band (vecalign-style recursive downsampling).
 FULL_CELLS = 250_000  # (n+1)(m+1) up to which the full DP runs
@@ -267,11 +269,53 @@ def _with_moved_blocks(beads: list[Bead], cm: CostModel, params: LengthParams) -
     return out, moved
 
 
+def _beads(steps: list[Step], post, src_unmatched, tgt_unmatched, tmap: Sequence[int] | None = None) -> list[Bead]:
+    """Beads of a path: pairs with their posterior (or, under ``MIN_PAIR_POSTERIOR``, unmatched
+    paragraphs), skips with their probability of having no counterpart.  ``tmap`` maps the path's
+    target positions to the document's (a block-moved order)."""
+    tm = (lambda k: k) if tmap is None else (lambda k: int(tmap[k]))
+    beads: list[Bead] = []
+    for step in steps:
+        i, j, di, dj = step
+        if di and dj:
+            conf = post.bead(step)
+            if conf < MIN_PAIR_POSTERIOR:
+                # weak evidence: several paths are about as good (a neighbour of a deleted paragraph, a
+                # merge or a split that could go either way), so leave the paragraphs unmatched rather
+                # than score a pair that is more likely wrong than right
+                beads.extend(Bead((k,), (), float(src_unmatched[k])) for k in range(i, i + di))
+                beads.extend(Bead((), (tm(k),), float(tgt_unmatched[k])) for k in range(j, j + dj))
+                continue
+        else:
+            conf = src_unmatched[i] if di else tgt_unmatched[j]
+        beads.append(Bead(tuple(range(i, i + di)), tuple(tm(k) for k in range(j, j + dj)),
+                          float(min(1.0, max(0.0, conf)))))
+    return beads
+
+
+def _block_moved(beads: list[Bead], cm: CostModel, params: LengthParams, src: DocumentFeatures,
+                 target: Sequence[str], target_lang: str) -> list[Bead] | None:
+    """Beads (in document target positions) of the best single-block-moved target order
+    (:func:`evalkit.align.moved.best_block_move`), or None where no move gains enough or the path
+    has no sign of one (every paragraph paired, every pair sure)."""
+    if not any(not b.is_pair or b.confidence < BLOCK_SEARCH_BELOW for b in beads):
+        return None
+    found = best_block_move(cm, params)
+    if found is None:
+        return None
+    order, _ = found
+    tgt2 = document_features([target[k] for k in order], target_lang)
+    cm2, bc2, params2, steps2 = _solve(src, tgt2)
+    post2 = BandedPosteriors(bc2.with_lengths(params2), bc2.band, GAP_OPEN)
+    su, tu = post2.unmatched()
+    return _beads(steps2, post2, su, tu, order)
+
+
 def _chars(paragraph: str) -> int:
     return max(1, sum(map(len, paragraph.split())))
 
 
-def _coverage(steps: list[Step], moved: Sequence[MovedPair], source: Sequence[str], target: Sequence[str]) -> float:
+def _coverage(steps: list[Step], moved: Sequence[MovedPair | Bead], source: Sequence[str], target: Sequence[str]) -> float:
     """Share of the better-covered side's characters inside pairs (of the path, and of moved blocks)."""
     src_len = [_chars(p) for p in source]
     tgt_len = [_chars(p) for p in target]
@@ -309,28 +353,19 @@ def _analyse_cached(
     testable = tested > 0
     z = (gain - mean) / max(sd, MIN_SHUFFLE_SD) if testable else 0.0
     excess = (gain - mean) / tested_short if testable else 0.0
-    beads: list[Bead] = []
-    for step in steps:
-        i, j, di, dj = step
-        if di and dj:
-            conf = post.bead(step)
-            if conf < MIN_PAIR_POSTERIOR:
-                # weak evidence: several paths are about as good (a neighbour of a deleted paragraph, a
-                # merge or a split that could go either way), so leave the paragraphs unmatched rather
-                # than score a pair that is more likely wrong than right
-                beads.extend(Bead((k,), (), float(src_unmatched[k])) for k in range(i, i + di))
-                beads.extend(Bead((), (k,), float(tgt_unmatched[k])) for k in range(j, j + dj))
-                continue
-        else:
-            conf = src_unmatched[i] if di else tgt_unmatched[j]
-        beads.append(Bead(tuple(range(i, i + di)), tuple(range(j, j + dj)), float(min(1.0, max(0.0, conf)))))
+    beads = _beads(steps, post, src_unmatched, tgt_unmatched)
     evidence = ParallelEvidence(gain, mean, sd, z, testable, anchor_mean, len(bonuses), 0.0, tested, excess,
                                 _coverage(steps, [], source, target))
     evidence = ParallelEvidence(**{**evidence.__dict__, "p_parallel": calibrated_p_parallel(evidence)})
     if evidence.p_parallel >= MOVED_PASS_MIN_P:
+        block = _block_moved(beads, cm, params, src, target, target_lang)
+        if block is not None:
+            beads = block
         beads, moved = _with_moved_blocks(beads, cm, params)
-        if moved:
-            evidence = ParallelEvidence(**{**evidence.__dict__, "coverage": _coverage(steps, moved, source, target)})
+        if moved or block is not None:
+            cover = _coverage([], [b for b in beads if b.is_pair], source, target) if block is not None \
+                else _coverage(steps, moved, source, target)
+            evidence = ParallelEvidence(**{**evidence.__dict__, "coverage": cover})
             evidence = ParallelEvidence(**{**evidence.__dict__, "p_parallel": calibrated_p_parallel(evidence)})
     band = bc.band
     return AlignmentAnalysis(Alignment(tuple(beads)), params, evidence, n, m, band.width, band.is_full)

@@ -17,6 +17,15 @@ lines, the tail of a truncated original — do not reach.  Accepted pairs are
 taken out of the leftovers and the search repeats, so several moved blocks can
 be found.  The cost stays small: only leftover runs are aligned, and only run
 pairs whose cheapest single pair beats leaving both paragraphs unmatched.
+
+Where the monotonic path instead paired a moved block's neighbours with each
+other (a block swapped with one of the same size: lengths cannot tell the two
+orders apart), there are no leftovers to find.  :func:`best_block_move` runs
+first on article-sized documents: the whole document is aligned once per
+order with one target block moved (batched, anchors included), and an order
+that gains ``BLOCK_MOVE_COST`` nats over the document's own is realigned in
+full.  On the dev split this took reorder F1 from 0.953 to 0.980 and changed
+no other edit kind by more than 0.001.
 """
 
 from __future__ import annotations
@@ -26,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .costs import GAP_OPEN, SKIP_COST, CostModel, LengthParams
-from .dp import Posteriors, viterbi
+from .dp import Posteriors, best_cost_batch_moves, viterbi
 
 # Nats a moved block must gain over leaving both runs unmatched.  On the dev split, 6 keeps every
 # pair found in documents without a moved block right (4 lets in 7 wrong ones, 2 lets in 25).
@@ -113,3 +122,50 @@ def moved_blocks(cm: CostModel, params: LengthParams, unmatched_source: list[int
             left_s.difference_update(src)
             left_t.difference_update(tgt)
     return found
+
+
+# Block moves searched exhaustively: every target block of up to MAX_BLOCK paragraphs put back at every
+# position, scored in one batched DP.  Only for documents up to MAX_BLOCK_SEARCH paragraphs a side (news
+# articles; the number of orders grows with m^2).
+MAX_BLOCK = 4
+MAX_BLOCK_SEARCH = 40
+# Nats the best block-moved order must gain over the document's own order (tuned on the dev split).
+BLOCK_MOVE_COST = 6.0
+
+
+def block_orders(m: int, max_block: int = MAX_BLOCK) -> list[np.ndarray]:
+    """The identity first, then every order of ``range(m)`` with one block of up to ``max_block``
+    consecutive paragraphs moved elsewhere (each distinct order once)."""
+    seen = {tuple(range(m))}
+    out = [np.arange(m)]
+    for size in range(1, max_block + 1):
+        for a in range(m - size + 1):
+            rest = [x for x in range(m) if not a <= x < a + size]
+            for d in range(len(rest) + 1):
+                order = tuple(rest[:d] + list(range(a, a + size)) + rest[d:])
+                if order not in seen:
+                    seen.add(order)
+                    out.append(np.array(order))
+    return out
+
+
+def best_block_move(cm: CostModel, params: LengthParams) -> tuple[np.ndarray, float] | None:
+    """(target order, gain) of the best single block move, if it gains at least ``BLOCK_MOVE_COST`` nats
+    over the target's own order; else None.
+
+    The moved pass above pairs a block the monotonic path left unmatched on both sides, but where the
+    path instead paired the block's neighbours with each other (a block swapped with one of the same
+    size, or moved next to paragraphs of similar length) there are no leftovers to find.  Aligning the
+    whole document once per candidate order, with the bead costs (anchors included) of that order,
+    lets the evidence of every paragraph decide where the block belongs."""
+    n, m = cm.n, cm.m
+    if n < 3 or m < 3 or max(n, m) > MAX_BLOCK_SEARCH:
+        return None
+    orders = block_orders(m)
+    costs = cm.shuffled_costs(np.arange(n), np.arange(m), orders, params)
+    totals = best_cost_batch_moves(costs, SKIP_COST, GAP_OPEN)
+    k = int(np.argmin(totals))
+    gain = float(totals[0] - totals[k])
+    if k == 0 or gain < BLOCK_MOVE_COST:
+        return None
+    return orders[k], gain
