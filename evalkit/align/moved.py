@@ -131,6 +131,8 @@ MAX_BLOCK = 4
 MAX_BLOCK_SEARCH = 40
 # Nats the best block-moved order must gain over the document's own order (tuned on the dev split).
 BLOCK_MOVE_COST = 6.0
+# Orders kept after the 1-1-only screen for scoring with every bead type.
+SCREEN_KEEP = 24
 
 
 def block_orders(m: int, max_block: int = MAX_BLOCK) -> list[np.ndarray]:
@@ -162,10 +164,17 @@ def best_block_move(cm: CostModel, params: LengthParams) -> tuple[np.ndarray, fl
     if n < 3 or m < 3 or max(n, m) > MAX_BLOCK_SEARCH:
         return None
     orders = block_orders(m)
-    costs = cm.shuffled_costs(np.arange(n), np.arange(m), orders, params)
+    # screen every order with 1-1 beads only (a column permutation of the document's own costs: no
+    # cost is recomputed), then score the best few with every bead type
+    one = cm.shuffled_costs(np.arange(n), np.arange(m), [orders[0]], params)[(1, 1)][0]
+    stacked = np.stack([np.concatenate([one[:, :-1][:, o], one[:, -1:]], axis=1) for o in orders])
+    screen = best_cost_batch_moves({(1, 1): stacked}, SKIP_COST, GAP_OPEN)
+    keep = [0] + [int(k) for k in np.argsort(screen, kind="stable")[:SCREEN_KEEP] if k != 0]
+    shortlist = [orders[k] for k in keep]
+    costs = cm.shuffled_costs(np.arange(n), np.arange(m), shortlist, params)
     totals = best_cost_batch_moves(costs, SKIP_COST, GAP_OPEN)
     k = int(np.argmin(totals))
     gain = float(totals[0] - totals[k])
     if k == 0 or gain < BLOCK_MOVE_COST:
         return None
-    return orders[k], gain
+    return shortlist[k], gain
