@@ -98,6 +98,10 @@ def test_metric_contract(scorer_for, lang):
         subset = [0, 2]
         alone = scorer.corpus_score([candidates[i] for i in subset], [refs[i] for i in subset], [SOURCES[i] for i in subset])
         assert scorer.score_from_statistics(stats[subset]) == pytest.approx(alone.score, abs=1e-9)
+        # resampled corpora scored at once equal the same corpora scored one by one, exactly
+        draws = np.random.default_rng(0).integers(0, len(refs), size=(16, len(refs)))
+        sums = np.stack([stats[row].sum(axis=0) for row in draws])
+        assert scorer.scores_from_statistics(sums).tolist() == [scorer.score_from_statistics(row) for row in sums]
         # determinism
         assert np.array_equal(stats, scorer.statistics(candidates, refs, SOURCES))
         summary = scorer.summary(stats)

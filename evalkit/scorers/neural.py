@@ -222,6 +222,12 @@ class _SegmentMeanScorer(Scorer):
             raise ScoringError(f"{self.name}: statistics must be [sum of scores, count] with a positive count")
         return float(summed[0] / summed[1])
 
+    def _scores_from_statistics(self, sums: np.ndarray) -> np.ndarray:
+        # IEEE division is correctly rounded in numpy as in Python: the same numbers as row by row
+        if sums.shape[1] != 2 or (sums[:, 1] <= 0).any():
+            raise ScoringError(f"{self.name}: statistics must be [sum of scores, count] with a positive count")
+        return sums[:, 0] / sums[:, 1]
+
     def _signature_head(self) -> str:
         return "nrefs:1"
 
