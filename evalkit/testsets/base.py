@@ -127,6 +127,7 @@ class TestSetReader(ABC):
     splits: ClassVar[tuple[str, ...]] = ()  # non-empty: `split` is required and must be one of these
     takes_name: ClassVar[bool] = False  # `name` required (sacrebleu) or refused (the rest)
     needs_path: ClassVar[bool] = True
+    path_is_file: ClassVar[bool] = False  # the path names one file (tsv, jsonl), not a folder
     path_help: ClassVar[str] = "the test set's file or folder"
 
     @abstractmethod
@@ -137,6 +138,8 @@ class TestSetReader(ABC):
         """Default load-time check: the path exists. Readers add layout checks that cost no more than a stat."""
         if config.path is not None and not config.path.exists():
             return [("testset.path", f"{config.path} does not exist ({cls.path_help})")]
+        if config.path is not None and cls.path_is_file and not config.path.is_file():
+            return [("testset.path", f"{config.path} is not a file ({cls.path_help})")]
         return []
 
 
@@ -178,6 +181,13 @@ def split_rows(text: str) -> list[str]:
     if text.endswith("\n"):
         text = text[:-1]
     return text.split("\n")
+
+
+def read_reference(source_path: Path, sources: Sequence[str], path: Path) -> tuple[str, ...]:
+    """A reference file's rows, refused unless it has exactly one row per source row."""
+    rows = read_rows(path)
+    check_rows(source_path, sources, path, rows)
+    return tuple(rows)
 
 
 def check_rows(first: Path, first_rows: Sequence[object], other: Path, other_rows: Sequence[object]) -> None:

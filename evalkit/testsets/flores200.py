@@ -31,6 +31,7 @@ from evalkit.testsets.base import (
     TestSetError,
     TestSetReader,
     check_rows,
+    read_reference,
     read_lines,
     read_rows,
     runs_to_documents,
@@ -85,9 +86,7 @@ class Flores200Reader(TestSetReader):
                 also = f" (also looked for {', '.join(names[1:])})" if len(names) > 1 else ""
                 missing[target] = f"{set_name} has no {names[0]} in {folder}{also}"
                 continue
-            rows = read_rows(path)
-            check_rows(source_path, sources, path, rows)
-            references[target], paths[target] = tuple(rows), path
+            references[target], paths[target] = read_reference(source_path, sources, path), path
 
         return TestSet(
             name=set_name, source_lang=source_lang, source_path=source_path, sources=tuple(sources),

@@ -27,14 +27,8 @@ LABELS = "key references.{lang}"
 class JsonlReader(TestSetReader):
     name = "jsonl"
     description = "JSON Lines file: {source, reference | references: {lang: text}, doc?} per line"
+    path_is_file = True
     path_help = "a .jsonl file, one JSON object per line"
-
-    @classmethod
-    def problems(cls, config: TestSetConfig) -> list[tuple[str, str]]:
-        found = super().problems(config)
-        if not found and not config.path.is_file():
-            found.append(("testset.path", f"{config.path} is not a file ({cls.path_help})"))
-        return found
 
     def read(self, config: TestSetConfig, source_lang: str, target_langs: Sequence[str]) -> TestSet:
         path = config.path

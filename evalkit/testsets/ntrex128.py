@@ -24,6 +24,7 @@ from evalkit.testsets.base import (
     TestSetError,
     TestSetReader,
     check_rows,
+    read_reference,
     read_rows,
 )
 
@@ -82,9 +83,7 @@ class Ntrex128Reader(TestSetReader):
                 also = f" (also looked for {', '.join(names[1:])})" if len(names) > 1 else ""
                 missing[target] = f"{SET_NAME} has no {names[0]} in {folder}{also}"
                 continue
-            rows = read_rows(path)
-            check_rows(source_path, sources, path, rows)
-            references[target], paths[target] = tuple(rows), path
+            references[target], paths[target] = read_reference(source_path, sources, path), path
 
         return TestSet(
             name=SET_NAME, source_lang=source_lang, source_path=source_path, sources=tuple(sources),

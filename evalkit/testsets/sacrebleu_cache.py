@@ -35,6 +35,7 @@ from evalkit.testsets.base import (
     TestSetError,
     TestSetReader,
     check_rows,
+    read_reference,
     read_rows,
     sacrebleu_home,
 )
@@ -106,9 +107,7 @@ class SacrebleuCacheReader(TestSetReader):
             if reference_path is None:
                 missing[target] = f"sacrebleu {name} {src}-{tgt} has no {stem.name}.ref (or .ref-A, …) in {folder}"
                 continue
-            rows = read_rows(reference_path)
-            check_rows(source_path, sources, reference_path, rows)
-            references[target], paths[target] = tuple(rows), reference_path
+            references[target], paths[target] = read_reference(source_path, sources, reference_path), reference_path
 
         return TestSet(
             name=f"sacrebleu {name}", source_lang=source_lang, source_path=source_path, sources=tuple(sources),

@@ -27,14 +27,8 @@ LABELS = "column reference.{lang} or {lang}"
 class TsvReader(TestSetReader):
     name = "tsv"
     description = "TSV file with a header: source, reference or reference.<lang> / <lang>, optional doc"
+    path_is_file = True
     path_help = "a .tsv file with a header row"
-
-    @classmethod
-    def problems(cls, config: TestSetConfig) -> list[tuple[str, str]]:
-        found = super().problems(config)
-        if not found and not config.path.is_file():
-            found.append(("testset.path", f"{config.path} is not a file ({cls.path_help})"))
-        return found
 
     def read(self, config: TestSetConfig, source_lang: str, target_langs: Sequence[str]) -> TestSet:
         path = config.path
