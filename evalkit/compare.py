@@ -37,6 +37,7 @@ from evalkit.scorers.stats import (
     approximate_randomization,
     bootstrap_p_floor,
     changed_paragraphs,
+    group_starts,
     paired_bootstrap,
     randomization_p_floor,
 )
@@ -218,8 +219,7 @@ def compare_systems(
     result = SystemComparison(label(baseline_run, baseline), label(candidate_run, candidate), len(pairs), left_out,
                               focus_metric=focus_metric or shared[0], lang=candidate.lang)
     lang = candidate.lang
-    documents = [c.document for _, c in pairs]
-    starts = np.asarray([0] + [i for i in range(1, len(documents)) if documents[i] != documents[i - 1]], dtype=np.intp)
+    starts = np.asarray(group_starts([c.document for _, c in pairs]), dtype=np.intp)
     by_document = (resample or candidate_run.resample) == "document" and len(starts) >= 2
     pivot_lang = (candidate_run.config.get("pivot") or {}).get("lang")
     options = candidate_run.config.get("metric_options", {})

@@ -31,6 +31,7 @@ from evalkit.executors.base import Executor, TranslationJob
 from evalkit.memo import memo_in
 from evalkit.results import ParagraphResult, RunResult, SystemResult
 from evalkit.scorers.base import Scorer
+from evalkit.scorers.stats import group_starts
 from evalkit.scoring import (
     document_scores,
     document_significance,
@@ -110,7 +111,7 @@ def _run(config: RunConfig, observer: RunObserver, executor: Executor) -> RunRes
             for scorer in own:
                 scorer.close()
     for language in languages:
-        language.entry.resample = resampling_unit(config.statistics, _starts(language))
+        language.entry.resample = resampling_unit(config.statistics, group_starts([s.document for s in language.segments]))
         mine = [s for s in systems if s.lang == language.lang]
         test_against_baseline(config.statistics, config.baseline_system, mine, scorers[language.lang],
                               statistics[language.lang])
@@ -215,11 +216,6 @@ def _run_system(
         result.seconds["score"] = time.perf_counter() - clock
         observer.system_finished(result)
     return results
-
-
-def _starts(language: LanguageSet) -> list[int]:
-    documents = [segment.document for segment in language.segments]
-    return [0] + [i for i in range(1, len(documents)) if documents[i] != documents[i - 1]] if documents else []
 
 
 def _units(language: LanguageSet, by_position: bool) -> dict:

@@ -25,6 +25,7 @@ from evalkit.scorers.stats import (
     approximate_randomization,
     bootstrap_ci,
     bootstrap_cis_by_group,
+    group_starts,
     paired_bootstrap,
     paired_bootstraps_by_group,
 )
@@ -109,8 +110,7 @@ def _score(
 
 def document_starts(result: SystemResult) -> list[int]:
     """Row index where each document's paragraphs begin (paragraphs are grouped by document)."""
-    documents = [p.document for p in result.paragraphs]
-    return [0] + [i for i in range(1, len(documents)) if documents[i] != documents[i - 1]] if documents else []
+    return group_starts([p.document for p in result.paragraphs])
 
 
 def resampling_units(settings: StatisticsConfig, stats: np.ndarray, starts: Sequence[int]) -> np.ndarray:

@@ -144,6 +144,12 @@ def bootstrap_ci(
     return _interval(scorer, stats, resampled, n_resamples, seed, confidence, scorer.signature())
 
 
+def group_starts(documents: Sequence[str]) -> list[int]:
+    """Index where each run of one document begins, in rows grouped by document: the `starts` that resampling by
+    document and the by-group functions below cut at."""
+    return [0] + [i for i in range(1, len(documents)) if documents[i] != documents[i - 1]] if documents else []
+
+
 def bootstrap_cis_by_group(
     scorer: Scorer,
     stats: np.ndarray,
