@@ -194,8 +194,7 @@ def align(
         else:
             render_alignment(make_console(quiet=False), paired)
         return
-    found = [(target.lang, pair_documents(cfg, survey=True, target=target)) for target in cfg.targets
-             if target.file is not None or _translation_found(cfg, target)]
+    found = [(target.lang, paired) for target in cfg.targets if (paired := _paired_or_said(cfg, target)) is not None]
     if output_format is OutputFormat.json:
         print(json.dumps({"languages": [{"lang": lang, **alignment_json(paired)} for lang, paired in found]},
                          ensure_ascii=False, indent=2))
@@ -206,17 +205,18 @@ def align(
             render_alignment(console, paired)
 
 
-def _translation_found(cfg, target) -> bool:
-    """Whether the corpus holds a translation of the pivot in `target`'s language; says so on stderr when not."""
+def _paired_or_said(cfg, target):
+    """The pivot aligned with its reference in `target`'s language; None (said on stderr) when the corpus has none."""
     from evalkit.errors import CorpusError
     from evalkit.pairing import pair_documents
 
     try:
-        pair_documents(cfg, survey=False, target=target)
-        return True
+        return pair_documents(cfg, survey=True, target=target)
     except CorpusError as exc:
+        if target.file is not None:
+            raise
         stderr.print(f"{target.lang}: {exc}", soft_wrap=True, markup=False)
-        return False
+        return None
 
 
 @app.command()
