@@ -130,7 +130,7 @@ def run(
     problems = [s for s in result.systems if s.status != "ok"]
     several = len(result.langs) > 1
     missing = [entry for entry in result.languages if entry.status != "ok"]
-    gaps = [d for d in result.documents if d.status != "paired" and entry_counts(result, d)]
+    gaps = [d for d in result.documents if d.status != "paired" and _in_scored_language(result, d)]
     if quiet:
         for system in problems:
             where = f" [{system.lang}]" if several else ""
@@ -156,7 +156,7 @@ def run(
             raise StrictModeError("--strict: " + "; ".join(found))
 
 
-def entry_counts(result, entry) -> bool:
+def _in_scored_language(result, entry) -> bool:
     """Whether a document's gap is in a language that is otherwise scored (a missing language is reported once)."""
     return any(e.lang == entry.lang and e.status == "ok" for e in result.languages)
 
