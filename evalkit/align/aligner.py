@@ -3,7 +3,9 @@
 Pipeline (everything deterministic and I/O free):
 
 1. Extract features (:mod:`evalkit.align.text`); a :class:`~evalkit.align.costs.CostModel`
-   computes bead costs on demand, so nothing of size n x m is built.
+   computes bead costs on demand, so nothing of size n x m is built.  The pair's translation
+   lexicon (:mod:`evalkit.align.lexicon`), where one is shipped, adds word evidence to the costs
+   (not to the verdict's anchor agreement: two articles on one topic share vocabulary).
 2. Choose the band the DP runs in.  Small documents (up to
    ``FULL_CELLS`` DP cells) get the full DP.  Larger ones are aligned the way
    vecalign does (Thompson & Koehn 2019): merge every ``COARSE_FACTOR``
@@ -50,6 +52,7 @@ from .costs import GAP_OPEN, GC_VARIANCE, LENGTH_FLOOR, SKIP_COST, BandCosts, Co
 from .dp import Band, BandedPosteriors, Step, best_cost_batch_moves, viterbi_banded
 from .text import DocumentFeatures, coarsen, document_features
 from .calibration import calibrated_p_parallel
+from .lexicon import Lexicon, load_lexicon
 from .moved import MovedPair, best_block_move, moved_blocks
 from .types import Alignment, Bead, ParallelEvidence
 
@@ -180,15 +183,16 @@ def _touches_edge(steps: list[Step], band: Band) -> bool:
     return False
 
 
-def _solve(src: DocumentFeatures, tgt: DocumentFeatures) -> tuple[CostModel, BandCosts, LengthParams, list[Step]]:
+def _solve(src: DocumentFeatures, tgt: DocumentFeatures, lexicon: Lexicon | None
+           ) -> tuple[CostModel, BandCosts, LengthParams, list[Step]]:
     n, m = len(src.paragraphs), len(tgt.paragraphs)
-    cm = CostModel(src, tgt)
+    cm = CostModel(src, tgt, lexicon)
     params = _initial_params(src.content_median, tgt.content_median)
     if (n + 1) * (m + 1) <= FULL_CELLS or min(n, m) <= 4 * COARSE_FACTOR:
         bc = cm.full_costs()
         params, steps = _fit(bc, params)
         return cm, bc, params, steps
-    _, _, coarse_params, coarse_steps = _solve(coarsen(src, COARSE_FACTOR), coarsen(tgt, COARSE_FACTOR))
+    _, _, coarse_params, coarse_steps = _solve(coarsen(src, COARSE_FACTOR), coarsen(tgt, COARSE_FACTOR), lexicon)
     params = LengthParams(coarse_params.ratio, GC_VARIANCE * INITIAL_VARIANCE_FACTOR)
     margin = BAND_MARGIN
     for attempt in range(MAX_WIDENINGS + 1):
@@ -307,7 +311,7 @@ def _block_moved(beads: list[Bead], cm: CostModel, params: LengthParams, src: Do
         return None
     order, _ = found
     tgt2 = document_features([target[k] for k in order], target_lang)
-    cm2, bc2, params2, steps2 = _solve(src, tgt2)
+    cm2, bc2, params2, steps2 = _solve(src, tgt2, cm.scorer.lexicon)
     post2 = BandedPosteriors(bc2.with_lengths(params2), bc2.band, GAP_OPEN)
     su, tu = post2.unmatched()
     return _beads(steps2, post2, su, tu, order)
@@ -341,16 +345,16 @@ def _analyse_cached(
     src = document_features(source, source_lang)
     tgt = document_features(target, target_lang)
     try:
-        cm, bc, params, steps = _solve(src, tgt)
-        costs = bc.with_lengths(params)
-        post = BandedPosteriors(costs, bc.band, GAP_OPEN)
+        lexicon = load_lexicon(src.lang, tgt.lang)
+        cm, bc, params, steps = _solve(src, tgt, lexicon)
+        post = BandedPosteriors(bc.with_lengths(params), bc.band, GAP_OPEN)
         src_unmatched, tgt_unmatched = post.unmatched()
         gain, mean, sd, tested, tested_short = (
             _order_test(cm, steps, params, n, m) if min(n, m) >= MIN_ORDER_TEST else (0.0, 0.0, 0.0, 0, 0)
         )
     except MemoryError:
         raise AlignmentResourceError(n, m, (n + 1) * (m + 1)) from None
-    bonuses = [-cm.scorer.cost(range(i, i + di), range(j, j + dj)) for i, j, di, dj in steps if di and dj]
+    bonuses = [-cm.scorer.cost(range(i, i + di), range(j, j + dj), lexical=False) for i, j, di, dj in steps if di and dj]
     anchor_mean = float(np.mean(bonuses)) if bonuses else 0.0
     testable = tested > 0
     z = (gain - mean) / max(sd, MIN_SHUFFLE_SD) if testable else 0.0

@@ -29,6 +29,13 @@ in both): capitalised words differ between languages for ordinary reasons
 ("Nhật Bản" / "Jepun"), but a name that demonstrably survives translation in
 this document pair should appear on both sides of a bead.
 
+Where a translation lexicon exists for the pair (:mod:`evalkit.align.lexicon`;
+vi with th, ms, id, en are shipped), its word evidence is a further channel of
+the same shape: a bead whose words have their translations on the other side
+costs less, one whose words have none costs more (half as much: a miss is
+weaker evidence than a hit).  Inside a run of ordinary sentences, where length
+and anchors cannot tell a deleted sentence from half of a merge, it decides.
+
 Boilerplate the cleaner missed is handled by a per-paragraph *pairing
 penalty*: text in another script/accent profile than the document, repeated
 text (duplicated captions, headlines shown twice) and very short lines cost
@@ -46,6 +53,7 @@ import numpy as np
 from evalkit.corpus.clean import boilerplate_reason
 
 from .dp import Band
+from .lexicon import Lexicon, lexical_channels
 from .text import _WORD_RE, DocumentFeatures, ParagraphFeatures, profile_distance, script_profile, strip_diacritics
 
 # Bead types (source paragraphs, target paragraphs), as in Gale & Church.
@@ -92,6 +100,15 @@ MAX_ANCHOR_BONUS = 8.0
 MAX_ANCHOR_PENALTY = 6.0
 MAX_NAME_BONUS = 3.0
 MAX_NAME_PENALTY = 3.0
+
+# Translation-lexicon evidence (:mod:`evalkit.align.lexicon`): a naive-Bayes log-likelihood ratio over
+# the words of both sides, scaled down because the words of a sentence are not independent evidence.
+LEX_WEIGHT = 0.5
+# An absent translation is weaker evidence than a present one: p_hit was measured on the lexicon's own
+# kind of text, and a translator elsewhere words things differently ("Chủ tịch nước" is not "tổng thống").
+LEX_MISS_SCALE = 0.5
+MAX_LEX_BONUS = 8.0
+MAX_LEX_PENALTY = 3.0
 
 # Pairing penalties for boilerplate-looking paragraphs.
 PROFILE_TOLERANCE = 0.08  # total-variation distance still considered "normal"
@@ -232,7 +249,7 @@ class AnchorScorer:
     not grow with the documents' vocabulary.
     """
 
-    def __init__(self, src: DocumentFeatures, tgt: DocumentFeatures):
+    def __init__(self, src: DocumentFeatures, tgt: DocumentFeatures, lexicon: Lexicon | None = None):
         # Latin words inside a non-Latin-script document were copied from the
         # original, so they are strong anchors there (and only there).
         self.src_foreign = not src.latin
@@ -294,6 +311,22 @@ class AnchorScorer:
             _ChannelTotals(s_ids, t_ids, w)
             for s_ids, t_ids, w in zip(self.src_ids, self.tgt_ids, (self.w_strong, self.w_word, self.w_name))
         )
+        # translation lexicon, both directions: (source words, their translations in the target) with the
+        # misses summed on the source side, and (translations in the source, target words) on the target side
+        self.lexicon = lexicon
+        self.lex_channels: tuple[_ChannelTotals, _ChannelTotals] | None = None
+        if self.lexicon is not None:
+            fwd, bwd = lexical_channels(self.lexicon, [p.lexemes for p in src.paragraphs],
+                                        [p.lexemes for p in tgt.paragraphs], [p.text for p in src.paragraphs],
+                                        [p.text for p in tgt.paragraphs])
+            # overlap weight = the hit's evidence plus the miss it avoids, so a present translation scores
+            # log(p/q) and an absent one costs LEX_MISS_SCALE * log((1-q)/(1-p))
+            f_miss, b_miss = LEX_MISS_SCALE * fwd.w_miss, LEX_MISS_SCALE * bwd.w_miss
+            f_hit, b_hit = fwd.w_hit - fwd.w_miss + f_miss, bwd.w_hit - bwd.w_miss + b_miss
+            self.lex_channels = (
+                _ChannelTotals(fwd.defining, fwd.covering, f_hit, w_src=f_miss, w_tgt=np.zeros_like(f_miss)),
+                _ChannelTotals(bwd.covering, bwd.defining, b_hit, w_src=np.zeros_like(b_miss), w_tgt=b_miss),
+            )
 
     def window(self, s_seq: np.ndarray, t_seq: np.ndarray) -> "AnchorWindow":
         """Anchor data of a source and a target sequence of paragraphs, ready
@@ -310,9 +343,11 @@ class AnchorScorer:
         ``j:j+dj`` of the whole documents, shape (n-di+1, m-dj+1)."""
         return self.block(di, dj, np.arange(len(self.src_ids[0])), np.arange(len(self.tgt_ids[0])))
 
-    def cost(self, src_idx: Sequence[int], tgt_idx: Sequence[int]) -> float:
-        """Anchor cost of one bead (consecutive indices)."""
-        return float(self.block(len(src_idx), len(tgt_idx), np.asarray(src_idx), np.asarray(tgt_idx))[0, 0])
+    def cost(self, src_idx: Sequence[int], tgt_idx: Sequence[int], lexical: bool = True) -> float:
+        """Anchor cost of one bead (consecutive indices); ``lexical=False`` leaves the lexicon out (the
+        document verdict's anchor agreement: two articles on one topic share vocabulary, not anchors)."""
+        win = self.window(np.asarray(src_idx), np.asarray(tgt_idx))
+        return float(win.costs(len(src_idx), len(tgt_idx), lexical=lexical)[0, 0])
 
 
 class _Channel:
@@ -342,7 +377,7 @@ class _Channel:
     def t_pair(self) -> np.ndarray:
         """Overlap of every two target paragraphs of the window (shuffled orders only)."""
         if self._t_pair is None:
-            w = self.glob.w
+            w = self.glob.w_tgt
             t_all = np.concatenate(self.tgt_ids) if self.tgt_ids else np.zeros(0, dtype=np.int64)
             vocab = np.unique(t_all)
             full = _dense(self.tgt_ids, vocab, len(w))
@@ -386,20 +421,25 @@ class _ChannelTotals:
     """Per-document data of one anchor kind: each paragraph's anchor ids and
     total weight, and the overlap of each paragraph with the next."""
 
-    def __init__(self, src: list[np.ndarray], tgt: list[np.ndarray], w: np.ndarray):
+    def __init__(self, src: list[np.ndarray], tgt: list[np.ndarray], w: np.ndarray,
+                 w_src: np.ndarray | None = None, w_tgt: np.ndarray | None = None):
+        """``w`` weighs the overlaps; ``w_src``/``w_tgt`` the per-side totals (default ``w``: an anchor
+        counts the same matched or missing; a lexicon word does not)."""
         self.src, self.tgt, self.w = src, tgt, w
+        self.w_src = w if w_src is None else w_src
+        self.w_tgt = w if w_tgt is None else w_tgt
 
-        def totals(ids: list[np.ndarray]) -> np.ndarray:
-            return np.array([w[g].sum() for g in ids]) if len(w) else np.zeros(len(ids))
+        def totals(ids: list[np.ndarray], wt: np.ndarray) -> np.ndarray:
+            return np.array([wt[g].sum() for g in ids]) if len(wt) else np.zeros(len(ids))
 
-        def adjacent(ids: list[np.ndarray]) -> np.ndarray:
-            if not len(w):
+        def adjacent(ids: list[np.ndarray], wt: np.ndarray) -> np.ndarray:
+            if not len(wt):
                 return np.zeros(max(0, len(ids) - 1))
-            return np.array([w[np.intersect1d(ids[k], ids[k + 1], assume_unique=True)].sum()
+            return np.array([wt[np.intersect1d(ids[k], ids[k + 1], assume_unique=True)].sum()
                              for k in range(len(ids) - 1)])
 
-        self.s_tot, self.t_tot = totals(src), totals(tgt)
-        self.s_adj, self.t_adj = adjacent(src), adjacent(tgt)
+        self.s_tot, self.t_tot = totals(src, self.w_src), totals(tgt, self.w_tgt)
+        self.s_adj, self.t_adj = adjacent(src, self.w_src), adjacent(tgt, self.w_tgt)
 
 
 class AnchorWindow:
@@ -411,8 +451,9 @@ class AnchorWindow:
         self.strong = _Channel(scorer.channels[0], s_seq, t_seq)
         self.words = _Channel(scorer.channels[1], s_seq, t_seq) if scorer.src_foreign or scorer.tgt_foreign else None
         self.names = _Channel(scorer.channels[2], s_seq, t_seq) if scorer.names else None
+        self.lex = tuple(_Channel(ch, s_seq, t_seq) for ch in scorer.lex_channels) if scorer.lex_channels else ()
 
-    def costs(self, di: int, dj: int, perm: np.ndarray | None = None) -> np.ndarray:
+    def costs(self, di: int, dj: int, perm: np.ndarray | None = None, lexical: bool = True) -> np.ndarray:
         """Shape (len(s_seq)-di+1, len(t_seq)-dj+1); ``perm`` reorders the target sequence."""
         sc = self.scorer
         match, s_tot, t_tot = self.strong.overlap(di, dj, perm)
@@ -433,6 +474,10 @@ class AnchorWindow:
             n_miss = ns_tot[:, None] + nt_tot[None, :] - 2.0 * n_match
             cost = cost - np.minimum(MAX_NAME_BONUS, NAME_MATCH * n_match)
             cost = cost + np.minimum(MAX_NAME_PENALTY, NAME_MISS * np.maximum(n_miss, 0.0))
+        if self.lex and lexical:
+            (f_hit, f_miss, _), (b_hit, _, b_miss) = (ch.overlap(di, dj, perm) for ch in self.lex)
+            lex = f_miss[:, None] + b_miss[None, :] - f_hit - b_hit
+            cost = cost + np.clip(LEX_WEIGHT * lex, -MAX_LEX_BONUS, MAX_LEX_PENALTY)
         return cost
 
 
@@ -470,9 +515,10 @@ class CostModel:
     length term of the group lengths (:func:`length_cost`).
     """
 
-    def __init__(self, src: DocumentFeatures, tgt: DocumentFeatures):
+    def __init__(self, src: DocumentFeatures, tgt: DocumentFeatures, lexicon: Lexicon | None = None):
+        """``lexicon``: translation lexicon for the pair (:mod:`evalkit.align.lexicon`), or None."""
         self.n, self.m = len(src.paragraphs), len(tgt.paragraphs)
-        self.scorer = AnchorScorer(src, tgt)
+        self.scorer = AnchorScorer(src, tgt, lexicon)
         shared = shared_latin_words(src, tgt)
         self.pen_s = pairing_penalties(src, shared)
         self.pen_t = pairing_penalties(tgt, shared)

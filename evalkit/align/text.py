@@ -1,8 +1,8 @@
 """Language-light text features used by the aligner.
 
-Nothing here needs a tokenizer, a dictionary or a model: the aligner has to
-work for any language pair (Thai has no spaces, Malay spells Vietnamese names
-without diacritics), so we only extract things that *survive translation*:
+The aligner has to work for any language pair (Thai has no spaces, Malay
+spells Vietnamese names without diacritics), so most of what is extracted here
+*survives translation* and needs no dictionary or model:
 
 * character lengths (Gale & Church 1993 showed they correlate across
   languages; the ratio is estimated per document pair elsewhere);
@@ -19,6 +19,9 @@ It also computes the per-paragraph "script profile" that lets us spot
 boilerplate written in another language/script than the document body (the
 Vietnamese site slogan inside the Thai page, "Leave a Reply" under a
 Vietnamese article).
+
+Each paragraph also carries its word forms (``lexemes``) for the translation
+lexicon of :mod:`evalkit.align.lexicon`, used where one exists for the pair.
 """
 
 from __future__ import annotations
@@ -26,9 +29,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Mapping, Sequence
+
+from .lexicon import lexemes
 
 # Languages whose press routinely writes years in the Buddhist Era
 # (CE = BE - 543).  Script detection below also triggers the mapping, so an
@@ -195,6 +200,7 @@ class ParagraphFeatures:
     names: frozenset[str]  # capitalised non-sentence-initial Latin words, folded
     marks: frozenset[str]  # "quote" / "paren": quoted or bracketed material survives translation
     key: str  # normalised text, for duplicate detection
+    lexemes: frozenset[str] = frozenset()  # word forms for the translation lexicon (:mod:`evalkit.align.lexicon`)
 
 
 def paragraph_features(text: str, buddhist_era: bool, profile: Mapping[str, float] | None = None) -> ParagraphFeatures:
@@ -240,6 +246,7 @@ class DocumentFeatures:
     script: str  # dominant script of the document ("LATIN", "THAI", ...)
     duplicated: tuple[bool, ...]  # paragraph text occurs more than once
     content_median: float  # median length of the longer half of paragraphs
+    lang: str = ""  # ISO 639-1 code the document was read as ("" when unknown)
 
     @property
     def latin(self) -> bool:
@@ -257,7 +264,8 @@ def document_features(paragraphs: Sequence[str], lang: str) -> DocumentFeatures:
     doc_profile = {k: v / norm for k, v in total.items()} if norm else {}
     script = dominant_script(doc_profile)
     be = (lang or "").lower().split("-")[0] in BUDDHIST_ERA_LANGS or script in BUDDHIST_ERA_SCRIPTS
-    feats = tuple(paragraph_features(p, be, prof) for p, prof in zip(paragraphs, raw_profiles))
+    feats = tuple(replace(paragraph_features(p, be, prof), lexemes=lexemes(p, lang))
+                  for p, prof in zip(paragraphs, raw_profiles))
     keys = Counter(f.key for f in feats)
     dup = tuple(bool(f.key) and keys[f.key] > 1 for f in feats)
     lens = sorted(f.length for f in feats)
@@ -265,7 +273,7 @@ def document_features(paragraphs: Sequence[str], lang: str) -> DocumentFeatures:
     # make real paragraphs look "long"
     upper = lens[len(lens) // 2 :]
     content_median = float(upper[len(upper) // 2]) if upper else 0.0
-    return DocumentFeatures(feats, doc_profile, script, dup, content_median)
+    return DocumentFeatures(feats, doc_profile, script, dup, content_median, (lang or "").lower().split("-")[0])
 
 
 def merge_paragraphs(paras: Sequence[ParagraphFeatures]) -> ParagraphFeatures:
@@ -287,6 +295,7 @@ def merge_paragraphs(paras: Sequence[ParagraphFeatures]) -> ParagraphFeatures:
         names=frozenset().union(*(p.names for p in paras)),
         marks=frozenset().union(*(p.marks for p in paras)),
         key="\n".join(p.key for p in paras),
+        lexemes=frozenset().union(*(p.lexemes for p in paras)),
     )
 
 
@@ -296,4 +305,4 @@ def coarsen(doc: DocumentFeatures, factor: int) -> DocumentFeatures:
     lens = sorted(p.length for p in paras)
     upper = lens[len(lens) // 2 :]
     return DocumentFeatures(paras, doc.profile, doc.script, tuple(False for _ in paras),
-                            float(upper[len(upper) // 2]) if upper else 0.0)
+                            float(upper[len(upper) // 2]) if upper else 0.0, doc.lang)

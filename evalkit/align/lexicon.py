@@ -1,0 +1,210 @@
+"""Translation lexicons as alignment evidence (Moore 2002's idea, reduced to word presence).
+
+Length and copied anchors (numbers, names) say little inside a run of ordinary
+sentences: where a sentence was deleted next to a merge, "this pivot sentence
+has no counterpart" and "it is the second half of a 2-1 bead" cost about the
+same.  A small bilingual lexicon tells them apart: the words of a translated
+sentence have their translations in the reference, those of a sentence whose
+translation was deleted do not.
+
+A lexicon maps words of one language to the words that translate them and,
+per source word, ``p_hit``: how often a translation of the word is present in
+the reference sentence of a real translation pair (measured on sentences the
+lexicon was *not* built from, see :mod:`evalkit.align.lexicon_train`).  The
+evidence of a bead is a naive-Bayes log-likelihood ratio per lexicon word of
+the defining side: present translation ``log(p_hit / q)``, absent
+``log((1 - p_hit) / (1 - q))``, where ``q`` is the share of the other
+document's paragraphs that contain a translation — measured in the document
+pair itself, so a word whose translation is everywhere ("of", "the year") says
+nothing and a topic word says a little.  Both directions count (source words
+in the target and target words in the source), so a paragraph on either side
+that nobody translated stands out.
+
+Lexicons are data (``lexicons/<src>-<tgt>.json.gz``), built by
+``benchmarks/alignment_lexicon.py`` from the development split only; a pair
+without one aligns exactly as before.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Mapping, Sequence
+
+import numpy as np
+
+# Languages written without spaces between words: tokenised with PyThaiNLP's newmm (the same tokenizer
+# the lexicon was built with), imported only when such a text is aligned.
+_UNSPACED = frozenset({"th"})
+# Languages that write a space between syllables, not words.
+_SYLLABIC = frozenset({"vi"})
+# A word is letters and the combining marks written on them: Thai vowels and tone marks, Devanagari
+# vowel signs are marks, not letters, and Python's \w does not match them.
+P_CLIP = (0.02, 0.8)
+
+
+def _words(text: str) -> list[str]:
+    out: list[str] = []
+    start = None
+    for k, ch in enumerate(text + " "):
+        if ch.isalpha() or (start is not None and unicodedata.category(ch)[0] == "M"):
+            if start is None:
+                start = k
+        elif start is not None:
+            out.append(text[start:k])
+            start = None
+    return out
+
+
+def _is_word(token: str) -> bool:
+    return any(ch.isalpha() for ch in token) and all(ch.isalpha() or unicodedata.category(ch).startswith("M") for ch in token)
+
+
+@lru_cache(maxsize=200_000)
+def lexemes(text: str, lang: str) -> frozenset[str]:
+    """Lower-cased word forms of a paragraph, as the lexicon spells them."""
+    base = (lang or "").lower().split("-")[0]
+    text = unicodedata.normalize("NFC", text)
+    if base in _UNSPACED:
+        from pythainlp.tokenize import word_tokenize
+
+        words = [w.lower() for w in word_tokenize(text, engine="newmm", keep_whitespace=False) if _is_word(w)]
+        # newmm cuts compounds ("นายก|รัฐมนตรี") where the translation is one word: both, and the pair
+        return frozenset(words) | frozenset(f"{a}_{b}" for a, b in zip(words, words[1:]))
+    words = [w.lower() for w in _words(text)]
+    if base in _SYLLABIC:  # a Vietnamese word is often two syllables ("chính phủ"): both, and the pair
+        return frozenset(words) | frozenset(f"{a}_{b}" for a, b in zip(words, words[1:]))
+    return frozenset(words)
+
+
+@dataclass(frozen=True)
+class Direction:
+    """Words of one language, the words translating each, and p_hit per word."""
+
+    translations: Mapping[str, frozenset[str]]
+    p_hit: Mapping[str, float]
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    source_lang: str
+    target_lang: str
+    forward: Direction  # source words -> target words
+    backward: Direction  # target words -> source words
+    origin: str = ""  # what it was built from (for signatures and docs)
+
+
+def _direction(data: Mapping[str, list]) -> Direction:
+    return Direction({w: frozenset(ts) for w, (p, ts) in data.items()}, {w: float(p) for w, (p, ts) in data.items()})
+
+
+def lexicon_from_json(data: Mapping) -> Lexicon:
+    return Lexicon(data["source_lang"], data["target_lang"], _direction(data["forward"]), _direction(data["backward"]),
+                   str(data.get("origin", "")))
+
+
+def lexicon_to_json(lex: Lexicon) -> dict:
+    def one(d: Direction) -> dict:
+        return {w: [round(d.p_hit[w], 4), sorted(d.translations[w])] for w in sorted(d.translations)}
+
+    return {"source_lang": lex.source_lang, "target_lang": lex.target_lang, "origin": lex.origin,
+            "forward": one(lex.forward), "backward": one(lex.backward)}
+
+
+def _swap(lex: Lexicon) -> Lexicon:
+    return Lexicon(lex.target_lang, lex.source_lang, lex.backward, lex.forward, lex.origin)
+
+
+@lru_cache(maxsize=32)
+def load_lexicon(source_lang: str, target_lang: str) -> Lexicon | None:
+    """The shipped lexicon for a language pair (either direction), or None."""
+    s, t = (source_lang or "").lower().split("-")[0], (target_lang or "").lower().split("-")[0]
+    if not s or not t or s == t:
+        return None
+    folder = resources.files("evalkit.align") / "lexicons"
+    for a, b, swap in ((s, t, False), (t, s, True)):
+        f = folder / f"{a}-{b}.json.gz"
+        if f.is_file():
+            lex = lexicon_from_json(json.loads(gzip.decompress(f.read_bytes()).decode("utf-8")))
+            return _swap(lex) if swap else lex
+    return None
+
+
+@dataclass(frozen=True)
+class LexicalChannel:
+    """One direction's evidence over a document pair, in the anchor channels' shape (see
+    :class:`evalkit.align.costs.AnchorScorer`): ids per paragraph on the defining side (its lexicon
+    words) and on the other side (the defining words whose translation it contains), a weight for
+    a present translation (``log(p/q) + log((1-q)/(1-p))``, clipped at 0) and one for an absent one
+    (``log((1-q)/(1-p))``, clipped at 0)."""
+
+    defining: list[np.ndarray]
+    covering: list[np.ndarray]
+    w_hit: np.ndarray
+    w_miss: np.ndarray
+
+
+def entries(words: frozenset[str], vocab: Mapping[str, object]) -> frozenset[str]:
+    """The lexicon words of a paragraph, longest first: a syllable that is part of a two-syllable entry
+    present in the paragraph is not an entry of its own ("nhật" of "Chủ nhật" is not "nhật" of "Nhật Bản")."""
+    found = frozenset(w for w in words if w in vocab)
+    pairs = [w for w in found if "_" in w]
+    if not pairs:
+        return found
+    inside = {part for w in pairs for part in w.split("_")}
+    return found - inside
+
+
+def _channel(direction: Direction, defining: Sequence[frozenset[str]], other: Sequence[frozenset[str]],
+             other_texts: Sequence[str] | None = None) -> LexicalChannel:
+    defining = [entries(words, direction.translations) for words in defining]
+    vocab: dict[str, int] = {}
+    for words in defining:
+        for w in words:
+            if w in direction.translations and w not in vocab:
+                vocab[w] = len(vocab)
+    ordered = sorted(vocab, key=vocab.get)
+    covering: list[list[int]] = [[] for _ in other]
+    present = np.zeros(len(ordered))
+    for k, w in enumerate(ordered):
+        ts = direction.translations[w]
+        flat = [t.replace("_", "") for t in ts]
+        for r, words in enumerate(other):
+            if not ts.isdisjoint(words) or (other_texts is not None and any(t in other_texts[r] for t in flat)):
+                covering[r].append(k)
+                present[k] += 1
+    m = max(1, len(other))
+    q = (present + 0.5) / (m + 1.0)
+    p = np.clip(np.array([direction.p_hit[w] for w in ordered]), *P_CLIP) if ordered else np.zeros(0)
+    q = np.clip(q, 1e-3, 0.999)
+    hit = np.log(p / q) if ordered else np.zeros(0)
+    miss = np.log((1 - q) / (1 - p)) if ordered else np.zeros(0)
+    useful = hit > 0  # a translation no likelier in the counterpart than anywhere: no evidence
+    w_hit = np.where(useful, hit + np.maximum(miss, 0.0), 0.0)
+    w_miss = np.where(useful, np.maximum(miss, 0.0), 0.0)
+    ids = [np.array(sorted(vocab[w] for w in words if w in vocab), dtype=np.int64) for words in defining]
+    return LexicalChannel(ids, [np.array(c, dtype=np.int64) for c in covering], w_hit, w_miss)
+
+
+def lexical_channels(lex: Lexicon, src: Sequence[frozenset[str]], tgt: Sequence[frozenset[str]],
+                     src_texts: Sequence[str] | None = None, tgt_texts: Sequence[str] | None = None
+                     ) -> tuple[LexicalChannel, LexicalChannel]:
+    """(source words found in the target, target words found in the source)."""
+    tt = tgt_texts if lex.target_lang in _UNSPACED else None
+    st = src_texts if lex.source_lang in _UNSPACED else None
+    return _channel(lex.forward, src, tgt, tt), _channel(lex.backward, tgt, src, st)
+
+
+def describe(lex: Lexicon | None) -> str:
+    if lex is None:
+        return "none"
+    return f"{lex.source_lang}-{lex.target_lang} ({len(lex.forward.translations)}+{len(lex.backward.translations)} words)"
+
+
+__all__ = ["Lexicon", "Direction", "LexicalChannel", "lexemes", "load_lexicon", "lexical_channels",
+           "lexicon_from_json", "lexicon_to_json", "describe", "entries"]
+
