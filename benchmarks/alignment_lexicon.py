@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from alignment_devset import load_ntrex, split_of  # noqa: E402
 
-from evalkit.align.lexicon import lexemes, lexicon_to_json  # noqa: E402
+from evalkit.align.lexicon import char_ratio, lexemes, lexicon_to_json  # noqa: E402
 from evalkit.align.lexicon_train import train_lexicon  # noqa: E402
 
 OUT = ROOT / "evalkit" / "align" / "lexicons"
@@ -44,20 +44,23 @@ def main() -> None:
     for tl in args.langs.split(","):
         start = time.perf_counter()
         data = {}
+        texts = []
         for d in dev:
             src, tgt = docs[d][args.pivot], docs[d].get(tl)
             if not tgt or len(src) != len(tgt):
                 continue
             data[d] = [(lexemes(a, args.pivot), lexemes(b, tl)) for a, b in zip(src, tgt) if a.strip() and b.strip()]
+            texts += [(" ".join(a.split()), " ".join(b.split())) for a, b in zip(src, tgt) if a.strip() and b.strip()]
         origin = f"IBM Model 1 on {sum(map(len, data.values()))} sentence pairs of {len(data)} NTREX-128 dev articles"
-        lex = train_lexicon(data, args.pivot, tl, origin)
+        lex = train_lexicon(data, args.pivot, tl, origin, char_ratio(texts))
         blob = json.dumps(lexicon_to_json(lex), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
         path = OUT / f"{args.pivot}-{tl}.json.gz"
         path.write_bytes(gzip.compress(blob.encode("utf-8"), mtime=0))
         f, b = lex.forward, lex.backward
         print(f"{args.pivot}-{tl}: {origin}; {len(f.translations)} {args.pivot} words (median p_hit "
               f"{statistics.median(f.p_hit.values()):.2f}), {len(b.translations)} {tl} words (median p_hit "
-              f"{statistics.median(b.p_hit.values()):.2f}); {path.stat().st_size / 1024:.0f} KiB; "
+              f"{statistics.median(b.p_hit.values()):.2f}); character ratio {lex.char_ratio:.3f}; "
+              f"{path.stat().st_size / 1024:.0f} KiB; "
               f"{time.perf_counter() - start:.1f} s")
 
 

@@ -130,3 +130,23 @@ def test_a_pair_without_a_lexicon_aligns_on_length_and_anchors():
     src = DEV_DOCS["bbc.381646"]["vi"]
     al = aligner.analyse(src, src, "vi", "xx").alignment  # no lexicon for an unknown code
     assert [(b.source, b.target) for b in al.pairs] == [((k,), (k,)) for k in range(len(src))]
+
+
+def test_the_character_ratio_travels_with_the_lexicon_and_steers_short_articles():
+    from evalkit.align.aligner import _reestimate  # the estimate a short article falls back on
+    from evalkit.align.costs import LengthParams
+    from evalkit.align.lexicon import char_ratio
+
+    th = load_lexicon("vi", "th")
+    assert 1.0 < th.char_ratio < 1.2 and load_lexicon("th", "vi").char_ratio == pytest.approx(1 / th.char_ratio)
+    assert char_ratio([("ab cd", "abcdef")]) == pytest.approx(1.5)
+
+    class TwoPairs:  # fewer 1-1 beads than an estimate needs
+        @staticmethod
+        def lengths(step):
+            return (100.0, 180.0)
+
+    steps = [(0, 0, 1, 1), (1, 1, 1, 1)]
+    fallback = LengthParams(1.8, 27.2)
+    assert _reestimate(TwoPairs, steps, fallback).ratio == 1.8
+    assert _reestimate(TwoPairs, steps, fallback, prior=th.char_ratio).ratio == th.char_ratio

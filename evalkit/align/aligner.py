@@ -63,6 +63,9 @@ TRIM_LOG_RATIO = 0.35  # 1-1 beads further than this from the median log-ratio a
 VARIANCE_PRIOR_WEIGHT = 4.0  # pseudo-count of Gale & Church's 6.8 in the estimate
 MIN_PAIRS_FOR_ESTIMATE = 3
 MIN_VARIANCE, MAX_VARIANCE = 1.0, 40.0
+# Weight of the language pair's typical character ratio (from its lexicon) in the estimate, in source
+# characters: about three sentences, so it steers short articles and vanishes in long ones.
+RATIO_PRIOR_CHARS = 300.0
 
 # A pair the path takes but whose posterior is below this is left unmatched: other paths are
 # likelier, and a wrong pair puts a wrong reference in front of a metric.  (Measured on the dev
@@ -117,32 +120,37 @@ def _initial_params(src_median: float, tgt_median: float) -> LengthParams:
     return LengthParams(ratio=ratio, variance=GC_VARIANCE * INITIAL_VARIANCE_FACTOR)
 
 
-def _reestimate(bc: BandCosts, steps: list[Step], fallback: LengthParams) -> LengthParams:
+def _reestimate(bc: BandCosts, steps: list[Step], fallback: LengthParams, prior: float = 0.0) -> LengthParams:
     """Ratio and variance from the 1-1 beads of a path (trimmed around the
-    median log-ratio so mismatched or boilerplate pairs do not drag it)."""
+    median log-ratio so mismatched or boilerplate pairs do not drag it).  ``prior``: the language
+    pair's typical ratio (from its lexicon; 0 = unknown), worth ``RATIO_PRIOR_CHARS`` source
+    characters, so a short article with site lines does not get a ratio from three pairs."""
     ones = [bc.lengths(s) for s in steps if (s[2], s[3]) == (1, 1)]
     ls = np.array([a for a, _ in ones])
     lt = np.array([b for _, b in ones])
     keep = (ls > 0) & (lt > 0)
     ls, lt = ls[keep], lt[keep]
     if len(ls) < MIN_PAIRS_FOR_ESTIMATE:
-        return LengthParams(fallback.ratio, GC_VARIANCE)
+        return LengthParams(prior or fallback.ratio, GC_VARIANCE)
     lr = np.log(lt / ls)
     ok = np.abs(lr - np.median(lr)) <= TRIM_LOG_RATIO
     if ok.sum() < MIN_PAIRS_FOR_ESTIMATE:
-        return LengthParams(fallback.ratio, GC_VARIANCE)
+        return LengthParams(prior or fallback.ratio, GC_VARIANCE)
     ls, lt = ls[ok], lt[ok]
-    c = float(lt.sum() / ls.sum())
+    if prior > 0:
+        c = float((lt.sum() + prior * RATIO_PRIOR_CHARS) / (ls.sum() + RATIO_PRIOR_CHARS))
+    else:
+        c = float(lt.sum() / ls.sum())
     delta2 = (lt - c * ls) ** 2 / (0.5 * (ls + lt / c) + LENGTH_FLOOR)
     k = len(ls)
     s2 = (float(delta2.sum()) + VARIANCE_PRIOR_WEIGHT * GC_VARIANCE) / (k + VARIANCE_PRIOR_WEIGHT)
     return LengthParams(ratio=c, variance=float(min(MAX_VARIANCE, max(MIN_VARIANCE, s2))))
 
 
-def _fit(bc: BandCosts, params: LengthParams) -> tuple[LengthParams, list[Step]]:
+def _fit(bc: BandCosts, params: LengthParams, prior: float = 0.0) -> tuple[LengthParams, list[Step]]:
     for _ in range(MAX_PASSES):
         _, steps = viterbi_banded(bc.with_lengths(params), bc.band, GAP_OPEN)
-        new = _reestimate(bc, steps, params)
+        new = _reestimate(bc, steps, params, prior)
         stable = (
             abs(math.log(new.ratio / params.ratio)) < 0.005
             and abs(new.variance - params.variance) < 0.05 * params.variance
@@ -187,10 +195,12 @@ def _solve(src: DocumentFeatures, tgt: DocumentFeatures, lexicon: Lexicon | None
            ) -> tuple[CostModel, BandCosts, LengthParams, list[Step]]:
     n, m = len(src.paragraphs), len(tgt.paragraphs)
     cm = CostModel(src, tgt, lexicon)
-    params = _initial_params(src.content_median, tgt.content_median)
+    prior = lexicon.char_ratio if lexicon is not None else 0.0
+    params = _initial_params(src.content_median, tgt.content_median) if not prior else \
+        LengthParams(prior, GC_VARIANCE * INITIAL_VARIANCE_FACTOR)
     if (n + 1) * (m + 1) <= FULL_CELLS or min(n, m) <= 4 * COARSE_FACTOR:
         bc = cm.full_costs()
-        params, steps = _fit(bc, params)
+        params, steps = _fit(bc, params, prior)
         return cm, bc, params, steps
     _, _, coarse_params, coarse_steps = _solve(coarsen(src, COARSE_FACTOR), coarsen(tgt, COARSE_FACTOR), lexicon)
     params = LengthParams(coarse_params.ratio, GC_VARIANCE * INITIAL_VARIANCE_FACTOR)
@@ -198,7 +208,7 @@ def _solve(src: DocumentFeatures, tgt: DocumentFeatures, lexicon: Lexicon | None
     for attempt in range(MAX_WIDENINGS + 1):
         band = _band_around(coarse_steps, n, m, COARSE_FACTOR, margin)
         bc = cm.band_costs(band)
-        params, steps = _fit(bc, params)
+        params, steps = _fit(bc, params, prior)
         if band.is_full or not _touches_edge(steps, band) or attempt == MAX_WIDENINGS:
             return cm, bc, params, steps
         margin *= 2

@@ -16,10 +16,10 @@ THRESHOLD = 0.5  # on P(parallel)
 # the bias until the most translation-like unrelated dev pair is 2 logits below the threshold.
 EXCESS_CAP = 2.5  # nats per paragraph; beyond this a document is plainly parallel
 ANCHOR_CAP = 3.0  # nats per pair
-W_EXCESS = 6.420
-W_ANCHOR = 2.924
-W_COVERAGE = 1.279
-BIAS = -10.751
+W_EXCESS = 7.530
+W_ANCHOR = 3.013
+W_COVERAGE = 1.482
+BIAS = -11.171
 # Without an order test (a side with 1-2 paragraphs): anchors alone, and they must clearly agree.
 SMALL_DOC_ANCHOR_MIDPOINT = 1.5
 SMALL_DOC_ANCHOR_SLOPE = 1.0

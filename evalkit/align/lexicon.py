@@ -96,6 +96,7 @@ class Lexicon:
     forward: Direction  # source words -> target words
     backward: Direction  # target words -> source words
     origin: str = ""  # what it was built from (for signatures and docs)
+    char_ratio: float = 0.0  # target/source non-space characters of the training sentences (0 = unknown)
 
 
 def _direction(data: Mapping[str, list]) -> Direction:
@@ -104,7 +105,14 @@ def _direction(data: Mapping[str, list]) -> Direction:
 
 def lexicon_from_json(data: Mapping) -> Lexicon:
     return Lexicon(data["source_lang"], data["target_lang"], _direction(data["forward"]), _direction(data["backward"]),
-                   str(data.get("origin", "")))
+                   str(data.get("origin", "")), float(data.get("char_ratio", 0.0)))
+
+
+def char_ratio(pairs: Sequence[tuple[str, str]]) -> float:
+    """Target/source ratio of non-space characters over sentence pairs (the aligner's length unit)."""
+    src = sum(len(a) - a.count(" ") for a, _ in pairs)
+    tgt = sum(len(b) - b.count(" ") for _, b in pairs)
+    return tgt / src if src and tgt else 0.0
 
 
 def lexicon_to_json(lex: Lexicon) -> dict:
@@ -112,11 +120,13 @@ def lexicon_to_json(lex: Lexicon) -> dict:
         return {w: [round(d.p_hit[w], 4), sorted(d.translations[w])] for w in sorted(d.translations)}
 
     return {"source_lang": lex.source_lang, "target_lang": lex.target_lang, "origin": lex.origin,
+            "char_ratio": round(lex.char_ratio, 4),
             "forward": one(lex.forward), "backward": one(lex.backward)}
 
 
 def _swap(lex: Lexicon) -> Lexicon:
-    return Lexicon(lex.target_lang, lex.source_lang, lex.backward, lex.forward, lex.origin)
+    return Lexicon(lex.target_lang, lex.source_lang, lex.backward, lex.forward, lex.origin,
+                   1.0 / lex.char_ratio if lex.char_ratio else 0.0)
 
 
 @lru_cache(maxsize=32)
@@ -206,5 +216,5 @@ def describe(lex: Lexicon | None) -> str:
 
 
 __all__ = ["Lexicon", "Direction", "LexicalChannel", "lexemes", "load_lexicon", "lexical_channels",
-           "lexicon_from_json", "lexicon_to_json", "describe", "entries"]
+           "lexicon_from_json", "lexicon_to_json", "describe", "entries", "char_ratio"]
 

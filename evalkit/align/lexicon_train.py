@@ -102,7 +102,7 @@ def _fold(doc_id: str) -> int:
 
 
 def train_lexicon(documents: Mapping[str, Sequence[Pair]], source_lang: str, target_lang: str,
-                  origin: str = "") -> Lexicon:
+                  origin: str = "", char_ratio: float = 0.0) -> Lexicon:
     """A lexicon from sentence pairs grouped by document (document id -> pairs of word sets)."""
     folds = [[p for d, ps in documents.items() if _fold(d) == k for p in ps] for k in (0, 1)]
     stats = {"f": (defaultdict(int), defaultdict(int)), "b": (defaultdict(int), defaultdict(int))}
@@ -119,7 +119,7 @@ def train_lexicon(documents: Mapping[str, Sequence[Pair]], source_lang: str, tar
         # add-one smoothing toward 1/2: a word that hit 3 of 3 trials gets 0.8, not 1.0
         return Direction(kept, {w: (hits[w] + 1.0) / (seen[w] + 2.0) for w in kept})
 
-    return Lexicon(source_lang, target_lang, direction(fwd, "f"), direction(bwd, "b"), origin)
+    return Lexicon(source_lang, target_lang, direction(fwd, "f"), direction(bwd, "b"), origin, char_ratio)
 
 
 __all__ = ["model1", "train_lexicon"]
