@@ -12,8 +12,6 @@ built from.  Deterministic: the same files give byte-identical lexicons.
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
 import statistics
 import sys
 import time
@@ -25,8 +23,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from alignment_devset import load_ntrex, split_of  # noqa: E402
 
-from evalkit.align.lexicon import char_ratio, lexemes, lexicon_to_json  # noqa: E402
-from evalkit.align.lexicon_train import train_lexicon  # noqa: E402
+from evalkit.lexicon_files import build_lexicon, write_lexicon  # noqa: E402
 
 OUT = ROOT / "evalkit" / "align" / "lexicons"
 
@@ -43,19 +40,13 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for tl in args.langs.split(","):
         start = time.perf_counter()
-        data = {}
-        texts = []
-        for d in dev:
-            src, tgt = docs[d][args.pivot], docs[d].get(tl)
-            if not tgt or len(src) != len(tgt):
-                continue
-            data[d] = [(lexemes(a, args.pivot), lexemes(b, tl)) for a, b in zip(src, tgt) if a.strip() and b.strip()]
-            texts += [(" ".join(a.split()), " ".join(b.split())) for a, b in zip(src, tgt) if a.strip() and b.strip()]
-        origin = f"IBM Model 1 on {sum(map(len, data.values()))} sentence pairs of {len(data)} NTREX-128 dev articles"
-        lex = train_lexicon(data, args.pivot, tl, origin, char_ratio(texts))
-        blob = json.dumps(lexicon_to_json(lex), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-        path = OUT / f"{args.pivot}-{tl}.json.gz"
-        path.write_bytes(gzip.compress(blob.encode("utf-8"), mtime=0))
+        docs_tl = {d: [(" ".join(a.split()), " ".join(b.split())) for a, b in zip(docs[d][args.pivot], docs[d][tl])
+                       if a.strip() and b.strip()]
+                   for d in dev if docs[d].get(tl) and len(docs[d][tl]) == len(docs[d][args.pivot])}
+        origin = (f"IBM Model 1 on {sum(map(len, docs_tl.values()))} sentence pairs of {len(docs_tl)} "
+                  f"NTREX-128 dev articles")
+        lex = build_lexicon(docs_tl, args.pivot, tl, origin)
+        path = write_lexicon(lex, OUT)
         f, b = lex.forward, lex.backward
         print(f"{args.pivot}-{tl}: {origin}; {len(f.translations)} {args.pivot} words (median p_hit "
               f"{statistics.median(f.p_hit.values()):.2f}), {len(b.translations)} {tl} words (median p_hit "

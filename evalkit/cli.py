@@ -470,6 +470,25 @@ def setup(
                       highlight=False, soft_wrap=True, markup=False)
 
 
+@app.command()
+def lexicon(
+    source_lang: Annotated[str, typer.Argument(help="Source language code (the pivot, e.g. vi).")],
+    target_lang: Annotated[str, typer.Argument(help="Target language code (e.g. ja).")],
+    pairs: Annotated[Path, typer.Argument(help="TSV of sentence pairs: document<TAB>source<TAB>target, 2+ documents.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder to write <src>-<tgt>.json.gz into; put it in $EVALKIT_LEXICONS.")] = Path("lexicons"),
+) -> None:
+    """Build the aligner's translation lexicon for a language pair from your own sentence-aligned text."""
+    from evalkit.align.lexicon import LEXICONS_ENV
+    from evalkit.lexicon_files import lexicon_from_tsv
+
+    lex, path = lexicon_from_tsv(pairs, source_lang.lower(), target_lang.lower(), out)
+    console = make_console(False)
+    console.print(f"{path}: {lex.origin}; {len(lex.forward.translations)} {lex.source_lang} and "
+                  f"{len(lex.backward.translations)} {lex.target_lang} words, character ratio {lex.char_ratio:.3f}. "
+                  f"The aligner uses it for {lex.source_lang}-{lex.target_lang} when {LEXICONS_ENV} names "
+                  f"{path.parent.resolve()}.", highlight=False, soft_wrap=True, markup=False)
+
+
 def main() -> None:
     # Typer/click handle usage errors (exit 2), --help and Ctrl-C themselves;
     # evalkit's own errors are turned into one line by _ErrorBoundary.

@@ -24,6 +24,10 @@ class NotATranslationError(CorpusError):
     """The reference document does not translate the pivot: scoring it would produce meaningless numbers."""
 
 
+class LexiconError(EvalkitError):
+    """A translation lexicon for the aligner (or the sentence pairs to build one from) cannot be read."""
+
+
 class RegistryError(EvalkitError):
     """An unknown or duplicate backend/metric name."""
 

@@ -150,3 +150,49 @@ def test_the_character_ratio_travels_with_the_lexicon_and_steers_short_articles(
     fallback = LengthParams(1.8, 27.2)
     assert _reestimate(TwoPairs, steps, fallback).ratio == 1.8
     assert _reestimate(TwoPairs, steps, fallback, prior=th.char_ratio).ratio == th.char_ratio
+
+
+def _pairs_tsv(path: Path, tl: str) -> Path:
+    lines = [f"{d}\t{a}\t{b}" for d in sorted(DEV_DOCS) for a, b in zip(DEV_DOCS[d]["vi"], DEV_DOCS[d][tl])]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_evalkit_lexicon_builds_one_the_aligner_then_uses(tmp_path, monkeypatch):
+    from conftest import run_cli
+
+    tsv = _pairs_tsv(tmp_path / "my-pairs.tsv", "ms")
+    done = run_cli("lexicon", "vi", "ms", tsv, "--out", tmp_path / "lex")
+    assert done.returncode == 0, done.stderr
+    path = tmp_path / "lex" / "vi-ms.json.gz"
+    assert path.is_file() and "EVALKIT_LEXICONS" in done.stdout
+    again = run_cli("lexicon", "vi", "ms", tsv, "--out", tmp_path / "lex2")
+    assert (tmp_path / "lex2" / "vi-ms.json.gz").read_bytes() == path.read_bytes()  # deterministic
+    monkeypatch.setenv("EVALKIT_LEXICONS", str(tmp_path / "lex"))
+    mine = load_lexicon("vi", "ms")
+    assert "my-pairs.tsv" in mine.origin and "dan" in mine.forward.translations["và"]
+    assert load_lexicon("ms", "vi").forward == mine.backward
+    assert "dev articles" in load_lexicon("vi", "th").origin  # other pairs still come from the package
+    monkeypatch.delenv("EVALKIT_LEXICONS")
+    assert "dev articles" in load_lexicon("vi", "ms").origin
+
+
+def test_bad_sentence_pairs_and_a_corrupt_lexicon_are_one_line_errors(tmp_path, monkeypatch):
+    from conftest import run_cli
+
+    from evalkit.errors import LexiconError
+
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("a\tXin chào\tHalo\nb\tChỉ hai cột\n", encoding="utf-8")
+    done = run_cli("lexicon", "vi", "ms", bad)
+    assert done.returncode == 2 and "bad.tsv:2: expected 'document<TAB>source<TAB>target'" in done.stderr
+    assert "Traceback" not in done.stderr
+    one = tmp_path / "one.tsv"
+    one.write_text("a\tXin chào\tHalo\n", encoding="utf-8")
+    done = run_cli("lexicon", "vi", "ms", one)
+    assert done.returncode == 2 and "at least 2 documents" in done.stderr
+    (tmp_path / "lex").mkdir()
+    (tmp_path / "lex" / "vi-xx.json.gz").write_bytes(b"not gzip")
+    monkeypatch.setenv("EVALKIT_LEXICONS", str(tmp_path / "lex"))
+    with pytest.raises(LexiconError, match=r"vi-xx.json.gz: not a readable evalkit lexicon"):
+        load_lexicon("vi", "xx")

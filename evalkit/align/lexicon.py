@@ -31,11 +31,15 @@ import gzip
 import json
 import unicodedata
 from dataclasses import dataclass
+import os
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
+
+from evalkit.errors import LexiconError
 
 # Languages written without spaces between words: tokenised with PyThaiNLP's newmm (the same tokenizer
 # the lexicon was built with), imported only when such a text is aligned.
@@ -129,19 +133,44 @@ def _swap(lex: Lexicon) -> Lexicon:
                    1.0 / lex.char_ratio if lex.char_ratio else 0.0)
 
 
-@lru_cache(maxsize=32)
+# Folders searched before the shipped lexicons (os.pathsep-separated), for a pair evalkit has none for
+# or a lexicon built from the user's own parallel text (`evalkit lexicon`).
+LEXICONS_ENV = "EVALKIT_LEXICONS"
+
+
+def lexicon_file_name(source_lang: str, target_lang: str) -> str:
+    return f"{source_lang}-{target_lang}.json.gz"
+
+
 def load_lexicon(source_lang: str, target_lang: str) -> Lexicon | None:
-    """The shipped lexicon for a language pair (either direction), or None."""
+    """The lexicon for a language pair (either direction): from the folders in $EVALKIT_LEXICONS first,
+    then the shipped ones; None when there is none."""
     s, t = (source_lang or "").lower().split("-")[0], (target_lang or "").lower().split("-")[0]
     if not s or not t or s == t:
         return None
-    folder = resources.files("evalkit.align") / "lexicons"
-    for a, b, swap in ((s, t, False), (t, s, True)):
-        f = folder / f"{a}-{b}.json.gz"
-        if f.is_file():
-            lex = lexicon_from_json(json.loads(gzip.decompress(f.read_bytes()).decode("utf-8")))
-            return _swap(lex) if swap else lex
+    dirs = tuple(d for d in os.environ.get(LEXICONS_ENV, "").split(os.pathsep) if d)
+    return _load(s, t, dirs)
+
+
+@lru_cache(maxsize=32)
+def _load(s: str, t: str, dirs: tuple[str, ...]) -> Lexicon | None:
+    shipped = resources.files("evalkit.align") / "lexicons"
+    for folder in [Path(d) for d in dirs] + [shipped]:
+        for a, b, swap in ((s, t, False), (t, s, True)):
+            f = folder / lexicon_file_name(a, b)
+            if f.is_file():
+                lex = read_lexicon(f)
+                return _swap(lex) if swap else lex
     return None
+
+
+def read_lexicon(path) -> Lexicon:
+    try:
+        data = json.loads(gzip.decompress(path.read_bytes()).decode("utf-8"))
+        return lexicon_from_json(data)
+    except (OSError, EOFError, ValueError, KeyError, TypeError) as exc:
+        raise LexiconError(f"{path}: not a readable evalkit lexicon ({type(exc).__name__}: {exc}); "
+                           f"rebuild it with `evalkit lexicon` or remove it from ${LEXICONS_ENV}") from None
 
 
 @dataclass(frozen=True)
@@ -216,5 +245,5 @@ def describe(lex: Lexicon | None) -> str:
 
 
 __all__ = ["Lexicon", "Direction", "LexicalChannel", "lexemes", "load_lexicon", "lexical_channels",
-           "lexicon_from_json", "lexicon_to_json", "describe", "entries", "char_ratio"]
+           "lexicon_from_json", "lexicon_to_json", "describe", "entries", "char_ratio", "read_lexicon", "lexicon_file_name", "LEXICONS_ENV"]
 
