@@ -27,6 +27,7 @@ without one aligns exactly as before.
 
 from __future__ import annotations
 
+import bisect
 import gzip
 import json
 import unicodedata
@@ -198,6 +199,35 @@ def entries(words: frozenset[str], vocab: Mapping[str, object]) -> frozenset[str
     return found - inside
 
 
+def _covering(direction: Direction, ordered: Sequence[str], other: Sequence[frozenset[str]],
+              other_texts: Sequence[str] | None) -> list[np.ndarray]:
+    """Per paragraph of the other side, the (sorted) indices of ``ordered`` whose translation it holds:
+    as a word, or (``other_texts`` given: unspaced scripts) anywhere in its text.  An inverted index and
+    one scan of the joined texts per translation, so the cost follows the text, not vocabulary x paragraphs."""
+    by_translation: dict[str, list[int]] = {}
+    for k, w in enumerate(ordered):
+        for t in direction.translations[w]:
+            by_translation.setdefault(t, []).append(k)
+    found: list[set[int]] = [set() for _ in other]
+    for r, words in enumerate(other):
+        for w in words:
+            ks = by_translation.get(w)
+            if ks:
+                found[r].update(ks)
+    if other_texts is not None and len(other_texts):
+        joined = "\n".join(other_texts)  # paragraphs hold no newline, so no match spans two
+        starts = np.cumsum([0] + [len(t) + 1 for t in other_texts[:-1]]).tolist()
+        ends = starts[1:] + [len(joined) + 1]
+        for t, ks in by_translation.items():
+            flat = t.replace("_", "")
+            pos = joined.find(flat) if flat else -1
+            while pos != -1:
+                r = bisect.bisect_right(starts, pos) - 1
+                found[r].update(ks)
+                pos = joined.find(flat, ends[r])
+    return [np.array(sorted(f), dtype=np.int64) for f in found]
+
+
 def _channel(direction: Direction, defining: Sequence[frozenset[str]], other: Sequence[frozenset[str]],
              other_texts: Sequence[str] | None = None) -> LexicalChannel:
     defining = [entries(words, direction.translations) for words in defining]
@@ -207,15 +237,9 @@ def _channel(direction: Direction, defining: Sequence[frozenset[str]], other: Se
             if w in direction.translations and w not in vocab:
                 vocab[w] = len(vocab)
     ordered = sorted(vocab, key=vocab.get)
-    covering: list[list[int]] = [[] for _ in other]
-    present = np.zeros(len(ordered))
-    for k, w in enumerate(ordered):
-        ts = direction.translations[w]
-        flat = [t.replace("_", "") for t in ts]
-        for r, words in enumerate(other):
-            if not ts.isdisjoint(words) or (other_texts is not None and any(t in other_texts[r] for t in flat)):
-                covering[r].append(k)
-                present[k] += 1
+    covering = _covering(direction, ordered, other, other_texts)
+    present = np.bincount(np.concatenate(covering), minlength=len(ordered)).astype(float) if covering \
+        else np.zeros(len(ordered))
     m = max(1, len(other))
     q = (present + 0.5) / (m + 1.0)
     p = np.clip(np.array([direction.p_hit[w] for w in ordered]), *P_CLIP) if ordered else np.zeros(0)
@@ -226,7 +250,7 @@ def _channel(direction: Direction, defining: Sequence[frozenset[str]], other: Se
     w_hit = np.where(useful, hit + np.maximum(miss, 0.0), 0.0)
     w_miss = np.where(useful, np.maximum(miss, 0.0), 0.0)
     ids = [np.array(sorted(vocab[w] for w in words if w in vocab), dtype=np.int64) for words in defining]
-    return LexicalChannel(ids, [np.array(c, dtype=np.int64) for c in covering], w_hit, w_miss)
+    return LexicalChannel(ids, covering, w_hit, w_miss)
 
 
 def lexical_channels(lex: Lexicon, src: Sequence[frozenset[str]], tgt: Sequence[frozenset[str]],
