@@ -196,3 +196,22 @@ def test_bad_sentence_pairs_and_a_corrupt_lexicon_are_one_line_errors(tmp_path, 
     monkeypatch.setenv("EVALKIT_LEXICONS", str(tmp_path / "lex"))
     with pytest.raises(LexiconError, match=r"vi-xx.json.gz: not a readable evalkit lexicon"):
         load_lexicon("vi", "xx")
+
+
+def test_an_alignment_follows_the_lexicon_folder_it_was_made_with(tmp_path, monkeypatch):
+    """A lexicon added to $EVALKIT_LEXICONS takes effect for texts aligned before in the same process."""
+    import gzip
+    import json
+
+    src, tgt = DEV_DOCS["bbc.381646"]["vi"], DEV_DOCS["bbc.381646"]["ms"]
+    before = aligner.analyse(src, tgt, "vi", "ms")
+    folder = tmp_path / "lex"
+    folder.mkdir()
+    empty = {"source_lang": "vi", "target_lang": "ms", "origin": "empty", "char_ratio": 0,
+             "forward": {}, "backward": {}}
+    (folder / "vi-ms.json.gz").write_bytes(gzip.compress(json.dumps(empty).encode()))
+    monkeypatch.setenv("EVALKIT_LEXICONS", str(folder))
+    after = aligner.analyse(src, tgt, "vi", "ms")
+    assert after is not before and load_lexicon("vi", "ms").origin == "empty"
+    monkeypatch.delenv("EVALKIT_LEXICONS")
+    assert aligner.analyse(src, tgt, "vi", "ms") is before

@@ -42,6 +42,7 @@ Pipeline (everything deterministic and I/O free):
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Sequence
@@ -52,7 +53,7 @@ from .costs import GAP_OPEN, GC_VARIANCE, LENGTH_FLOOR, SKIP_COST, BandCosts, Co
 from .dp import Band, BandedPosteriors, Step, best_cost_batch_moves, viterbi_banded
 from .text import DocumentFeatures, coarsen, document_features
 from .calibration import calibrated_p_parallel
-from .lexicon import Lexicon, load_lexicon
+from .lexicon import LEXICONS_ENV, Lexicon, load_lexicon
 from .moved import MovedPair, best_block_move, moved_blocks
 from .types import Alignment, Bead, ParallelEvidence
 
@@ -344,8 +345,9 @@ def _coverage(steps: list[Step], moved: Sequence[MovedPair | Bead], source: Sequ
 
 @lru_cache(maxsize=16)
 def _analyse_cached(
-    source: tuple[str, ...], target: tuple[str, ...], source_lang: str, target_lang: str
+    source: tuple[str, ...], target: tuple[str, ...], source_lang: str, target_lang: str, lexicon_dirs: str = ""
 ) -> AlignmentAnalysis:
+    """``lexicon_dirs`` ($EVALKIT_LEXICONS) is part of the key: the lexicon found depends on it."""
     n, m = len(source), len(target)
     if n == 0 or m == 0:
         beads = tuple(Bead((i,), (), 1.0) for i in range(n)) + tuple(Bead((), (j,), 1.0) for j in range(m))
@@ -389,7 +391,8 @@ def _analyse_cached(
 
 def analyse(source: Sequence[str], target: Sequence[str], source_lang: str, target_lang: str) -> AlignmentAnalysis:
     """Alignment plus the estimated length parameters and the parallelism evidence."""
-    return _analyse_cached(tuple(source), tuple(target), str(source_lang or ""), str(target_lang or ""))
+    return _analyse_cached(tuple(source), tuple(target), str(source_lang or ""), str(target_lang or ""),
+                           os.environ.get(LEXICONS_ENV, ""))
 
 
 def align_paragraphs(source: Sequence[str], target: Sequence[str], source_lang: str, target_lang: str) -> Alignment:
