@@ -473,7 +473,7 @@ def setup(
 @app.command()
 def lexicon(
     source_lang: Annotated[str, typer.Argument(help="Source language code (the pivot, e.g. vi).")],
-    target_lang: Annotated[str, typer.Argument(help="Target language code (e.g. ja).")],
+    target_lang: Annotated[str, typer.Argument(help="Target language code (e.g. fr; Thai is segmented, other scripts without spaces are refused).")],
     pairs: Annotated[Path, typer.Argument(help="TSV of sentence pairs: document<TAB>source<TAB>target, 2+ documents.")],
     out: Annotated[Path, typer.Option("--out", help="Folder to write <src>-<tgt>.json.gz into; put it in $EVALKIT_LEXICONS.")] = Path("lexicons"),
 ) -> None:
@@ -481,7 +481,7 @@ def lexicon(
     from evalkit.align.lexicon import LEXICONS_ENV
     from evalkit.lexicon_files import lexicon_from_tsv
 
-    lex, path = lexicon_from_tsv(pairs, source_lang.lower(), target_lang.lower(), out)
+    lex, path = lexicon_from_tsv(pairs, source_lang, target_lang, out)
     console = make_console(False)
     console.print(f"{path}: {lex.origin}; {len(lex.forward.translations)} {lex.source_lang} and "
                   f"{len(lex.backward.translations)} {lex.target_lang} words, character ratio {lex.char_ratio:.3f}. "

@@ -321,7 +321,7 @@ def _block_moved(beads: list[Bead], cm: CostModel, params: LengthParams, src: Do
     if found is None:
         return None
     order, _ = found
-    tgt2 = document_features([target[k] for k in order], target_lang)
+    tgt2 = document_features([target[k] for k in order], target_lang, lexical=cm.scorer.lexicon is not None)
     cm2, bc2, params2, steps2 = _solve(src, tgt2, cm.scorer.lexicon)
     post2 = BandedPosteriors(bc2.with_lengths(params2), bc2.band, GAP_OPEN)
     su, tu = post2.unmatched()
@@ -354,10 +354,10 @@ def _analyse_cached(
         evidence = ParallelEvidence(0.0, 0.0, 0.0, 0.0, False, 0.0, 0, 0.0)
         return AlignmentAnalysis(Alignment(beads), LengthParams(1.0, GC_VARIANCE), evidence, n, m)
 
-    src = document_features(source, source_lang)
-    tgt = document_features(target, target_lang)
+    lexicon = load_lexicon(source_lang, target_lang)
+    src = document_features(source, source_lang, lexical=lexicon is not None)
+    tgt = document_features(target, target_lang, lexical=lexicon is not None)
     try:
-        lexicon = load_lexicon(src.lang, tgt.lang)
         cm, bc, params, steps = _solve(src, tgt, lexicon)
         post = BandedPosteriors(bc.with_lengths(params), bc.band, GAP_OPEN)
         src_unmatched, tgt_unmatched = post.unmatched()
@@ -373,7 +373,7 @@ def _analyse_cached(
     excess = (gain - mean) / tested_short if testable else 0.0
     beads = _beads(steps, post, src_unmatched, tgt_unmatched)
     evidence = ParallelEvidence(gain, mean, sd, z, testable, anchor_mean, len(bonuses), 0.0, tested, excess,
-                                _coverage(steps, [], source, target))
+                                _coverage(steps, [], source, target), lexicon is not None)
     evidence = ParallelEvidence(**{**evidence.__dict__, "p_parallel": calibrated_p_parallel(evidence)})
     if evidence.p_parallel >= MOVED_PASS_MIN_P:
         block = _block_moved(beads, cm, params, src, target, target_lang)

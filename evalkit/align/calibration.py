@@ -16,10 +16,13 @@ THRESHOLD = 0.5  # on P(parallel)
 # the bias until the most translation-like unrelated dev pair is 2 logits below the threshold.
 EXCESS_CAP = 2.5  # nats per paragraph; beyond this a document is plainly parallel
 ANCHOR_CAP = 3.0  # nats per pair
-W_EXCESS = 7.530
-W_ANCHOR = 3.013
-W_COVERAGE = 1.482
-BIAS = -11.171
+W_EXCESS = 6.985
+W_ANCHOR = 2.896
+W_COVERAGE = 0.584
+BIAS = -10.895
+# The same fitted with the lexicon switched off (`alignment_calibrate.py --without-lexicon`): for pairs
+# evalkit has no lexicon for, whose order-test gain lacks the word evidence.
+NO_LEXICON = (6.457, 4.823, 7.472, -15.049)  # W_EXCESS, W_ANCHOR, W_COVERAGE, BIAS
 # Without an order test (a side with 1-2 paragraphs): anchors alone, and they must clearly agree.
 SMALL_DOC_ANCHOR_MIDPOINT = 1.5
 SMALL_DOC_ANCHOR_SLOPE = 1.0
@@ -43,7 +46,8 @@ def parallel_logit(ev: ParallelEvidence) -> float:
     if not ev.order_testable:
         return SMALL_DOC_ANCHOR_SLOPE * (ev.anchor_mean - SMALL_DOC_ANCHOR_MIDPOINT)
     excess, anchor, coverage = features(ev)
-    return BIAS + W_EXCESS * excess + W_ANCHOR * anchor + W_COVERAGE * coverage
+    w_excess, w_anchor, w_coverage, bias = (W_EXCESS, W_ANCHOR, W_COVERAGE, BIAS) if ev.lexical else NO_LEXICON
+    return bias + w_excess * excess + w_anchor * anchor + w_coverage * coverage
 
 
 def calibrated_p_parallel(ev: ParallelEvidence) -> float:

@@ -33,23 +33,29 @@ import json
 import unicodedata
 from dataclasses import dataclass
 import os
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
 from evalkit.errors import LexiconError
+from evalkit.words import thai_newmm
 
 # Languages written without spaces between words: tokenised with PyThaiNLP's newmm (the same tokenizer
 # the lexicon was built with), imported only when such a text is aligned.
-_UNSPACED = frozenset({"th"})
+UNSPACED = frozenset({"th"})
 # Languages that write a space between syllables, not words.
 _SYLLABIC = frozenset({"vi"})
 # A word is letters and the combining marks written on them: Thai vowels and tone marks, Devanagari
 # vowel signs are marks, not letters, and Python's \w does not match them.
 P_CLIP = (0.02, 0.8)
+
+
+@cache
+def _thai() -> Callable[[str], str]:
+    return thai_newmm()[0]
 
 
 def _words(text: str) -> list[str]:
@@ -74,10 +80,10 @@ def lexemes(text: str, lang: str) -> frozenset[str]:
     """Lower-cased word forms of a paragraph, as the lexicon spells them."""
     base = (lang or "").lower().split("-")[0]
     text = unicodedata.normalize("NFC", text)
-    if base in _UNSPACED:
-        from pythainlp.tokenize import word_tokenize
-
-        words = [w.lower() for w in word_tokenize(text, engine="newmm", keep_whitespace=False) if _is_word(w)]
+    if base in UNSPACED:
+        # the scorers' segmenter (PyThaiNLP newmm), remembered in the run's cache file: a re-run of a run
+        # does not segment again
+        words = [w.lower() for w in _thai()(text).split() if _is_word(w)]
         # newmm cuts compounds ("นายก|รัฐมนตรี") where the translation is one word: both, and the pair
         return frozenset(words) | frozenset(f"{a}_{b}" for a, b in zip(words, words[1:]))
     words = [w.lower() for w in _words(text)]
@@ -168,10 +174,14 @@ def _load(s: str, t: str, dirs: tuple[str, ...]) -> Lexicon | None:
 def read_lexicon(path) -> Lexicon:
     try:
         data = json.loads(gzip.decompress(path.read_bytes()).decode("utf-8"))
-        return lexicon_from_json(data)
-    except (OSError, EOFError, ValueError, KeyError, TypeError) as exc:
+        lex = lexicon_from_json(data)
+    except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise LexiconError(f"{path}: not a readable evalkit lexicon ({type(exc).__name__}: {exc}); "
                            f"rebuild it with `evalkit lexicon` or remove it from ${LEXICONS_ENV}") from None
+    if lexicon_file_name(lex.source_lang, lex.target_lang) != path.name:
+        raise LexiconError(f"{path}: holds a {lex.source_lang}-{lex.target_lang} lexicon, not what its name says; "
+                           f"rename it to {lexicon_file_name(lex.source_lang, lex.target_lang)}")
+    return lex
 
 
 @dataclass(frozen=True)
@@ -257,8 +267,8 @@ def lexical_channels(lex: Lexicon, src: Sequence[frozenset[str]], tgt: Sequence[
                      src_texts: Sequence[str] | None = None, tgt_texts: Sequence[str] | None = None
                      ) -> tuple[LexicalChannel, LexicalChannel]:
     """(source words found in the target, target words found in the source)."""
-    tt = tgt_texts if lex.target_lang in _UNSPACED else None
-    st = src_texts if lex.source_lang in _UNSPACED else None
+    tt = tgt_texts if lex.target_lang in UNSPACED else None
+    st = src_texts if lex.source_lang in UNSPACED else None
     return _channel(lex.forward, src, tgt, tt), _channel(lex.backward, tgt, src, st)
 
 
@@ -269,5 +279,5 @@ def describe(lex: Lexicon | None) -> str:
 
 
 __all__ = ["Lexicon", "Direction", "LexicalChannel", "lexemes", "load_lexicon", "lexical_channels",
-           "lexicon_from_json", "lexicon_to_json", "describe", "entries", "char_ratio", "read_lexicon", "lexicon_file_name", "LEXICONS_ENV"]
+           "lexicon_from_json", "lexicon_to_json", "describe", "entries", "char_ratio", "UNSPACED", "read_lexicon", "lexicon_file_name", "LEXICONS_ENV"]
 

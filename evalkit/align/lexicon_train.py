@@ -28,10 +28,14 @@ MIN_TRIALS = 3  # cross-validation trials a word needs for its p_hit
 
 
 def model1(pairs: Sequence[Pair], iterations: int = ITERATIONS) -> dict[str, dict[str, float]]:
-    """p(t | s) for source words s and target words t (with a NULL source word)."""
-    prob: dict[str, dict[str, float]] = defaultdict(dict)
-    for s, t in pairs:
-        for a in list(s) + [None]:
+    """p(t | s) for source words s and target words t (with a NULL source word).
+
+    Words are visited in sorted order, so the float sums (and the lexicon file) do not depend on
+    Python's string hashing (PYTHONHASHSEED)."""
+    ordered = [(sorted(s), sorted(t)) for s, t in pairs]
+    prob: dict[str | None, dict[str, float]] = defaultdict(dict)
+    for s, t in ordered:
+        for a in [None, *s]:
             row = prob[a]
             for b in t:
                 row[b] = 1.0
@@ -40,9 +44,9 @@ def model1(pairs: Sequence[Pair], iterations: int = ITERATIONS) -> dict[str, dic
         for b in row:
             row[b] = 1.0 / norm
     for _ in range(iterations):
-        counts: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-        for s, t in pairs:
-            src = list(s) + [None]
+        counts: dict[str | None, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        for s, t in ordered:
+            src = [None, *s]
             for b in t:
                 denom = sum(prob[a][b] for a in src)
                 if denom <= 0:
@@ -96,15 +100,20 @@ def _trials(trans: Mapping[str, frozenset[str]], pairs: Sequence[Pair], hits: di
                 hits[w] += not ts.isdisjoint(t)
 
 
-def _fold(doc_id: str) -> int:
-    # salted, so the halves do not follow a split the caller may have made with the same hash
-    return int(hashlib.sha1(f"lexicon-fold/{doc_id}".encode()).hexdigest(), 16) % 2
+def _folds(doc_ids) -> dict[str, int]:
+    """Two halves of the documents, as equal as can be: ordered by a salted hash (so the halves do not
+    follow a split the caller may have made with the same hash), then alternating."""
+    order = sorted(doc_ids, key=lambda d: hashlib.sha1(f"lexicon-fold/{d}".encode()).hexdigest())
+    return {d: k % 2 for k, d in enumerate(order)}
 
 
 def train_lexicon(documents: Mapping[str, Sequence[Pair]], source_lang: str, target_lang: str,
                   origin: str = "", char_ratio: float = 0.0) -> Lexicon:
     """A lexicon from sentence pairs grouped by document (document id -> pairs of word sets)."""
-    folds = [[p for d, ps in documents.items() if _fold(d) == k for p in ps] for k in (0, 1)]
+    if len(documents) < 2:
+        raise ValueError("a lexicon needs sentence pairs from at least 2 documents (p_hit is cross-validated over them)")
+    fold_of = _folds(documents)
+    folds = [[p for d, ps in documents.items() if fold_of[d] == k for p in ps] for k in (0, 1)]
     stats = {"f": (defaultdict(int), defaultdict(int)), "b": (defaultdict(int), defaultdict(int))}
     for k in (0, 1):
         fwd, bwd = _both(folds[k])

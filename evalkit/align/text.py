@@ -253,7 +253,9 @@ class DocumentFeatures:
         return self.script == "LATIN"
 
 
-def document_features(paragraphs: Sequence[str], lang: str) -> DocumentFeatures:
+def document_features(paragraphs: Sequence[str], lang: str, lexical: bool = False) -> DocumentFeatures:
+    """``lexical``: also the word forms a translation lexicon needs (segmenting Thai costs time, so only
+    when the pair has a lexicon)."""
     raw_profiles = [script_profile(p) for p in paragraphs]
     lengths = [len(p) for p in paragraphs]
     total: Counter[str] = Counter()
@@ -264,8 +266,9 @@ def document_features(paragraphs: Sequence[str], lang: str) -> DocumentFeatures:
     doc_profile = {k: v / norm for k, v in total.items()} if norm else {}
     script = dominant_script(doc_profile)
     be = (lang or "").lower().split("-")[0] in BUDDHIST_ERA_LANGS or script in BUDDHIST_ERA_SCRIPTS
-    feats = tuple(replace(paragraph_features(p, be, prof), lexemes=lexemes(p, lang))
-                  for p, prof in zip(paragraphs, raw_profiles))
+    feats = tuple(paragraph_features(p, be, prof) for p, prof in zip(paragraphs, raw_profiles))
+    if lexical:
+        feats = tuple(replace(f, lexemes=lexemes(p, lang)) for f, p in zip(feats, paragraphs))
     keys = Counter(f.key for f in feats)
     dup = tuple(bool(f.key) and keys[f.key] > 1 for f in feats)
     lens = sorted(f.length for f in feats)

@@ -74,3 +74,4 @@ class ParallelEvidence:
     tested: int = 0  # source paragraphs inside the tested windows
     excess: float = 0.0  # (gain - shuffled_mean) per tested paragraph of the shorter side
     coverage: float = 0.0  # share of the better-covered side's characters inside pairs
+    lexical: bool = False  # a translation lexicon took part (the calibration differs: its evidence is stronger)

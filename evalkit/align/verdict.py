@@ -36,7 +36,15 @@ from typing import Sequence
 
 from .aligner import N_SHUFFLES, analyse
 from .calibration import THRESHOLD
+from .lexicon import load_lexicon
 from .types import Alignment, PairingVerdict
+
+def _word_evidence(source_lang: str, target_lang: str) -> str:
+    lex = load_lexicon(source_lang, target_lang)
+    if lex is None:
+        return "no translation lexicon for this pair (length and anchors only)"
+    return f"translation lexicon {lex.source_lang}-{lex.target_lang}: {lex.origin}"
+
 
 def _check(alignment: Alignment, n: int, m: int) -> None:
     src = sorted(i for b in alignment.beads for i in b.source)
@@ -89,6 +97,6 @@ def assess_translation(
     reason = (
         f"P(parallel) {score:.2f} {'>=' if verdict else '<'} threshold {THRESHOLD:.2f}: {evidence_txt}; "
         f"{paired} of {n} source paragraphs are paired ({confident} with confidence >= {THRESHOLD:.1f}), "
-        f"covering {100 * ev.coverage:.0f}% of the better-covered side's text."
+        f"covering {100 * ev.coverage:.0f}% of the better-covered side's text; {_word_evidence(source_lang, target_lang)}."
     )
     return PairingVerdict(verdict, score, reason)

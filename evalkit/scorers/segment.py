@@ -10,33 +10,14 @@ of the score's signature because a different segmenter gives a different number.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache, lru_cache
+from functools import cache
 
 from evalkit.errors import ScoringError
-from evalkit.memo import remembered
 from evalkit.languages import get_language
+from evalkit.words import thai_newmm
 
 
-def _thai_newmm() -> tuple[Callable[[str], str], str]:
-    import importlib.metadata
-
-    # The version from metadata: importing pythainlp is deferred to the first paragraph the memo lacks.
-    signature = f"pythainlp.newmm-{importlib.metadata.version('pythainlp')}"
-
-    def newmm(texts: list[str]) -> list[str]:
-        from pythainlp.tokenize import word_tokenize
-
-        return [" ".join(w for w in word_tokenize(t, engine="newmm", keep_whitespace=False) if w.strip()) for t in texts]
-
-    @lru_cache(maxsize=1 << 17)  # BLEU, chrF++ and TER segment the same paragraphs: once each, not three times
-    def segment(text: str) -> str:
-        # remembered across runs by the run's memo: a re-run need not build PyThaiNLP's dictionary (0.6 s)
-        return remembered("segment-th", lambda: signature, newmm, [text])[0]
-
-    return segment, signature
-
-
-_SEGMENTERS: dict[str, Callable[[], tuple[Callable[[str], str], str]]] = {"th": _thai_newmm}
+_SEGMENTERS: dict[str, Callable[[], tuple[Callable[[str], str], str]]] = {"th": thai_newmm}
 
 # Languages for which sacrebleu itself has a word tokenizer.
 SACREBLEU_TOKENIZERS = {"zh": "zh", "ja": "ja-mecab", "ko": "ko-mecab"}
