@@ -15,10 +15,11 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
-from evalkit.align.lexicon import UNSPACED, Lexicon, char_ratio, lexemes, lexicon_file_name, lexicon_to_json
+from evalkit.align.lexicon import Lexicon, char_ratio, lexemes, lexicon_file_name, lexicon_to_json
 from evalkit.align.lexicon_train import train_lexicon
 from evalkit.errors import LexiconError
 from evalkit.languages import LANGUAGES, language_label
+from evalkit.words import SEGMENTERS
 
 MIN_DOCUMENTS = 2  # the hit rates are cross-validated over documents
 
@@ -54,9 +55,9 @@ def language_pair(source_lang: str, target_lang: str) -> tuple[str, str]:
         language = LANGUAGES.get(code)
         if language is None:
             raise LexiconError(f"unknown language code {code!r}; expected an ISO 639-1 code such as vi, th, ms, id, en")
-        if not language.spaces and code not in UNSPACED:
+        if not language.spaces and code not in SEGMENTERS:
             raise LexiconError(f"{language_label(code)} is written without spaces and evalkit has no word segmenter "
-                               f"for it (only for {', '.join(sorted(UNSPACED))}), so a lexicon would hold whole "
+                               f"for it (only for {', '.join(sorted(SEGMENTERS))}), so a lexicon would hold whole "
                                f"clauses, not words; the aligner uses length and anchors for this pair")
     return s, t
 

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import importlib.metadata
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from evalkit.memo import remembered
 
 
+@cache
 def thai_newmm() -> tuple[Callable[[str], str], str]:
-    """(segment: text -> words joined by spaces, signature).  A new in-process cache per call."""
+    """(segment: text -> words joined by spaces, signature); one per process, so the scorers and the
+    aligner share its in-process cache."""
     # The version from metadata: importing pythainlp is deferred to the first paragraph the memo lacks.
     signature = f"pythainlp.newmm-{importlib.metadata.version('pythainlp')}"
 
@@ -29,4 +31,7 @@ def thai_newmm() -> tuple[Callable[[str], str], str]:
     return segment, signature
 
 
-__all__ = ["thai_newmm"]
+# Languages written without spaces that evalkit can split into words, and how.
+SEGMENTERS: dict[str, Callable[[], tuple[Callable[[str], str], str]]] = {"th": thai_newmm}
+
+__all__ = ["thai_newmm", "SEGMENTERS"]

@@ -21,11 +21,12 @@ def _scores(result):
 def test_a_rerun_asks_neither_lingua_nor_pythainlp(tmp_path, monkeypatch):
     path = make_config(tmp_path, metrics=["chrf", "bleu", "ter"], statistics={"bootstrap_resamples": 50,
                                                                             "randomization_trials": 50})
+    from evalkit import words
     from evalkit.align import aligner, lexicon
 
     segment.segmenter.cache_clear()  # as in a fresh process: nothing segmented yet
     lexicon.lexemes.cache_clear()
-    lexicon._thai.cache_clear()
+    words.thai_newmm.cache_clear()
     aligner._analyse_cached.cache_clear()
     first = run(load_config(path))
     cache = tmp_path / "results" / "translation-cache.sqlite"
@@ -40,7 +41,7 @@ def test_a_rerun_asks_neither_lingua_nor_pythainlp(tmp_path, monkeypatch):
     segment.segmenter.cache_clear()  # no in-process shortcut: the answers must come from the file
     langid._detector.cache_clear()
     lexicon.lexemes.cache_clear()
-    lexicon._thai.cache_clear()  # the aligner's Thai words (vi-th has a lexicon) must come from the file too
+    words.thai_newmm.cache_clear()  # the aligner's Thai words (vi-th has a lexicon) must come from the file too
     aligner._analyse_cached.cache_clear()
     monkeypatch.setattr(pythainlp.tokenize, "word_tokenize", refuse)
     monkeypatch.setattr(langid, "_detector", refuse)

@@ -321,8 +321,8 @@ class AnchorScorer:
                                         [p.text for p in tgt.paragraphs])
             # overlap weight = the hit's evidence plus the miss it avoids, so a present translation scores
             # log(p/q) and an absent one costs LEX_MISS_SCALE * log((1-q)/(1-p))
-            f_miss, b_miss = LEX_MISS_SCALE * fwd.w_miss, LEX_MISS_SCALE * bwd.w_miss
-            f_hit, b_hit = fwd.w_hit - fwd.w_miss + f_miss, bwd.w_hit - bwd.w_miss + b_miss
+            f_miss, b_miss = LEX_MISS_SCALE * fwd.miss, LEX_MISS_SCALE * bwd.miss
+            f_hit, b_hit = fwd.hit + f_miss, bwd.hit + b_miss
             self.lex_channels = (
                 _ChannelTotals(fwd.defining, fwd.covering, f_hit, w_src=f_miss, w_tgt=np.zeros_like(f_miss)),
                 _ChannelTotals(bwd.covering, bwd.defining, b_hit, w_src=np.zeros_like(b_miss), w_tgt=b_miss),

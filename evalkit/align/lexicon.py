@@ -30,39 +30,35 @@ from __future__ import annotations
 import bisect
 import gzip
 import json
+import os
 import unicodedata
 from dataclasses import dataclass
-import os
-from functools import cache, lru_cache
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
 from evalkit.errors import LexiconError
-from evalkit.words import thai_newmm
+from evalkit.words import SEGMENTERS
 
-# Languages written without spaces between words: tokenised with PyThaiNLP's newmm (the same tokenizer
-# the lexicon was built with), imported only when such a text is aligned.
-UNSPACED = frozenset({"th"})
 # Languages that write a space between syllables, not words.
 _SYLLABIC = frozenset({"vi"})
-# A word is letters and the combining marks written on them: Thai vowels and tone marks, Devanagari
-# vowel signs are marks, not letters, and Python's \w does not match them.
 P_CLIP = (0.02, 0.8)
 
 
-@cache
-def _thai() -> Callable[[str], str]:
-    return thai_newmm()[0]
+def _letter_or_mark(ch: str) -> bool:
+    # Thai vowels and tone marks, Devanagari vowel signs are combining marks, not letters, and Python's
+    # \w does not match them: a word is letters with the marks written on them
+    return ch.isalpha() or unicodedata.category(ch)[0] == "M"
 
 
 def _words(text: str) -> list[str]:
     out: list[str] = []
     start = None
     for k, ch in enumerate(text + " "):
-        if ch.isalpha() or (start is not None and unicodedata.category(ch)[0] == "M"):
+        if ch.isalpha() or (start is not None and _letter_or_mark(ch)):
             if start is None:
                 start = k
         elif start is not None:
@@ -72,7 +68,7 @@ def _words(text: str) -> list[str]:
 
 
 def _is_word(token: str) -> bool:
-    return any(ch.isalpha() for ch in token) and all(ch.isalpha() or unicodedata.category(ch).startswith("M") for ch in token)
+    return any(ch.isalpha() for ch in token) and all(map(_letter_or_mark, token))
 
 
 @lru_cache(maxsize=200_000)
@@ -80,14 +76,16 @@ def lexemes(text: str, lang: str) -> frozenset[str]:
     """Lower-cased word forms of a paragraph, as the lexicon spells them."""
     base = (lang or "").lower().split("-")[0]
     text = unicodedata.normalize("NFC", text)
-    if base in UNSPACED:
-        # the scorers' segmenter (PyThaiNLP newmm), remembered in the run's cache file: a re-run of a run
+    if base in SEGMENTERS:
+        # the scorers' segmenter (Thai: PyThaiNLP newmm), remembered in the run's cache file: a re-run
         # does not segment again
-        words = [w.lower() for w in _thai()(text).split() if _is_word(w)]
-        # newmm cuts compounds ("นายก|รัฐมนตรี") where the translation is one word: both, and the pair
-        return frozenset(words) | frozenset(f"{a}_{b}" for a, b in zip(words, words[1:]))
-    words = [w.lower() for w in _words(text)]
-    if base in _SYLLABIC:  # a Vietnamese word is often two syllables ("chính phủ"): both, and the pair
+        segment, _ = SEGMENTERS[base]()
+        words = [w.lower() for w in segment(text).split() if _is_word(w)]
+    else:
+        words = [w.lower() for w in _words(text)]
+    if base in SEGMENTERS or base in _SYLLABIC:
+        # newmm cuts compounds ("นายก|รัฐมนตรี") and a Vietnamese word is often two syllables ("chính
+        # phủ") where the translation is one word: both, and the pair
         return frozenset(words) | frozenset(f"{a}_{b}" for a, b in zip(words, words[1:]))
     return frozenset(words)
 
@@ -188,14 +186,14 @@ def read_lexicon(path) -> Lexicon:
 class LexicalChannel:
     """One direction's evidence over a document pair, in the anchor channels' shape (see
     :class:`evalkit.align.costs.AnchorScorer`): ids per paragraph on the defining side (its lexicon
-    words) and on the other side (the defining words whose translation it contains), a weight for
-    a present translation (``log(p/q) + log((1-q)/(1-p))``, clipped at 0) and one for an absent one
-    (``log((1-q)/(1-p))``, clipped at 0)."""
+    words) and on the other side (the defining words whose translation it contains), and per word the
+    evidence of a present translation, ``log(p/q)``, and of an absent one, ``log((1-q)/(1-p))``, both 0
+    for a word whose translation is no likelier in a counterpart than anywhere."""
 
     defining: list[np.ndarray]
     covering: list[np.ndarray]
-    w_hit: np.ndarray
-    w_miss: np.ndarray
+    hit: np.ndarray
+    miss: np.ndarray
 
 
 def entries(words: frozenset[str], vocab: Mapping[str, object]) -> frozenset[str]:
@@ -244,40 +242,28 @@ def _channel(direction: Direction, defining: Sequence[frozenset[str]], other: Se
     vocab: dict[str, int] = {}
     for words in defining:
         for w in words:
-            if w in direction.translations and w not in vocab:
-                vocab[w] = len(vocab)
-    ordered = sorted(vocab, key=vocab.get)
+            vocab.setdefault(w, len(vocab))
+    ordered = list(vocab)
     covering = _covering(direction, ordered, other, other_texts)
-    present = np.bincount(np.concatenate(covering), minlength=len(ordered)).astype(float) if covering \
-        else np.zeros(len(ordered))
-    m = max(1, len(other))
-    q = (present + 0.5) / (m + 1.0)
-    p = np.clip(np.array([direction.p_hit[w] for w in ordered]), *P_CLIP) if ordered else np.zeros(0)
-    q = np.clip(q, 1e-3, 0.999)
-    hit = np.log(p / q) if ordered else np.zeros(0)
-    miss = np.log((1 - q) / (1 - p)) if ordered else np.zeros(0)
+    present = np.bincount(np.concatenate(covering), minlength=len(ordered)) if covering else np.zeros(len(ordered))
+    q = np.clip((present + 0.5) / (max(1, len(other)) + 1.0), 1e-3, 0.999)
+    p = np.clip(np.array([direction.p_hit[w] for w in ordered], dtype=float), *P_CLIP)
+    hit, miss = np.log(p / q), np.log((1 - q) / (1 - p))
     useful = hit > 0  # a translation no likelier in the counterpart than anywhere: no evidence
-    w_hit = np.where(useful, hit + np.maximum(miss, 0.0), 0.0)
-    w_miss = np.where(useful, np.maximum(miss, 0.0), 0.0)
-    ids = [np.array(sorted(vocab[w] for w in words if w in vocab), dtype=np.int64) for words in defining]
-    return LexicalChannel(ids, covering, w_hit, w_miss)
+    ids = [np.array(sorted(vocab[w] for w in words), dtype=np.int64) for words in defining]
+    return LexicalChannel(ids, covering, np.where(useful, hit, 0.0), np.where(useful, np.maximum(miss, 0.0), 0.0))
 
 
 def lexical_channels(lex: Lexicon, src: Sequence[frozenset[str]], tgt: Sequence[frozenset[str]],
                      src_texts: Sequence[str] | None = None, tgt_texts: Sequence[str] | None = None
                      ) -> tuple[LexicalChannel, LexicalChannel]:
     """(source words found in the target, target words found in the source)."""
-    tt = tgt_texts if lex.target_lang in UNSPACED else None
-    st = src_texts if lex.source_lang in UNSPACED else None
+    tt = tgt_texts if lex.target_lang in SEGMENTERS else None
+    st = src_texts if lex.source_lang in SEGMENTERS else None
     return _channel(lex.forward, src, tgt, tt), _channel(lex.backward, tgt, src, st)
 
 
-def describe(lex: Lexicon | None) -> str:
-    if lex is None:
-        return "none"
-    return f"{lex.source_lang}-{lex.target_lang} ({len(lex.forward.translations)}+{len(lex.backward.translations)} words)"
-
-
 __all__ = ["Lexicon", "Direction", "LexicalChannel", "lexemes", "load_lexicon", "lexical_channels",
-           "lexicon_from_json", "lexicon_to_json", "describe", "entries", "char_ratio", "UNSPACED", "read_lexicon", "lexicon_file_name", "LEXICONS_ENV"]
+           "lexicon_from_json", "lexicon_to_json", "entries", "char_ratio", "read_lexicon", "lexicon_file_name",
+           "LEXICONS_ENV"]
 

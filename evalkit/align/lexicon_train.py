@@ -12,8 +12,8 @@ left out, and the estimate is what the aligner will meet on unseen articles.
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
-from typing import Iterable, Mapping, Sequence
+from collections import Counter, defaultdict
+from typing import Mapping, Sequence
 
 from .lexicon import Direction, Lexicon, entries
 
@@ -76,28 +76,18 @@ def _translations(fwd: Mapping[str, Mapping[str, float]], bwd: Mapping[str, Mapp
     return out
 
 
-def _word_counts(sides: Iterable[frozenset[str]]) -> dict[str, int]:
-    c: dict[str, int] = defaultdict(int)
-    for words in sides:
-        for w in words:
-            c[w] += 1
-    return c
-
-
 def _both(pairs: Sequence[Pair]) -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
     fwd = model1(pairs)
     bwd = model1([(t, s) for s, t in pairs])
-    return (_translations(fwd, bwd, _word_counts(s for s, _ in pairs)),
-            _translations(bwd, fwd, _word_counts(t for _, t in pairs)))
+    return (_translations(fwd, bwd, Counter(w for s, _ in pairs for w in s)),
+            _translations(bwd, fwd, Counter(w for _, t in pairs for w in t)))
 
 
 def _trials(trans: Mapping[str, frozenset[str]], pairs: Sequence[Pair], hits: dict, seen: dict) -> None:
     for s, t in pairs:
         for w in entries(s, trans):
-            ts = trans.get(w)
-            if ts is not None:
-                seen[w] += 1
-                hits[w] += not ts.isdisjoint(t)
+            seen[w] += 1
+            hits[w] += not trans[w].isdisjoint(t)
 
 
 def _folds(doc_ids) -> dict[str, int]:

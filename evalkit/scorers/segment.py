@@ -14,10 +14,7 @@ from functools import cache
 
 from evalkit.errors import ScoringError
 from evalkit.languages import get_language
-from evalkit.words import thai_newmm
-
-
-_SEGMENTERS: dict[str, Callable[[], tuple[Callable[[str], str], str]]] = {"th": thai_newmm}
+from evalkit.words import SEGMENTERS
 
 # Languages for which sacrebleu itself has a word tokenizer.
 SACREBLEU_TOKENIZERS = {"zh": "zh", "ja": "ja-mecab", "ko": "ko-mecab"}
@@ -28,9 +25,9 @@ def segmenter(lang: str) -> tuple[Callable[[str], str], str] | None:
     """(segment function, its signature) for a language without spaces, or None when spaces suffice."""
     if get_language(lang).spaces or lang in SACREBLEU_TOKENIZERS:
         return None
-    if lang not in _SEGMENTERS:
+    if lang not in SEGMENTERS:
         raise ScoringError(
             f"word-based metrics (BLEU, TER, chrF++) need a word segmenter for {lang!r}, which evalkit lacks; "
             f"use chrf, which does not depend on words"
         )
-    return _SEGMENTERS[lang]()
+    return SEGMENTERS[lang]()
